@@ -1,0 +1,75 @@
+#pragma once
+// Analysis settings and the config file (docs/CONFIG.md). Every threshold of SPEC "Findings"
+// lives in Thresholds with the SPEC default.
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "interlocutor/result.h"
+
+namespace ilc::detect {
+
+struct Thresholds {
+    // awaiting_reply
+    int awaiting_reply_business_days = 3;
+    int over_chasing_count = 3;
+    // awaiting_my_reply
+    int awaiting_my_reply_business_days = 2;
+    // all_in_copy
+    int all_in_copy_min_recipients = 4;
+    int all_in_copy_min_group_messages = 3;
+    double all_in_copy_min_share = 0.6;       // group messages / outbound messages of the thread
+    double all_in_copy_max_recap_share = 0.5; // recaps must be fewer than this share of them
+    // stalled_deal
+    int stalled_min_messages = 6;
+    int stalled_min_inbound = 2;
+    int stalled_quiet_business_days = 10;
+    int stalled_min_outbound_after = 1;
+    int reschedule_min_messages = 2;
+    int reschedule_window_days = 30;
+    int reason_last_inbound = 5;
+    int champion_window_days = 60;
+    int consensus_min_people = 3;
+    int manager_window_days = 90;
+    // many_internal_contacts
+    int many_internal_min_people = 4;
+    int many_internal_window_days = 30;
+};
+
+// What a config file may set besides thresholds.
+struct ConfigFile {
+    Thresholds thresholds;
+    std::vector<std::string> managers;
+    std::vector<std::string> owners;
+    std::vector<std::string> internal_domains;
+    std::vector<std::vector<std::string>> account_merges;  // first element names the account
+    std::string tz;
+    std::string lang;
+};
+
+struct AnalysisSettings {
+    std::vector<std::string> owners;            // owner addresses (lower-case)
+    std::vector<std::string> internal_domains;  // empty = the owner's organizations
+    std::vector<std::string> managers;
+    std::vector<std::vector<std::string>> account_merges;
+    std::string tz;                              // IANA name, "" = system zone
+    std::set<std::string> holidays;              // ISO dates "YYYY-MM-DD"
+    int64_t now = 0;                             // UTC seconds; 0 = the current time
+    std::string lang;                            // "fr", "en" or "" = the mailbox's language
+    Thresholds thresholds;
+};
+
+// Parses config text (INI-like, see docs/CONFIG.md). Errors name the line.
+Result<ConfigFile> parse_config(std::string_view text);
+// Reads and parses a config file.
+Result<ConfigFile> load_config(const std::string& path);
+// Copies what the file sets into settings (lists are appended, scalars replaced when set).
+void apply_config(const ConfigFile& cfg, AnalysisSettings& settings);
+// Reads a holidays file: one ISO date a line, '#' comments and blank lines ignored.
+Result<std::set<std::string>> load_holidays(const std::string& path);
+// Parses an ISO 8601 instant ("2026-11-12T10:00:00+01:00", "...Z", or a bare date = midnight UTC).
+Result<int64_t> parse_iso8601(std::string_view s);
+
+}  // namespace ilc::detect

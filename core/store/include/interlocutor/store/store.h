@@ -1,0 +1,157 @@
+#pragma once
+// The embedded store: one SQLite file per mailbox owner holding every normalized message
+// (without the full decoded body), its recipients, the folders it was seen in, ingest
+// progress for resume, the owner settings, and the issues met while ingesting.
+// The schema is described in core/store/src/schema.cpp and docs/STORE.md.
+//
+// Concurrency: one Store object is used by one thread at a time. Any number of read_only
+// Stores (in any process) may read while one read_write Store writes: SQLite's WAL mode gives
+// each read a consistent committed snapshot. Writers exclude each other through a lock file
+// next to the database (`<db>.lock`, flock), so a second read_write open fails at once with
+// ErrorCode::db_locked instead of blocking half-way through an ingest.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "interlocutor/message.h"
+#include "interlocutor/result.h"
+
+namespace ilc::store {
+
+enum class OpenMode { read_only, read_write };
+
+enum class InsertOutcome {
+    inserted,   // a new row was written
+    duplicate,  // the Message-ID was already stored: the first copy is kept, its folder list grows
+};
+
+struct LoadOptions {
+    // new_text, quoted and signature are the bulk of the rows; analyses that only need
+    // headers, cues and flags skip them.
+    bool with_text = true;
+};
+
+// Ingest progress of one source (an mbox file, a Maildir or .eml tree, one IMAP folder, a PST),
+// written in the same transaction as the messages it covers so that a crash resumes exactly.
+struct SourceProgress {
+    std::string path;              // the source as given, canonical (absolute path or imap://user@host/Folder)
+    std::string kind;              // "mbox", "maildir", "eml", "imap", "pst"
+    int64_t size = 0;              // bytes when last seen (files), to notice a changed source
+    int64_t mtime = 0;             // seconds since epoch when last seen (files)
+    int64_t done_offset = 0;       // the byte offset up to which every message has been stored (mbox)
+    std::string last_file;         // the last file fully stored (Maildir/.eml trees walked in sorted order)
+    bool completed = false;        // the whole source was stored
+    int64_t uidvalidity = 0;       // IMAP: UIDVALIDITY of the folder when last_uid was recorded
+    int64_t last_uid = 0;          // IMAP: highest UID stored
+    int64_t message_count = 0;     // messages read from the source so far (inserted + duplicates)
+    int64_t updated_at = 0;        // seconds since epoch, set by the store on every write
+};
+
+// A message that was skipped or repaired while ingesting, with its position in the source.
+struct IngestIssue {
+    std::string source_path;
+    int64_t offset = -1;           // byte offset in the source, -1 when unknown
+    std::string message_id;        // empty when the message had none (or could not be parsed)
+    std::string code;              // short stable code: "truncated", "no_message_id", "bad_mime", ...
+    std::string detail;            // for a person
+};
+
+struct Counts {
+    int64_t messages = 0;
+    int64_t recipients = 0;
+    int64_t sources = 0;
+    int64_t issues = 0;
+};
+
+// The schema version this build writes; older files are migrated on a read_write open,
+// newer ones are refused with ErrorCode::schema.
+int schema_version();
+
+// $XDG_DATA_HOME/interlocutor/interlocutor.db, else ~/.local/share/interlocutor/interlocutor.db.
+// Missing directories are created with mode 0700 (mail is private); failures to create them
+// surface later as a clear error from Store::open.
+std::string default_db_path();
+
+class Store {
+public:
+    // read_write creates the file and its schema when missing, migrates an older schema and
+    // takes the writer lock; read_only needs an existing, current database.
+    static Result<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const std::string& path() const;
+    OpenMode mode() const;
+
+    // --- bulk writing. Without a batch every insert is its own transaction (many times slower);
+    // ingest wraps thousands of inserts in one batch. A batch must be committed or rolled back.
+    Status begin_batch();
+    Status commit_batch();
+    void rollback_batch();
+    bool in_batch() const;
+
+    // Idempotent: a Message-ID already stored keeps its first copy and only gains the folder.
+    // body_text is not stored (new_text + quoted + signature are); rowid and folders are ignored.
+    Result<InsertOutcome> insert_message(const Message& m);
+
+    // Every message in rowid (= insertion) order, recipients and folders included, rowid set.
+    // One read transaction: the result is one committed snapshot even while a writer runs.
+    Result<std::vector<Message>> load_messages(const LoadOptions& opts = {});
+    Result<std::optional<Message>> find_message(const std::string& message_id);
+    Result<std::optional<int64_t>> message_rowid(const std::string& message_id);
+
+    // --- meta: free key/value pairs plus typed helpers for the owner settings.
+    Result<std::optional<std::string>> get_meta(const std::string& key);
+    Status set_meta(const std::string& key, const std::string& value);
+    Result<std::vector<std::string>> owner_addresses();
+    Status set_owner_addresses(const std::vector<std::string>& addresses);
+    Result<std::vector<std::string>> internal_domains();
+    Status set_internal_domains(const std::vector<std::string>& domains);
+
+    // --- resume
+    Result<std::optional<SourceProgress>> source_progress(const std::string& path);
+    Status set_source_progress(const SourceProgress& p);
+    Result<std::vector<SourceProgress>> list_sources();
+
+    // --- ingest issues. Recording the same (source, offset, code, message_id) twice keeps one
+    // row, so re-ingesting a source does not double its issue count.
+    Status record_issue(const IngestIssue& issue);
+    Result<std::vector<IngestIssue>> list_issues();
+
+    Result<Counts> counts();
+
+    struct Impl;
+
+private:
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// RAII guard around begin_batch/commit_batch: rolls back when destroyed uncommitted
+// (an exception or an early return mid-ingest must not leave a half-open transaction).
+class WriteBatch {
+public:
+    explicit WriteBatch(Store& store) : store_(store), status_(store.begin_batch()) {}
+    ~WriteBatch() {
+        if (status_.ok() && !done_) store_.rollback_batch();
+    }
+    WriteBatch(const WriteBatch&) = delete;
+    WriteBatch& operator=(const WriteBatch&) = delete;
+
+    const Status& status() const { return status_; }
+    Status commit() {
+        if (!status_.ok()) return status_;
+        done_ = true;
+        return store_.commit_batch();
+    }
+
+private:
+    Store& store_;
+    Status status_;
+    bool done_ = false;
+};
+
+}  // namespace ilc::store

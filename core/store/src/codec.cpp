@@ -1,0 +1,122 @@
+#include "codec.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace ilc::store::detail {
+
+namespace {
+
+void append_escaped(std::string& out, std::string_view field) {
+    for (char c : field) {
+        switch (c) {
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            default: out += c;
+        }
+    }
+}
+
+// Records of `nfields` fields each. Decoding is lenient: a record with fewer fields gets empty
+// ones, an unknown escape keeps its backslash; a hand-edited row never makes loading fail.
+template <typename OnRecord>
+void decode_records(std::string_view text, size_t nfields, OnRecord on_record) {
+    if (text.empty()) return;
+    std::vector<std::string> fields(1);
+    fields.reserve(nfields);
+    for (size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '\\' && i + 1 < text.size()) {
+            char n = text[++i];
+            switch (n) {
+                case 'n': fields.back() += '\n'; break;
+                case 't': fields.back() += '\t'; break;
+                case '\\': fields.back() += '\\'; break;
+                case 'e': break;  // an explicit empty field, see encode_list
+                default: fields.back() += '\\'; fields.back() += n;
+            }
+        } else if (c == '\t') {
+            fields.emplace_back();
+        } else if (c == '\n') {
+            fields.resize(std::max(fields.size(), nfields));
+            on_record(fields);
+            fields.assign(1, std::string());
+        } else {
+            fields.back() += c;
+        }
+    }
+    fields.resize(std::max(fields.size(), nfields));
+    on_record(fields);
+}
+
+// One record holding only empty fields would encode to "", the encoding of an empty list;
+// "\e" (an escaped nothing) keeps them apart.
+void mark_nonempty(std::string& out, bool has_records) {
+    if (has_records && out.empty()) out = "\\e";
+}
+
+}  // namespace
+
+std::string encode_list(const std::vector<std::string>& items) {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += '\n';
+        append_escaped(out, items[i]);
+    }
+    mark_nonempty(out, !items.empty());
+    return out;
+}
+
+std::vector<std::string> decode_list(std::string_view text) {
+    std::vector<std::string> out;
+    decode_records(text, 1, [&](std::vector<std::string>& f) { out.push_back(std::move(f[0])); });
+    return out;
+}
+
+std::string encode_cues(const std::vector<Message::Cue>& cues) {
+    std::string out;
+    for (size_t i = 0; i < cues.size(); ++i) {
+        if (i) out += '\n';
+        append_escaped(out, cues[i].family);
+        out += '\t';
+        append_escaped(out, cues[i].text);
+    }
+    // Never "" for a non-empty list: a cue always has its separating tab.
+    return out;
+}
+
+std::vector<Message::Cue> decode_cues(std::string_view text) {
+    std::vector<Message::Cue> out;
+    decode_records(text, 2, [&](std::vector<std::string>& f) {
+        out.push_back(Message::Cue{std::move(f[0]), std::move(f[1])});
+    });
+    return out;
+}
+
+std::string encode_warnings(const std::vector<Warning>& warnings) {
+    std::string out;
+    for (size_t i = 0; i < warnings.size(); ++i) {
+        if (i) out += '\n';
+        append_escaped(out, warnings[i].code);
+        out += '\t';
+        out += std::to_string(warnings[i].offset);
+        out += '\t';
+        append_escaped(out, warnings[i].detail);
+    }
+    return out;
+}
+
+std::vector<Warning> decode_warnings(std::string_view text) {
+    std::vector<Warning> out;
+    decode_records(text, 3, [&](std::vector<std::string>& f) {
+        Warning w;
+        w.code = std::move(f[0]);
+        w.offset = f[1].empty() ? -1 : std::strtoll(f[1].c_str(), nullptr, 10);
+        w.detail = std::move(f[2]);
+        out.push_back(std::move(w));
+    });
+    return out;
+}
+
+}  // namespace ilc::store::detail

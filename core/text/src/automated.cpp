@@ -1,0 +1,251 @@
+#include "interlocutor/text/automated.h"
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <vector>
+
+#include "interlocutor/text/normalize.h"
+
+namespace ilc::text {
+
+namespace {
+
+bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string lower_ascii(std::string_view s) {
+    std::string r(s);
+    for (char& c : r) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    return r;
+}
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), no time zone involved.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+int year_of(int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    return tm.tm_year + 1900;
+}
+
+int month_from_word(const std::string& w) {
+    static const std::array<std::pair<std::string_view, int>, 40> months = {{
+        {"janvier", 1}, {"janv", 1}, {"january", 1}, {"jan", 1}, {"fevrier", 2}, {"fevr", 2}, {"fev", 2},
+        {"february", 2}, {"feb", 2}, {"mars", 3}, {"march", 3}, {"mar", 3}, {"avril", 4}, {"april", 4},
+        {"avr", 4}, {"apr", 4}, {"mai", 5}, {"may", 5}, {"juin", 6}, {"june", 6}, {"jun", 6},
+        {"juillet", 7}, {"juil", 7}, {"july", 7}, {"jul", 7}, {"aout", 8}, {"august", 8}, {"aug", 8},
+        {"septembre", 9}, {"september", 9}, {"sept", 9}, {"sep", 9}, {"octobre", 10}, {"october", 10},
+        {"oct", 10}, {"novembre", 11}, {"november", 11}, {"nov", 11}, {"decembre", 12}, {"december", 12},
+    }};
+    for (const auto& [name, m] : months) if (w == name) return m;
+    if (w == "dec") return 12;
+    return 0;
+}
+
+int parse_day(const std::string& w) {
+    // "17", "17th", "1st", "2nd", "3rd", "1er".
+    std::size_t i = 0;
+    int d = 0;
+    while (i < w.size() && i < 2 && w[i] >= '0' && w[i] <= '9') d = d * 10 + (w[i++] - '0');
+    if (i == 0) return 0;
+    std::string rest = w.substr(i);
+    if (!(rest.empty() || rest == "th" || rest == "st" || rest == "nd" || rest == "rd" || rest == "er" ||
+          rest == "eme"))
+        return 0;
+    return d >= 1 && d <= 31 ? d : 0;
+}
+
+bool is_number(const std::string& w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+struct DateHit { int y = 0, m = 0, d = 0; };
+
+// Reads a date starting at token i: "15 novembre [2025]", "November 17th[, 2025]", "17/11[/2025]"
+// (FR order) or "11/17" (EN order, when the words around are English), "2025-11-17".
+bool read_date(const std::vector<Token>& toks, std::string_view text, std::size_t i, bool english,
+               DateHit& out) {
+    const std::string& w = toks[i].norm;
+    auto year_at = [&](std::size_t k) -> int {
+        if (k < toks.size() && is_number(toks[k].norm) && toks[k].norm.size() == 4) return std::stoi(toks[k].norm);
+        return 0;
+    };
+    // Numeric forms: the tokens are separated by '/', '.' or '-' in the text.
+    if (is_number(w) && i + 1 < toks.size() && is_number(toks[i + 1].norm)) {
+        std::string_view sep = text.substr(toks[i].end, toks[i + 1].begin - toks[i].end);
+        if (sep == "/" || sep == "." || sep == "-") {
+            int a = std::stoi(w.substr(0, 4)), b = std::stoi(toks[i + 1].norm.substr(0, 4));
+            int c = 0;
+            if (i + 2 < toks.size() && is_number(toks[i + 2].norm) &&
+                text.substr(toks[i + 1].end, toks[i + 2].begin - toks[i + 1].end) == sep)
+                c = std::stoi(toks[i + 2].norm.substr(0, 4));
+            if (w.size() == 4) {  // ISO 2025-11-17
+                out = {a, b, c};
+            } else {
+                int day = english ? b : a, month = english ? a : b;
+                if (month > 12 && day <= 12) std::swap(day, month);
+                int year = c ? (c < 100 ? 2000 + c : c) : 0;
+                out = {year, month, day};
+            }
+            return out.m >= 1 && out.m <= 12 && out.d >= 1 && out.d <= 31;
+        }
+    }
+    if (int d = parse_day(w); d && i + 1 < toks.size()) {
+        std::size_t k = i + 1;
+        if (toks[k].norm == "of" && k + 1 < toks.size()) ++k;
+        if (int m = month_from_word(toks[k].norm)) { out = {year_at(k + 1), m, d}; return true; }
+    }
+    if (int m = month_from_word(w); m && i + 1 < toks.size()) {
+        if (int d = parse_day(toks[i + 1].norm)) { out = {year_at(i + 2), m, d}; return true; }
+    }
+    return false;
+}
+
+}  // namespace
+
+bool is_noreply_address(std::string_view address) {
+    std::string a = lower_ascii(address);
+    std::size_t at = a.find('@');
+    std::string local = at == std::string::npos ? a : a.substr(0, at);
+    static const std::array<std::string_view, 12> exact = {
+        "postmaster", "mailer-daemon", "mailerdaemon", "notifications", "notification", "notify",
+        "alerts", "alert", "daemon", "auto-reply", "autoreply", "newsletter"};
+    for (auto e : exact) if (local == e) return true;
+    static const std::array<std::string_view, 9> parts = {
+        "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "nepasrepondre",
+        "ne-pas-repondre", "ne_pas_repondre"};
+    for (auto p : parts) if (contains(local, p)) return true;
+    return starts_with(local, "bounce") || starts_with(local, "mailer-daemon") ||
+           starts_with(local, "owner-") || contains(local, "-bounces") || starts_with(local, "bounces");
+}
+
+bool is_ooo_subject(std::string_view subject) {
+    std::string f = fold(subject.substr(0, 400));
+    static const std::array<std::string_view, 22> anywhere = {
+        "absence du bureau", "reponse automatique", "out of office", "out of the office", "automatic reply",
+        "auto reply", "autoreply", "auto response", "autoresponse", "abwesenheit", "abwesenheitsnotiz",
+        "message d absence", "absent du bureau", "absente du bureau", "i am away", "away from the office",
+        "on vacation", "en conges", "vacation reply", "office closed", "automatische antwort",
+        "risposta automatica"};
+    for (auto p : anywhere) if (contains(" " + f + " ", " " + std::string(p) + " ")) return true;
+    // "Auto:", "Automatique :", "[Auto-Reply]" at the head of the subject.
+    std::string lead = lower_ascii(subject.substr(0, 20));
+    return starts_with(lead, "auto:") || starts_with(lead, "automatique") || starts_with(lead, "[auto") ||
+           starts_with(f, "absence ") || f == "absence";
+}
+
+bool is_ooo_body(std::string_view body) {
+    std::string f = " " + fold(body.substr(0, 1500)) + " ";
+    static const std::array<std::string_view, 26> phrases = {
+        " je suis absent ", " je suis absente ", " je serai absent ", " je serai absente ",
+        " actuellement absent ", " actuellement absente ", " absent du bureau ", " absente du bureau ",
+        " en conges ", " je suis en deplacement ", " sans acces a mes mails ", " sans acces a ma messagerie ",
+        " out of the office ", " out of office ", " i am away ", " i m away ", " i will be away ",
+        " i am currently away ", " i am on vacation ", " i m on vacation ", " on annual leave ",
+        " on leave until ", " limited access to email ", " limited access to my email ",
+        " ich bin bis ", " abwesend "};
+    int hits = 0;
+    for (auto p : phrases) if (contains(f, p)) ++hits;
+    if (hits == 0) return false;
+    // A person writing "I will be out of the office next week" in a real mail: require a
+    // return-date formula with it (and classify_automated also requires a short body).
+    static const std::array<std::string_view, 10> returns = {
+        " jusqu au ", " de retour ", " retour le ", " until ", " back on ", " return on ", " returning on ",
+        " back in the office ", " je reviendrai ", " i will return "};
+    bool ret = std::any_of(returns.begin(), returns.end(), [&](std::string_view r) { return contains(f, r); });
+    return ret;
+}
+
+std::optional<int64_t> parse_return_date(std::string_view text, int64_t reference) {
+    text = text.substr(0, std::min<std::size_t>(text.size(), 4000));
+    std::vector<Token> toks = tokenize(text);
+    int en = 0, fr = 0;
+    for (const Token& t : toks) {
+        if (t.norm == "the" || t.norm == "until" || t.norm == "back" || t.norm == "office" || t.norm == "i") ++en;
+        if (t.norm == "le" || t.norm == "je" || t.norm == "au" || t.norm == "du" || t.norm == "retour") ++fr;
+    }
+    bool english = en > fr;
+    // Triggers after which the next date is the return date; "du 3 au 14 novembre" returns the
+    // date after "au", and a range "from … to …" the one after "to".
+    static const std::vector<std::vector<std::string>> triggers = {
+        {"jusqu", "au"}, {"jusqu", "a"}, {"jusqu", "a", "ce"}, {"de", "retour"}, {"retour", "le"},
+        {"retour", "prevu"}, {"au"}, {"until"}, {"till"}, {"back", "on"}, {"back", "in"}, {"return", "on"},
+        {"returning", "on"}, {"returning"}, {"back"}, {"return"}, {"through"}, {"to"}, {"bis"},
+        {"reviendrai", "le"}, {"reviendrai"}};
+    for (std::size_t i = 0; i < toks.size(); ++i) {
+        for (const auto& tr : triggers) {
+            if (i + tr.size() > toks.size()) continue;
+            bool ok = true;
+            for (std::size_t k = 0; k < tr.size() && ok; ++k) ok = toks[i + k].norm == tr[k];
+            if (!ok) continue;
+            // Look a few words ahead ("until Monday, November 17th", "de retour le lundi 17/11").
+            for (std::size_t j = i + tr.size(); j < toks.size() && j < i + tr.size() + 4; ++j) {
+                DateHit h;
+                if (!read_date(toks, text, j, english, h)) continue;
+                int year = h.y;
+                int ref_year = reference ? year_of(reference) : 1970;
+                if (!year) {
+                    year = ref_year;
+                    if (reference && days_from_civil(year, h.m, h.d) * 86400 < reference - 86400 * 7) ++year;
+                }
+                if (year < 1970 || year > 2200) continue;
+                return days_from_civil(year, static_cast<unsigned>(h.m), static_cast<unsigned>(h.d)) * 86400;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+AutomatedVerdict classify_automated(const Message& m) {
+    AutomatedVerdict v;
+    // Every signal is evaluated; the most specific one names the reason (a DSN also carries
+    // Auto-Submitted, an out-of-office reply often too).
+    std::string as = lower_ascii(m.auto_submitted);
+    while (!as.empty() && (as.back() == ' ' || as.back() == '\r')) as.pop_back();
+    // RFC 3834 section 5: "Auto-Submitted: no" marks mail written by a person; any other value
+    // (auto-replied, auto-generated, auto-notified) marks automated mail.
+    bool auto_submitted = !as.empty() && !starts_with(as, "no");
+    bool autoreply = !m.x_autoreply.empty() || !m.x_autorespond.empty();
+    bool ooo_subject = is_ooo_subject(m.subject);
+    bool ooo_body = is_ooo_body(m.body_text);
+    std::string prec = lower_ascii(m.precedence);
+    bool precedence = contains(prec, "bulk") || contains(prec, "list") || contains(prec, "junk");
+    bool list = !m.list_id.empty() || !m.list_unsubscribe.empty();
+    // RFC 6522: multipart/report carries delivery status (RFC 3464) and read receipts (RFC 8098).
+    bool report = m.is_report || contains(lower_ascii(m.content_type), "multipart/report");
+    std::string subj = fold(m.subject.substr(0, 300));
+    static const std::array<std::string_view, 9> bounce_subjects = {
+        "undeliverable", "undelivered mail", "delivery status notification", "delivery failure",
+        "mail delivery failed", "returned mail", "non remis", "echec de la remise", "failure notice"};
+    bool bounce = std::any_of(bounce_subjects.begin(), bounce_subjects.end(),
+                              [&](std::string_view b) { return starts_with(subj, b); });
+    bool noreply = is_noreply_address(m.from.address);
+    // An out-of-office body counts alone only in a short mail, so a long real mail that mentions
+    // an absence is not taken for an auto-reply; with an automated header it always counts.
+    bool ooo = ooo_subject || (ooo_body && (auto_submitted || autoreply || m.body_text.size() < 1200));
+    const std::pair<bool, const char*> order[] = {
+        {report, "report"}, {bounce, "bounce"}, {ooo, "ooo"}, {auto_submitted, "auto_submitted"},
+        {autoreply, "autoreply"}, {precedence, "precedence"}, {list, "list"}, {noreply, "noreply"}};
+    for (const auto& [hit, reason] : order) {
+        if (!hit) continue;
+        v.automated = true;
+        v.reason = reason;
+        break;
+    }
+    if (v.automated && v.reason == "ooo") {
+        v.ooo_until = parse_return_date(m.body_text, m.date);
+        if (!v.ooo_until) v.ooo_until = parse_return_date(m.subject, m.date);
+    }
+    return v;
+}
+
+}  // namespace ilc::text

@@ -1,0 +1,473 @@
+#include "interlocutor/text/split.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "interlocutor/text/normalize.h"
+
+namespace ilc::text {
+
+namespace {
+
+constexpr std::size_t kMaxScan = 64 * 1024;
+
+std::string_view trim(std::string_view s) {
+    std::size_t a = 0, b = s.size();
+    while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) ++a;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
+    // Non-breaking spaces (U+00A0) pad lines converted from HTML.
+    while (b - a >= 2 && s.substr(a, 2) == "\xC2\xA0") a += 2;
+    while (b - a >= 2 && s.substr(b - 2, 2) == "\xC2\xA0") b -= 2;
+    return s.substr(a, b - a);
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool ends_with(std::string_view s, std::string_view p) {
+    return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+bool is_blank(std::string_view s) { return trim(s).empty(); }
+
+bool is_gt(std::string_view s) {
+    std::string_view t = trim(s);
+    return !t.empty() && t[0] == '>';
+}
+
+bool has_digit(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A date or time as Lotus Notes and Outlook print them: "10/09/2000 09:48 AM", "09:48".
+bool looks_like_datetime(std::string_view s) {
+    int slashes = 0, colons = 0, digits = 0;
+    for (char c : s) {
+        if (c == '/') ++slashes;
+        else if (c == ':') ++colons;
+        else if (c >= '0' && c <= '9') ++digits;
+    }
+    return digits >= 4 && (slashes >= 2 || colons >= 1);
+}
+
+// "Forwarded by", "Original Message", … after stripping the rule characters around them.
+bool is_separator_header(std::string_view t) {
+    std::size_t dashes = 0;
+    while (dashes < t.size() && (t[dashes] == '-' || t[dashes] == '_' || t[dashes] == '=' ||
+                                 t[dashes] == ' ' || t[dashes] == '*'))
+        ++dashes;
+    std::string f = fold(t);
+    static const std::array<std::string_view, 12> phrases = {
+        "original message", "message d origine", "forwarded message", "message transfere",
+        "forwarded by", "ursprungliche nachricht", "mensaje original", "messaggio originale",
+        "original appointment", "message original", "reply message", "forward message"};
+    for (std::string_view p : phrases) {
+        if (!starts_with(f, p)) continue;
+        // A rule before it, or nothing but the phrase on the line.
+        if (dashes >= 2 || f.size() == p.size()) return true;
+    }
+    return false;
+}
+
+bool is_forward_intro(std::string_view t) {
+    if (t.size() > 80) return false;
+    std::string f = fold(t);
+    return starts_with(f, "debut du message reexpedie") || starts_with(f, "begin forwarded message") ||
+           f == "message transfere" || f == "forwarded message" ||
+           starts_with(f, "debut du message transfere");
+}
+
+// The attribution line of a reply: ends with "wrote:" / "a écrit :" (and a few others).
+bool ends_like_attribution(std::string_view t) {
+    if (t.empty() || t.back() != ':') return false;
+    std::string f = fold(t);
+    return ends_with(f, "wrote") || ends_with(f, "a ecrit") || ends_with(f, "schrieb") ||
+           ends_with(f, "escribio") || ends_with(f, "ha scritto") || ends_with(f, "writes") ||
+           ends_with(f, "a ecrit le");
+}
+
+bool starts_like_attribution(std::string_view t) {
+    return starts_with(t, "On ") || starts_with(t, "Le ") || starts_with(t, "El ") ||
+           starts_with(t, "Am ") || starts_with(t, "on ") || starts_with(t, "le ");
+}
+
+// Header keys of Outlook/Lotus/Apple quoted header blocks, folded.
+enum class Key { none, from, sent, date, to, cc, subject, other };
+
+Key header_key(std::string_view t) {
+    // "*From:*" and "**De :**" come from HTML bold converted to text.
+    while (!t.empty() && (t[0] == '*' || t[0] == '>' || t[0] == ' ')) t.remove_prefix(1);
+    std::size_t colon = t.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon > 24) return Key::none;
+    std::string k = fold(t.substr(0, colon));
+    if (k == "from" || k == "de" || k == "expediteur" || k == "von" || k == "envoye par") return Key::from;
+    if (k == "sent" || k == "envoye" || k == "sent by" || k == "gesendet") return Key::sent;
+    if (k == "date" || k == "datum") return Key::date;
+    if (k == "to" || k == "a" || k == "pour" || k == "destinataire" || k == "destinataires" || k == "an")
+        return Key::to;
+    if (k == "cc" || k == "cci" || k == "bcc" || k == "copie a" || k == "kopie") return Key::cc;
+    if (k == "subject" || k == "objet" || k == "sujet" || k == "betreff" || k == "re") return Key::subject;
+    if (k == "reply to" || k == "importance" || k == "priority" || k == "attachments" ||
+        k == "pieces jointes")
+        return Key::other;
+    return Key::none;
+}
+
+struct Lines {
+    std::vector<std::string_view> v;
+    std::size_t size() const { return v.size(); }
+    std::string_view operator[](std::size_t i) const { return v[i]; }
+};
+
+// Extends a quoted-header start upwards over the lines that belong to it: a rule
+// ("________", "-----"), a Lotus "Name@ORG" / "Name <x@y> on 10/07/2000 05:55 PM" / date line.
+std::size_t extend_up(const Lines& L, std::size_t start) {
+    std::size_t s = start;
+    int budget = 3;
+    std::size_t i = start;
+    while (i > 0 && budget > 0) {
+        std::string_view t = trim(L[i - 1]);
+        if (t.empty()) { --i; --budget; continue; }
+        bool rule = t.size() >= 5 && std::all_of(t.begin(), t.end(), [](char c) {
+                        return c == '_' || c == '-' || c == '=' || c == '*' || c == ' ';
+                    });
+        bool lotus = (t.find('@') != std::string_view::npos && t.size() < 120 &&
+                      std::count(t.begin(), t.end(), ' ') < 10) ||
+                     (looks_like_datetime(t) && t.size() < 60 && (t.find("AM") != std::string_view::npos ||
+                                                                   t.find("PM") != std::string_view::npos ||
+                                                                   std::count(t.begin(), t.end(), ' ') < 4));
+        if (!rule && !lotus) break;
+        s = i - 1;
+        --i;
+        --budget;
+    }
+    return s;
+}
+
+// Header block starting at line i ("From:/De :" then Sent/Date/To/Subject within a few lines, or
+// a Lotus "To:" then "cc:"/"Subject:"). Returns the block's first line.
+std::optional<std::size_t> header_block_at(const Lines& L, std::size_t i) {
+    Key k = header_key(trim(L[i]));
+    if (k == Key::none || k == Key::other) return std::nullopt;
+    bool seen_from = k == Key::from, seen_sent = k == Key::sent || k == Key::date, seen_to = k == Key::to,
+         seen_cc = k == Key::cc, seen_subject = k == Key::subject;
+    if (!(seen_from || seen_to || seen_sent)) return std::nullopt;
+    int distinct = 1;
+    for (std::size_t j = i + 1; j < L.size() && j <= i + 8; ++j) {
+        Key kj = header_key(trim(L[j]));
+        bool* flag = kj == Key::from ? &seen_from : kj == Key::sent || kj == Key::date ? &seen_sent
+                   : kj == Key::to ? &seen_to : kj == Key::cc ? &seen_cc
+                   : kj == Key::subject ? &seen_subject : nullptr;
+        if (flag && !*flag) { *flag = true; ++distinct; }
+        if (kj == Key::none && !is_blank(L[j]) && j > i + 4) break;
+    }
+    bool outlook = seen_from && distinct >= 3 && (seen_sent || seen_to || seen_subject);
+    bool short_from = seen_from && distinct >= 2 && (seen_sent || seen_subject) && seen_to;
+    bool lotus = seen_to && (seen_cc || seen_subject) && distinct >= 2;
+    if (!(outlook || short_from || lotus)) return std::nullopt;
+    return extend_up(L, i);
+}
+
+enum class Marker { none, attribution, strong };
+
+// Whether line i opens quoted history; start receives the first line of that history.
+Marker quote_marker_at(const Lines& L, std::size_t i, std::size_t& start) {
+    std::string_view t = trim(L[i]);
+    if (t.empty() || t[0] == '>') return Marker::none;
+    if (t.size() < 200 && is_separator_header(t)) { start = extend_up(L, i); return Marker::strong; }
+    if (is_forward_intro(t)) { start = i; return Marker::strong; }
+    if (t.size() < 300 && ends_like_attribution(t)) {
+        bool next_is_gt = false;
+        for (std::size_t j = i + 1; j < L.size() && j <= i + 2; ++j)
+            if (!is_blank(L[j])) { next_is_gt = is_gt(L[j]); break; }
+        if (starts_like_attribution(t) || next_is_gt || t.find('@') != std::string_view::npos ||
+            has_digit(t)) {
+            start = i;
+            return Marker::attribution;
+        }
+    }
+    // "Le lun. 3 nov. 2025 à 10:12, Jean <\njean@x.fr> a écrit :" wrapped over two lines.
+    if (starts_like_attribution(t) && i + 1 < L.size() && t.size() < 200) {
+        std::string_view n = trim(L[i + 1]);
+        if (!n.empty() && n[0] != '>' && n.size() < 200 && ends_like_attribution(n)) {
+            start = i;
+            return Marker::attribution;
+        }
+    }
+    // Any-language attribution ("02.04.2012 14:20 пользователь … написал:"): a line ending in ':'
+    // (possibly wrapped over two lines), with an address or a date, right above a '>' block.
+    if (t.size() < 300 && (has_digit(t) || t.find('@') != std::string_view::npos)) {
+        std::size_t last = i;
+        if (t.back() != ':' && i + 1 < L.size()) {
+            std::string_view n = trim(L[i + 1]);
+            if (!n.empty() && n.size() < 200 && n.back() == ':' && n[0] != '>') last = i + 1;
+        }
+        if (trim(L[last]).back() == ':') {
+            for (std::size_t j = last + 1; j < L.size() && j <= last + 2; ++j) {
+                if (is_blank(L[j])) continue;
+                if (is_gt(L[j])) { start = i; return Marker::attribution; }
+                break;
+            }
+        }
+    }
+    if (auto s = header_block_at(L, i)) { start = *s; return Marker::strong; }
+    return Marker::none;
+}
+
+// Line-wise classification of a range without quote headers: '>' lines are quoted, a line
+// wrapped out of a '>' block (between two '>' lines) is quoted, blank lines follow the line above.
+void classify_linewise(const Lines& L, std::size_t from, std::size_t to, std::vector<LineKind>& kinds,
+                       LineKind before) {
+    LineKind prev = before;
+    for (std::size_t i = from; i < to; ++i) {
+        if (is_blank(L[i])) { kinds[i] = prev; continue; }
+        if (is_gt(L[i])) { kinds[i] = prev = LineKind::quoted; continue; }
+        bool sandwiched = i > from && is_gt(L[i - 1]) && i + 1 < to && is_gt(L[i + 1]);
+        kinds[i] = prev = sandwiched ? LineKind::quoted : LineKind::new_text;
+    }
+    // A blank line between new text and a following quote stays with the new text already;
+    // blank lines right before new text after a quote belong to the quote, which is harmless.
+}
+
+bool is_delimiter(std::string_view line) {
+    std::string_view r = line;
+    while (!r.empty() && (r.back() == '\r' || r.back() == ' ' || r.back() == '\t')) r.remove_suffix(1);
+    std::string_view t = trim(line);
+    if (r == "--" || t == "--" || t == "\xE2\x80\x94" /* — */ || t == "__") return true;
+    // A rule of dashes or underscores alone on its line ("----------------").
+    return t.size() >= 2 && t.size() <= 40 &&
+           (t.find_first_not_of('-') == std::string_view::npos || t.find_first_not_of('_') == std::string_view::npos);
+}
+
+bool looks_like_contact(std::string_view t) {
+    std::string f = fold(t);
+    int digits = 0;
+    for (char c : t) if (c >= '0' && c <= '9') ++digits;
+    if (t.find('@') != std::string_view::npos && t.find(' ') == std::string_view::npos) return true;
+    if (t.find("http") != std::string_view::npos || t.find("www.") != std::string_view::npos) return true;
+    if (digits >= 7 && t.size() < 60) return true;   // a phone or fax number
+    return starts_with(f, "tel ") || starts_with(f, "phone") || starts_with(f, "mobile") ||
+           starts_with(f, "fax") || starts_with(f, "portable") || starts_with(f, "mob ") ||
+           starts_with(f, "cell") || starts_with(f, "t ") || starts_with(f, "m ") || starts_with(f, "p ");
+}
+
+// A line that can sit in a signature block: short, and not a sentence.
+bool signature_like(std::string_view t) {
+    if (t.size() > 90) return false;
+    if (t.size() > 45 && (t.back() == '.' || t.back() == '?' || t.back() == '!' || t.back() == ':')) return false;
+    if (t.back() == '?') return false;
+    return true;
+}
+
+bool is_disclaimer(std::string_view line) {
+    std::string f = " " + fold(line.substr(0, 300)) + " ";
+    static const std::array<std::string_view, 16> keys = {
+        " confidentiel", " confidential", " avant d imprimer", " before printing", " before you print",
+        " intended recipient", " intended solely", " destinataire", " disclaimer", " privileged",
+        " ne pas imprimer", " l environnement ", " the environment ", " strictement interdit",
+        " strictly prohibited", " virus"};
+    return std::any_of(keys.begin(), keys.end(), [&](std::string_view k) { return f.find(k) != std::string::npos; });
+}
+
+void join_into(std::string& out, std::string_view line) {
+    if (!out.empty()) out += '\n';
+    out.append(line);
+}
+
+}  // namespace
+
+bool is_mobile_footer(std::string_view line) {
+    std::string_view t = trim(line);
+    if (t.size() > 90) return false;
+    std::string f = fold(t);
+    return starts_with(f, "sent from my") || starts_with(f, "envoye de mon") || starts_with(f, "envoye depuis") ||
+           starts_with(f, "sent from outlook") || starts_with(f, "sent from mail for") ||
+           starts_with(f, "sent from yahoo") || starts_with(f, "sent from samsung") ||
+           starts_with(f, "sent with ") || starts_with(f, "sent via ") || starts_with(f, "get outlook for") ||
+           starts_with(f, "telechargez outlook") || starts_with(f, "obtenir outlook") ||
+           starts_with(f, "envoye a partir de") || starts_with(f, "sent using") ||
+           starts_with(f, "von meinem") || starts_with(f, "sent from gmail");
+}
+
+bool is_closing_line(std::string_view line) {
+    std::string_view t = trim(line);
+    if (t.empty() || t.size() > 60 || t.back() == '?') return false;
+    std::vector<Token> toks = tokenize(t);
+    if (toks.empty()) return false;
+    static const std::vector<std::vector<std::string>> closings = {
+        {"cordialement"}, {"bien", "cordialement"}, {"tres", "cordialement"}, {"bien", "a", "vous"},
+        {"bien", "a", "toi"}, {"salutations"}, {"sinceres", "salutations"}, {"meilleures", "salutations"},
+        {"bonne", "journee"}, {"bonne", "soiree"}, {"bonne", "fin", "de", "journee"}, {"a", "bientot"},
+        {"a", "tres", "vite"}, {"a", "tres", "bientot"}, {"merci"}, {"merci", "beaucoup"}, {"merci", "encore"},
+        {"merci", "d", "avance"}, {"merci", "par", "avance"}, {"mille", "mercis"}, {"amicalement"},
+        {"amities"}, {"bises"}, {"au", "plaisir"}, {"best", "regards"}, {"kind", "regards"}, {"warm", "regards"},
+        {"warmest", "regards"}, {"regards"}, {"best"}, {"best", "wishes"}, {"all", "the", "best"}, {"thanks"},
+        {"thank", "you"}, {"many", "thanks"}, {"thanks", "again"}, {"thanks", "in", "advance"}, {"thx"},
+        {"cheers"}, {"sincerely"}, {"yours", "sincerely"}, {"sincerely", "yours"}, {"yours"},
+        {"respectfully"}, {"take", "care"}, {"talk", "soon"}, {"speak", "soon"}, {"rgds"}, {"br"},
+        {"cdlt"}, {"bàv"}, {"bav"}, {"with", "best", "regards"}, {"with", "kind", "regards"},
+        {"bien", "a", "vous", "cordialement"}, {"en", "vous", "remerciant"}, {"je", "vous", "remercie"},
+        {"thanks", "so", "much"}, {"thank", "you", "very", "much"}, {"best", "rgds"}, {"kindest", "regards"},
+        {"have", "a", "nice", "day"}, {"have", "a", "great", "day"}, {"bonne", "semaine"}, {"bon", "week", "end"},
+    };
+    for (const auto& c : closings) {
+        if (toks.size() < c.size()) continue;
+        bool ok = true;
+        for (std::size_t k = 0; k < c.size() && ok; ++k) ok = toks[k].norm == c[k];
+        if (!ok) continue;
+        std::size_t rest = toks.size() - c.size();
+        if (rest == 0) return true;
+        // "Thanks, John" / "Cordialement - Jean Dupont": a closing then a short name.
+        std::string_view after = t.substr(toks[c.size() - 1].end);
+        after = trim(after);
+        if (rest <= 3 && !after.empty() && (after[0] == ',' || after[0] == '-' || after[0] == '!' ||
+                                            starts_with(after, "\xE2\x80\x93")))
+            return true;
+        // "Thanks for your help." and the like: a closing sentence.
+        if (rest <= 4 && (toks[0].norm == "thanks" || toks[0].norm == "merci" || toks[0].norm == "thank"))
+            return t.back() == '.' || t.back() == '!' || t.back() == ',';
+    }
+    return false;
+}
+
+BodySplit split_body(std::string_view text) {
+    BodySplit out;
+    std::string_view scanned = text;
+    if (scanned.size() > kMaxScan) {
+        std::size_t cut = text.rfind('\n', kMaxScan);
+        scanned = text.substr(0, cut == std::string_view::npos ? kMaxScan : cut + 1);
+        out.truncated = true;
+    }
+    Lines L;
+    {
+        std::size_t i = 0;
+        while (i < scanned.size()) {
+            std::size_t j = scanned.find('\n', i);
+            if (j == std::string_view::npos) j = scanned.size();
+            std::string_view line = scanned.substr(i, j - i);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            L.v.push_back(line);
+            i = j + 1;
+        }
+    }
+    const std::size_t n = L.size();
+    std::vector<LineKind> kinds(n, LineKind::new_text);
+
+    // 1. The first quote header.
+    std::size_t header = n, header_start = n;
+    Marker marker = Marker::none;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::size_t s = i;
+        Marker m = quote_marker_at(L, i, s);
+        if (m != Marker::none) { header = i; header_start = s; marker = m; break; }
+    }
+    bool written_before = false;
+    for (std::size_t i = 0; i < header_start; ++i)
+        if (!is_blank(L[i]) && !is_gt(L[i])) { written_before = true; break; }
+
+    if (header_start < n && !written_before && marker == Marker::attribution) {
+        // Bottom-posted or interleaved reply: "On … wrote:" first, then '>' lines and the answers.
+        std::size_t next = n;
+        for (std::size_t i = header + 1; i < n; ++i) {
+            std::size_t s = i;
+            if (quote_marker_at(L, i, s) != Marker::none) { next = s; break; }
+        }
+        for (std::size_t i = 0; i <= header; ++i) kinds[i] = LineKind::quoted;
+        classify_linewise(L, header + 1, next, kinds, LineKind::quoted);
+        for (std::size_t i = next; i < n; ++i) kinds[i] = LineKind::quoted;
+        // No answer at all between the quotes: then the whole thing is quoted history.
+    } else {
+        classify_linewise(L, 0, header_start, kinds, LineKind::new_text);
+        for (std::size_t i = header_start; i < n; ++i) kinds[i] = LineKind::quoted;
+    }
+    out.quote_header_line = header_start;
+
+    // 2. The signature, at the end of the last run of new lines.
+    std::size_t b = n;
+    while (b > 0 && kinds[b - 1] != LineKind::new_text) --b;
+    while (b > 0 && is_blank(L[b - 1]) && kinds[b - 1] == LineKind::new_text) --b;
+    std::size_t a = b;
+    while (a > 0 && kinds[a - 1] == LineKind::new_text) --a;
+    // Legal disclaimers and "think before printing" footers end many corporate mails after the
+    // signature; they belong to the signature and must not hide it from the search below.
+    const std::size_t block_end = b;
+    while (b > a) {
+        std::size_t p = b;
+        while (p > a && !is_blank(L[p - 1])) --p;
+        bool disclaimer = false;
+        for (std::size_t i = p; i < b && !disclaimer; ++i) disclaimer = is_disclaimer(L[i]);
+        if (!disclaimer || p == a) break;
+        b = p;
+        while (b > a && is_blank(L[b - 1])) --b;
+    }
+    if (b > a) {
+        std::size_t sig = b;
+        // (a) "-- " delimiter (RFC 3676 section 4.3 names "-- " the signature separator).
+        for (std::size_t i = b; i > a && b - i < 25; --i) {
+            if (is_delimiter(L[i - 1])) { sig = i - 1; break; }
+        }
+        // (b) a closing line followed by a short signature-like block.
+        if (sig == b) {
+            int nonblank = 0;
+            for (std::size_t i = b; i > a && nonblank <= 10; --i) {
+                std::string_view t = trim(L[i - 1]);
+                if (t.empty()) continue;
+                if (is_closing_line(t)) {
+                    if (i < b) sig = i;  // the lines after the closing
+                    break;
+                }
+                if (!signature_like(t)) break;
+                ++nonblank;
+            }
+        }
+        // (c) a mobile footer among the last lines starts the signature when nothing earlier does.
+        for (std::size_t i = b, seen = 0; i > a && seen < 3; --i) {
+            if (is_blank(L[i - 1])) continue;
+            ++seen;
+            if (is_mobile_footer(L[i - 1]) && i - 1 < sig) sig = i - 1;
+        }
+        // (d) a trailing contact block (name, address, phone, e-mail lines) after a blank line.
+        if (sig == b) {
+            std::size_t i = b;
+            int count = 0, contacts = 0;
+            bool ok = true;
+            while (i > a && !is_blank(L[i - 1])) {
+                std::string_view t = trim(L[i - 1]);
+                if (!signature_like(t) || t.size() > 60) { ok = false; break; }
+                if (looks_like_contact(t)) ++contacts;
+                ++count;
+                --i;
+            }
+            if (ok && i > a && count >= 2 && count <= 8 && contacts >= 1) sig = i;
+        }
+        // Skip blank lines at the head of the signature: they stay with the new text.
+        while (sig < b && is_blank(L[sig])) ++sig;
+        if (sig == b && block_end > b) {  // only a disclaimer: it is the signature
+            sig = b;
+            while (sig < block_end && is_blank(L[sig])) ++sig;
+        }
+        b = block_end;
+        for (std::size_t i = sig; i < b; ++i) kinds[i] = LineKind::signature;
+        // Blank lines between the signature and the quote go with the signature.
+        for (std::size_t i = b; i < n && sig < b && kinds[i] == LineKind::new_text && is_blank(L[i]); ++i)
+            kinds[i] = LineKind::signature;
+    }
+
+    for (std::size_t i = 0; i < n; ++i) {
+        std::string& part = kinds[i] == LineKind::new_text ? out.new_text
+                          : kinds[i] == LineKind::signature ? out.signature : out.quoted;
+        join_into(part, L[i]);
+    }
+    if (out.truncated) {
+        std::string_view tail = text.substr(scanned.size());
+        std::string& part = header_start < n ? out.quoted : out.new_text;
+        join_into(part, tail);
+    }
+    // Trim trailing blank lines of each part; they carry nothing.
+    for (std::string* s : {&out.new_text, &out.signature, &out.quoted}) {
+        while (!s->empty() && (s->back() == '\n' || s->back() == ' ' || s->back() == '\r')) s->pop_back();
+    }
+    out.lines = std::move(kinds);
+    return out;
+}
+
+}  // namespace ilc::text

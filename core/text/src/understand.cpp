@@ -1,0 +1,33 @@
+#include "interlocutor/text/understand.h"
+
+namespace ilc::text {
+
+void understand(Message& m) {
+    BodySplit split = split_body(m.body_text);
+    m.new_text = std::move(split.new_text);
+    m.signature = std::move(split.signature);
+    m.quoted = std::move(split.quoted);
+
+    Signature sig = parse_signature(m.signature, m.from.name);
+    m.signature_name = std::move(sig.name);
+    m.signature_title = std::move(sig.title);
+
+    AutomatedVerdict verdict = classify_automated(m);
+    m.automated = verdict.automated;
+    m.automated_reason = std::move(verdict.reason);
+    m.ooo_until = verdict.ooo_until;
+
+    m.lang = detect_lang(m.new_text);
+    if (m.lang.empty()) m.lang = detect_lang(m.body_text);
+
+    m.cues.clear();
+    m.expects_reply = false;
+    // SPEC: automated mail never counts as a request; its cues would only mislead the detectors.
+    if (m.automated) return;
+    std::vector<Cue> cues = find_cues(m.new_text);
+    m.expects_reply = expects_reply(m.new_text, cues);
+    m.cues.reserve(cues.size());
+    for (Cue& c : cues) m.cues.push_back(Message::Cue{std::move(c.family), std::move(c.text)});
+}
+
+}  // namespace ilc::text

@@ -1,0 +1,92 @@
+#pragma once
+// Conversation threading (SPEC "Threading", docs/THREADING.md).
+//
+// JWZ / RFC 5256 REFERENCES links on Message-ID, In-Reply-To and References with Dovecot's
+// THREAD REFS semantics (no subject merging of roots among messages that carry references),
+// Outlook Thread-Index conversations, and a guarded subject fallback for mail that carries no
+// threading header at all. The threader runs on plain records, not on the store, so tests
+// drive it directly.
+//
+//   thread_messages     - thread a whole vector at once
+//   Threader            - the same, incrementally: add() batches, threads() gives the result
+//   normalize_subject   - the subject key used by the fallback ("Re: [list] RE : Foo" -> "foo")
+//   render_thread_text  - an indented tree for `interlocutor threads --format text`
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "interlocutor/message.h"
+#include "interlocutor/thread.h"
+
+namespace ilc::threading {
+
+// What the threader needs of one message. Ids are bare (no angle brackets).
+struct ThreadInput {
+    std::string message_id;
+    bool synthetic_id = false;               // derived from headers, not a real Message-ID
+    std::vector<std::string> in_reply_to;    // every id of In-Reply-To, in order
+    std::vector<std::string> references;     // References ids, in order (oldest ancestor first)
+    std::string subject;                     // decoded, UTF-8
+    int64_t date = 0;                        // UTC seconds
+    std::vector<std::string> participants;   // lower-case addresses From + To + Cc, From first
+    std::string thread_index;                // Outlook Thread-Index, base64 as sent
+    std::string thread_topic;                // Outlook Thread-Topic
+    std::string list_id;                     // List-Id: mailing-list mail never joins by subject
+};
+
+struct ThreadingOptions {
+    std::vector<std::string> owner_addresses;  // lower-case; never count as a shared participant
+    int subject_window_days = 30;              // a fallback join needs a thread message closer than this
+    bool subject_fallback = true;
+};
+
+// The fields of a normalized Message that threading reads.
+ThreadInput thread_input_from(const ilc::Message& m);
+
+// Threads of `messages`: every message is in exactly one thread. Threads are ordered by their
+// earliest message (date, then input index); see ilc::Thread for the fields.
+std::vector<ilc::Thread> thread_messages(const std::vector<ThreadInput>& messages,
+                                         const ThreadingOptions& options = {});
+
+// Incremental threading. add() appends messages (their indices continue after the ones already
+// added); threads() always equals thread_messages() on everything added so far, in the order
+// added. Messages are processed in (date, index) order: a batch whose messages all sort after
+// the ones already processed is processed on top of the current state; a batch with an older
+// message (a late parent) makes the state be rebuilt, which is linear in the messages held.
+class Threader {
+public:
+    explicit Threader(ThreadingOptions options = {});
+    ~Threader();
+    Threader(Threader&&) noexcept;
+    Threader& operator=(Threader&&) noexcept;
+
+    void add(const std::vector<ThreadInput>& messages);
+    void add(ThreadInput message);
+    std::vector<ilc::Thread> threads() const;
+    size_t size() const;
+    // How many times add() had to rebuild because of an out-of-order message (for tests and logs).
+    size_t rebuilds() const;
+
+private:
+    friend std::vector<ilc::Thread> thread_messages(const std::vector<ThreadInput>&, const ThreadingOptions&);
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+// True when the subject starts with a reply or forward marker ("Re:", "TR:", "AW:", ...), after
+// list tags: only such a message may join a thread by subject (a fresh subject starts a thread).
+bool has_reply_marker(std::string_view subject);
+
+// The subject key of the fallback: reply/forward prefixes in many languages ("Re:", "RE :",
+// "Re[2]:", "Fwd:", "Fw:", "TR:", "Réf :", "AW:", "WG:", "SV:", "VS:", "Antw:", ...), list tags
+// ("[foo-list]", "[EXT]") and a trailing "(fwd)", repeated, in any case, are removed; whitespace
+// is collapsed and the result lower-cased.
+std::string normalize_subject(std::string_view subject);
+
+// An indented tree, one line a message: "YYYY-MM-DD HH:MM  <indent><sender>  <subject>".
+std::string render_thread_text(const ilc::Thread& thread, const std::vector<ThreadInput>& messages);
+std::string render_thread_text(const ilc::Thread& thread, const std::vector<ilc::Message>& messages);
+
+}  // namespace ilc::threading

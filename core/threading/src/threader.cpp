@@ -1,0 +1,489 @@
+// The threader: JWZ / RFC 5256 REFERENCES links with Dovecot THREAD REFS semantics, Outlook
+// Thread-Index conversations and a guarded subject fallback. docs/THREADING.md explains every
+// rule and where it differs from Dovecot.
+#include "interlocutor/threading/threader.h"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ilc::threading {
+namespace {
+
+constexpr int kNone = -1;
+
+// A node of the id table: a message, or a placeholder for an id that was referenced but not
+// seen (RFC 5256 section 3 "dummy" message). Placeholders tie the messages that share only a
+// missing ancestor, and vanish from the output.
+struct Node {
+    std::string id;          // "" for nodes reachable by no id (duplicates, no Message-ID, Thread-Index conversations)
+    long msg = kNone;        // index into the input vector, kNone for a placeholder
+    int parent = kNone;
+    bool referenced = false; // created as a placeholder before its message came
+    bool own_parent = false; // the parent link comes from this message's own headers
+    bool has_child = false;  // some node had this one as parent (never reset: it only skips walks)
+};
+
+struct SubjectEntry {
+    int node;
+    size_t msg;
+    int64_t date;
+};
+
+bool decode_base64(std::string_view in, std::string& out) {
+    out.clear();
+    uint32_t acc = 0;
+    int bits = 0;
+    for (char ch : in) {
+        int v;
+        if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+        else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+        else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+        else if (ch == '+') v = 62;
+        else if (ch == '/') v = 63;
+        else if (ch == '=') break;
+        else if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') continue;
+        else return false;
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xff);
+        }
+    }
+    return true;
+}
+
+// Subjects that many unrelated conversations share. The shared-participant rule is not enough
+// for them (the same two colleagues exchange many "meeting" mails), so a fallback join on such
+// a subject also needs each sender to be among the other message's participants.
+bool is_generic_subject(const std::string& key) {
+    static const std::unordered_set<std::string> generic = {
+        "meeting", "meetings", "hi", "hello", "hey", "question", "questions", "update", "updates",
+        "fyi", "test", "call", "lunch", "thanks", "thank you", "info", "information", "follow up",
+        "follow-up", "followup", "status", "request", "help", "news", "reminder", "agenda",
+        "document", "documents", "report", "draft", "bonjour", "réunion", "rendez-vous", "rdv",
+        "point", "merci", "suivi", "relance", "demande", "urgent", "important", "(no subject)",
+        "no subject", "(sans objet)", "sans objet", "re", "fw", "fwd"};
+    if (key.size() < 4) return true;
+    return generic.count(key) > 0;
+}
+
+}  // namespace
+
+struct Threader::State {
+    ThreadingOptions options;
+    std::unordered_set<std::string> owners;
+    // The messages: Threader's own copy, or the caller's vector for a one-shot thread_messages().
+    std::vector<ThreadInput> owned;
+    const std::vector<ThreadInput>* source = &owned;
+    const std::vector<ThreadInput>& in() const { return *source; }
+
+    // Link state, rebuilt from scratch when an out-of-order message comes.
+    std::vector<Node> nodes;
+    std::vector<int> node_of_msg;
+    std::unordered_map<std::string, int> by_id;
+    std::unordered_map<std::string, int> by_thread_index;  // decoded Thread-Index bytes -> node
+    std::unordered_map<std::string, std::vector<SubjectEntry>> by_subject;
+    bool any_processed = false;
+    size_t last_processed = 0;
+    size_t rebuild_count = 0;
+
+    void set_options(ThreadingOptions o) {
+        options = std::move(o);
+        for (const auto& a : options.owner_addresses) {
+            std::string low = a;
+            std::transform(low.begin(), low.end(), low.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            owners.insert(low);
+        }
+    }
+
+    void reset() {
+        nodes.clear();
+        node_of_msg.assign(in().size(), kNone);
+        by_id.clear();
+        by_thread_index.clear();
+        by_subject.clear();
+        any_processed = false;
+        last_processed = 0;
+    }
+
+    int new_node(std::string id, long msg) {
+        nodes.push_back(Node{std::move(id), msg, kNone, false});
+        return static_cast<int>(nodes.size() - 1);
+    }
+
+    // The node of a referenced id, created as a placeholder when not seen yet.
+    int node_for(const std::string& id) {
+        auto it = by_id.find(id);
+        if (it != by_id.end()) return it->second;
+        int n = new_node(id, kNone);
+        nodes[n].referenced = true;
+        by_id.emplace(id, n);
+        return n;
+    }
+
+    bool has_ancestor(int node, int ancestor) const {
+        // A node that never had a child is nobody's ancestor: most links skip the walk, which
+        // keeps deep threads linear.
+        if (node != ancestor && !nodes[ancestor].has_child) return false;
+        // Bounded walk: the link rules keep the graph acyclic, the bound only guards that invariant.
+        for (size_t steps = 0; node != kNone && steps <= nodes.size(); ++steps) {
+            if (node == ancestor) return true;
+            node = nodes[node].parent;
+        }
+        return false;
+    }
+
+    // Dovecot's thread_link_reference(): make `parent` the parent of `child` unless that makes a
+    // loop (RFC 5256 section 3 step 1A: "do not add a link if adding that link would introduce a
+    // loop") or `child` already has another parent (step 1B: "if they are already linked, don't
+    // change the existing links").
+    void link(int parent, int child) {
+        if (parent == kNone || child == kNone) return;
+        // An existing parent is kept, so only a parentless child needs the loop check.
+        if (nodes[child].parent != kNone) return;
+        if (has_ancestor(parent, child)) return;  // also refuses parent == child
+        set_parent(child, parent, false);
+    }
+
+    void set_parent(int child, int parent, bool own) {
+        nodes[child].parent = parent;
+        nodes[child].own_parent = own;
+        if (parent != kNone) nodes[parent].has_child = true;
+    }
+
+    // Processing order: date, then Message-ID, then input index, so that input order matters
+    // only between true duplicates.
+    bool before(size_t a, size_t b) const {
+        const ThreadInput& x = in()[a];
+        const ThreadInput& y = in()[b];
+        if (x.date != y.date) return x.date < y.date;
+        if (x.message_id != y.message_id) return x.message_id < y.message_id;
+        return a < b;
+    }
+
+    // The link a message's own headers ask for. Unlike link(), it wins over links that other
+    // messages' References lists made: when it would close a loop, the loop is broken at a
+    // References-derived link on it, or, when every link of the loop was asked for by a message
+    // itself, at the oldest message of the loop, which becomes a root (STYLE.md: "a cycle's
+    // oldest message is the root").
+    void link_own(int parent, int self) {
+        if (parent == kNone || parent == self) return;
+        if (has_ancestor(parent, self)) {
+            std::vector<int> path;
+            for (int x = parent; x != self; x = nodes[x].parent) path.push_back(x);
+            int cut = kNone;
+            for (auto it = path.rbegin(); it != path.rend() && cut == kNone; ++it)
+                if (!nodes[*it].own_parent) cut = *it;
+            if (cut == kNone) {
+                for (int x : path)
+                    if (nodes[x].msg != kNone &&
+                        (cut == kNone || before(static_cast<size_t>(nodes[x].msg), static_cast<size_t>(nodes[cut].msg))))
+                        cut = x;
+            }
+            if (cut == kNone) return;
+            nodes[cut].parent = kNone;
+            nodes[cut].own_parent = false;
+        }
+        if (nodes[self].parent == kNone || nodes[self].parent == parent) set_parent(self, parent, true);
+    }
+
+    bool shares_participant(const ThreadInput& a, const ThreadInput& b, bool generic) const {
+        // Participant lists are short; a long one (a mass mailing) is looked up through a set.
+        bool shared = false;
+        if (a.participants.size() * b.participants.size() <= 256) {
+            for (const auto& p : a.participants) {
+                if (p.empty() || owners.count(p)) continue;
+                if (std::find(b.participants.begin(), b.participants.end(), p) != b.participants.end()) { shared = true; break; }
+            }
+        } else {
+            std::unordered_set<std::string_view> mine;
+            for (const auto& p : a.participants)
+                if (!p.empty() && !owners.count(p)) mine.insert(p);
+            for (const auto& p : b.participants)
+                if (mine.count(p)) { shared = true; break; }
+        }
+        if (!shared || !generic) return shared;
+        if (a.participants.empty() || b.participants.empty()) return false;
+        auto contains = [](const ThreadInput& m, const std::string& addr) {
+            return std::find(m.participants.begin(), m.participants.end(), addr) != m.participants.end();
+        };
+        return contains(b, a.participants.front()) && contains(a, b.participants.front());
+    }
+
+    void process(size_t i) {
+        const ThreadInput& m = in()[i];
+        const long msg = static_cast<long>(i);
+
+        // The message's own node. RFC 5256 section 3 step 1: a placeholder created for this id
+        // becomes the message. A duplicate Message-ID keeps the original (notmuch, Dovecot): the
+        // later message gets a node nobody can reference, but its own references still place it.
+        int self;
+        bool was_referenced = false;
+        if (m.message_id.empty()) {
+            self = new_node("", msg);
+        } else if (auto it = by_id.find(m.message_id); it == by_id.end()) {
+            self = new_node(m.message_id, msg);
+            by_id.emplace(m.message_id, self);
+        } else if (nodes[it->second].msg == kNone) {
+            self = it->second;
+            nodes[self].msg = msg;
+            was_referenced = nodes[self].referenced;
+        } else {
+            self = new_node("", msg);
+        }
+        node_of_msg[i] = self;
+
+        // References without self-references, empty ids or immediate repeats.
+        std::vector<const std::string*> refs;
+        refs.reserve(m.references.size());
+        for (const auto& r : m.references) {
+            if (r.empty() || r == m.message_id) continue;
+            if (!refs.empty() && *refs.back() == r) continue;
+            refs.push_back(&r);
+        }
+        // JWZ step 1A: each References id is the parent of the next one.
+        int prev = kNone;
+        for (const std::string* r : refs) {
+            int n = node_for(*r);
+            link(prev, n);
+            prev = n;
+        }
+
+        // The message's own parent: In-Reply-To when it holds exactly one id (a phrase around it
+        // is already dropped by the parser), else the last References id, else the first
+        // In-Reply-To id (notmuch's rule: In-Reply-To is written by the replying client itself,
+        // References may be truncated or rewritten by lists).
+        const std::string* parent_id = nullptr;
+        std::vector<const std::string*> irt;
+        for (const auto& r : m.in_reply_to)
+            if (!r.empty() && r != m.message_id) irt.push_back(&r);
+        if (irt.size() == 1) parent_id = irt.front();
+        else if (!refs.empty()) parent_id = refs.back();
+        else if (!irt.empty()) parent_id = irt.front();
+        const bool has_references = parent_id != nullptr;
+
+        int parent = parent_id ? node_for(*parent_id) : kNone;
+        bool thread_index_linked = false;
+        if (!has_references && !m.thread_index.empty())
+            parent = thread_index_parent(self, m.thread_index, thread_index_linked);
+
+        // Dovecot mail_thread_add(): the message's own headers decide its parent. A parent that
+        // another message's References chain gave it is dropped when they disagree.
+        if (nodes[self].parent != parent && nodes[self].parent != kNone) nodes[self].parent = kNone;
+        link_own(parent, self);
+
+        const std::string key = normalize_subject(m.subject);
+        // Mailing-list mail is left to its references: every list message shares the list's
+        // address, so the shared-participant rule means nothing there (and Dovecot REFS agrees).
+        if (options.subject_fallback && !has_references && !thread_index_linked && !was_referenced &&
+            nodes[self].parent == kNone && !key.empty() && m.list_id.empty() && has_reply_marker(m.subject))
+            subject_fallback(i, self, key);
+        if (!key.empty()) by_subject[key].push_back(SubjectEntry{self, i, m.date});
+
+        any_processed = true;
+        last_processed = i;
+    }
+
+    // Outlook Thread-Index: 22 bytes of header (the conversation) followed by one 5-byte block per
+    // reply level. The parent is the message whose Thread-Index is ours minus the last block (or
+    // the closest shorter one); when none was seen, a placeholder for the conversation ties the
+    // replies together.
+    int thread_index_parent(int self, const std::string& b64, bool& linked) {
+        std::string raw;
+        if (!decode_base64(b64, raw) || raw.size() < 22) return kNone;
+        raw.resize(22 + (raw.size() - 22) / 5 * 5);
+        int parent = kNone;
+        for (size_t len = raw.size(); len > 22;) {
+            len -= 5;
+            auto it = by_thread_index.find(raw.substr(0, len));
+            if (it != by_thread_index.end()) { parent = it->second; break; }
+        }
+        if (parent == kNone && raw.size() > 22) {
+            parent = new_node("", kNone);
+            by_thread_index.emplace(raw.substr(0, 22), parent);
+        }
+        if (auto it = by_thread_index.find(raw); it == by_thread_index.end()) {
+            by_thread_index.emplace(raw, self);
+        } else if (nodes[it->second].msg == kNone) {
+            // The conversation's first message came after replies that made a placeholder for it:
+            // the placeholder hangs under the message and is pruned from the output.
+            int placeholder = it->second;
+            it->second = self;
+            link(self, placeholder);
+            linked = true;
+        } else if (parent == kNone && it->second != self) {
+            // The same Thread-Index twice: the later message follows the first.
+            parent = it->second;
+        }
+        if (parent != kNone) linked = true;
+        return parent;
+    }
+
+    // SPEC "Threading": a message with no threading header joins the thread of the most recent
+    // message with the same normalized subject that is less than the window away and shares a
+    // participant other than the owner.
+    void subject_fallback(size_t i, int self, const std::string& key) {
+        auto it = by_subject.find(key);
+        if (it == by_subject.end()) return;
+        const ThreadInput& m = in()[i];
+        const int64_t window = static_cast<int64_t>(options.subject_window_days) * 86400;
+        const bool generic = is_generic_subject(key);
+        const auto& entries = it->second;
+        // Entries are in processing order, which is date order: stop at the first one out of the window.
+        for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
+            if (m.date - e->date >= window) break;
+            if (e->node == self) continue;
+            if (!shares_participant(m, in()[e->msg], generic)) continue;
+            link(e->node, self);
+            return;
+        }
+    }
+
+    void process_all_sorted(std::vector<size_t> order) {
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return before(a, b); });
+        for (size_t i : order) process(i);
+    }
+
+    void add(size_t first_new) {
+        node_of_msg.resize(in().size(), kNone);
+        bool in_order = true;
+        if (any_processed)
+            for (size_t i = first_new; i < in().size(); ++i)
+                if (before(i, last_processed)) { in_order = false; break; }
+        std::vector<size_t> order;
+        if (in_order) {
+            order.resize(in().size() - first_new);
+            std::iota(order.begin(), order.end(), first_new);
+        } else {
+            // A message older than what was processed: process everything again in (date, index)
+            // order, so the result equals threading everything at once.
+            ++rebuild_count;
+            reset();
+            order.resize(in().size());
+            std::iota(order.begin(), order.end(), size_t{0});
+        }
+        process_all_sorted(std::move(order));
+    }
+
+    std::vector<ilc::Thread> build() const {
+        const size_t n = nodes.size();
+        // Top of every node, memoized along the walk.
+        std::vector<int> top(n, kNone);
+        std::vector<int> path;
+        for (size_t s = 0; s < n; ++s) {
+            if (top[s] != kNone) continue;
+            int x = static_cast<int>(s);
+            path.clear();
+            while (top[x] == kNone && nodes[x].parent != kNone) {
+                path.push_back(x);
+                x = nodes[x].parent;
+            }
+            int t = top[x] != kNone ? top[x] : x;
+            top[x] = t;
+            for (int p : path) top[p] = t;
+        }
+        // Group the messages by top node; a top without messages (a placeholder-only tree) is
+        // pruned (RFC 5256 section 3 step 4).
+        auto msg_less = [&](size_t a, size_t b) {
+            if (in()[a].date != in()[b].date) return in()[a].date < in()[b].date;
+            return a < b;
+        };
+        std::vector<size_t> order(in().size());
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::sort(order.begin(), order.end(), msg_less);
+        std::unordered_map<int, size_t> thread_of_top;
+        std::vector<ilc::Thread> threads;
+        std::vector<int> tops;
+        for (size_t i : order) {
+            int t = top[node_of_msg[i]];
+            auto [it, inserted] = thread_of_top.emplace(t, threads.size());
+            if (inserted) {
+                threads.emplace_back();
+                tops.push_back(t);
+            }
+            threads[it->second].members.push_back(i);
+        }
+        std::vector<int> position(n, kNone);
+        std::unordered_set<std::string> used_ids;
+        for (size_t k = 0; k < threads.size(); ++k) {
+            ilc::Thread& th = threads[k];
+            for (size_t p = 0; p < th.members.size(); ++p) position[node_of_msg[th.members[p]]] = static_cast<int>(p);
+            th.parent.resize(th.members.size());
+            for (size_t p = 0; p < th.members.size(); ++p) {
+                // The nearest ancestor that is a message: placeholders are pruned and their
+                // children promoted (RFC 5256 section 3 step 4).
+                int a = nodes[node_of_msg[th.members[p]]].parent;
+                while (a != kNone && nodes[a].msg == kNone) a = nodes[a].parent;
+                th.parent[p] = a == kNone ? -1 : position[a];
+            }
+            const Node& t = nodes[tops[k]];
+            std::string id = t.msg != kNone ? in()[t.msg].message_id : in()[th.members.front()].message_id;
+            if (id.empty()) id = in()[th.members.front()].message_id;
+            if (id.empty()) id = "ilc-thread-" + std::to_string(th.members.front());
+            // Duplicate Message-IDs can root two threads: keep thread ids unique.
+            std::string unique = id;
+            for (int dup = 2; !used_ids.insert(unique).second; ++dup) unique = id + "#" + std::to_string(dup);
+            th.id = std::move(unique);
+        }
+        return threads;
+    }
+};
+
+Threader::Threader(ThreadingOptions options) : state_(std::make_unique<State>()) {
+    state_->set_options(std::move(options));
+}
+Threader::~Threader() = default;
+Threader::Threader(Threader&&) noexcept = default;
+Threader& Threader::operator=(Threader&&) noexcept = default;
+
+void Threader::add(const std::vector<ThreadInput>& messages) {
+    size_t first = state_->owned.size();
+    state_->owned.insert(state_->owned.end(), messages.begin(), messages.end());
+    state_->add(first);
+}
+
+void Threader::add(ThreadInput message) {
+    size_t first = state_->owned.size();
+    state_->owned.push_back(std::move(message));
+    state_->add(first);
+}
+
+std::vector<ilc::Thread> Threader::threads() const { return state_->build(); }
+size_t Threader::size() const { return state_->owned.size(); }
+size_t Threader::rebuilds() const { return state_->rebuild_count; }
+
+std::vector<ilc::Thread> thread_messages(const std::vector<ThreadInput>& messages, const ThreadingOptions& options) {
+    // The same processing as Threader::add(), on the caller's vector without copying it.
+    Threader::State state;
+    state.set_options(options);
+    state.source = &messages;
+    state.add(0);
+    return state.build();
+}
+
+ThreadInput thread_input_from(const ilc::Message& m) {
+    ThreadInput in;
+    in.message_id = m.message_id;
+    in.synthetic_id = m.synthetic_id;
+    in.in_reply_to = m.in_reply_to;
+    in.references = m.references;
+    in.subject = m.subject;
+    in.date = m.date;
+    auto add = [&](const std::string& a) {
+        if (!a.empty() && std::find(in.participants.begin(), in.participants.end(), a) == in.participants.end())
+            in.participants.push_back(a);
+    };
+    add(m.from.address);
+    for (const auto& x : m.to) add(x.address);
+    for (const auto& x : m.cc) add(x.address);
+    in.thread_index = m.thread_index;
+    in.thread_topic = m.thread_topic;
+    in.list_id = m.list_id;
+    return in;
+}
+
+}  // namespace ilc::threading

@@ -1,0 +1,45 @@
+#pragma once
+// Sources enumerate raw messages from mailbox exports: mbox (mboxo/rd/cl/cl2, .gz), Maildir /
+// Maildir++, .eml files and trees (Enron maildir/<user>/<folder>/<n>.). Streaming: one message
+// in memory at a time.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "interlocutor/message.h"
+#include "interlocutor/parsers/options.h"
+#include "interlocutor/result.h"
+
+namespace ilc::parsers {
+
+struct RawMessage {
+    std::string bytes;          // the message, separator line excluded, mboxrd unquoted
+    SourcePos pos;              // path, byte offset and length of the message in path, folder
+    Flags flags;                // from Maildir file names (":2,S") or mbox Status/X-Status
+    std::string mbox_from_line; // the "From " separator line, for a date fallback
+    int64_t file_mtime = 0;
+    std::vector<Warning> warnings;  // container-level repairs (truncated, missing newline...)
+};
+
+class Source {
+public:
+    virtual ~Source() = default;
+    // Next message, or nullopt at the end. Container errors that end the source are reported by error().
+    virtual std::optional<RawMessage> next() = 0;
+    virtual std::optional<Error> error() const { return std::nullopt; }
+    // Progress: bytes consumed so far / total bytes (for the progress line).
+    virtual int64_t bytes_done() const = 0;
+    virtual int64_t bytes_total() const = 0;
+    // Resume support: skip messages that start before this byte offset (mbox) or these files.
+    virtual void seek(int64_t offset) {}
+};
+
+enum class SourceKind { mbox, maildir, eml_file, eml_tree, pst, unknown };  // pst: Outlook .pst/.ost
+SourceKind detect_source_kind(const std::string& path);
+
+// Opens a path as a source (kind detected from the path: a file that starts with "From " is an
+// mbox, .gz files are decompressed, a dir with cur/ or new/ is a Maildir, other dirs are .eml trees).
+Result<std::unique_ptr<Source>> open_source(const std::string& path, const ParserOptions& opts = {});
+
+}  // namespace ilc::parsers

@@ -1,0 +1,214 @@
+// Splits a raw message into its header fields (RFC 5322 section 2.2) and the body offset.
+// One linear pass over the bytes: line ends may be CRLF, LF or a bare CR; a 10 MB header line
+// costs one scan; nothing here allocates per character.
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "interlocutor/parsers/headers.h"
+#include "text_util.h"
+
+namespace ilc::parsers {
+namespace {
+
+// Finds line ends. The next '\n' is remembered so that input made of bare-CR lines does not
+// rescan to the end of the buffer for every line.
+class LineScanner {
+public:
+    explicit LineScanner(std::string_view s) : s_(s) {}
+
+    // Line starting at `pos`: sets content end and the start of the next line.
+    void line(size_t pos, size_t& content_end, size_t& next) {
+        if (nl_ != std::string_view::npos && nl_ < pos) nl_searched_ = false;
+        if (!nl_searched_) {
+            const void* p = std::memchr(s_.data() + pos, '\n', s_.size() - pos);
+            nl_ = p ? size_t(static_cast<const char*>(p) - s_.data()) : std::string_view::npos;
+            nl_searched_ = true;
+        }
+        const size_t limit = nl_ == std::string_view::npos ? s_.size() : nl_;
+        const void* cr = std::memchr(s_.data() + pos, '\r', limit - pos);
+        if (cr) {
+            const size_t c = size_t(static_cast<const char*>(cr) - s_.data());
+            content_end = c;
+            // CRLF, or a bare CR (old Mac line ends, or a stray CR: both end the line).
+            next = (c + 1 < s_.size() && s_[c + 1] == '\n') ? c + 2 : c + 1;
+            return;
+        }
+        content_end = limit;
+        next = limit == s_.size() ? limit : limit + 1;
+    }
+
+private:
+    std::string_view s_;
+    size_t nl_ = std::string_view::npos;
+    bool nl_searched_ = false;
+};
+
+// RFC 5322 section 2.2: field-name = 1*ftext, ftext = %d33-57 / %d59-126. Section 4.5 (obsolete)
+// allows whitespace between the name and the colon. Returns the colon position or npos.
+size_t field_colon(std::string_view line) {
+    size_t i = 0;
+    while (i < line.size()) {
+        const auto c = static_cast<unsigned char>(line[i]);
+        if (c == ':') break;
+        if (c < 33 || c > 126) break;
+        ++i;
+    }
+    if (i == 0) return std::string_view::npos;
+    size_t j = i;
+    while (j < line.size() && text::is_wsp(line[j])) ++j;
+    if (j >= line.size() || line[j] != ':') return std::string_view::npos;
+    return j;
+}
+
+void add_warning(HeaderBlock& hb, std::string code, std::string detail, size_t offset) {
+    // A hostile message could trigger one warning per line; a few of each kind are enough.
+    size_t same = 0;
+    for (const Warning& w : hb.warnings)
+        if (w.code == code && ++same >= 3) return;
+    hb.warnings.push_back(Warning{std::move(code), std::move(detail), int64_t(offset)});
+}
+
+}  // namespace
+
+const HeaderField* HeaderBlock::find(std::string_view name) const {
+    for (const HeaderField& f : fields)
+        if (text::iequals(f.name, name)) return &f;
+    return nullptr;
+}
+
+std::vector<const HeaderField*> HeaderBlock::find_all(std::string_view name) const {
+    std::vector<const HeaderField*> out;
+    for (const HeaderField& f : fields)
+        if (text::iequals(f.name, name)) out.push_back(&f);
+    return out;
+}
+
+HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts) {
+    HeaderBlock hb;
+    LineScanner lines(raw);
+    size_t pos = 0;
+    // A UTF-8 byte order mark written by some Windows tools before the first header.
+    if (raw.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
+
+    HeaderField* current = nullptr;
+    size_t current_len = 0;        // bytes the value would have without truncation
+    bool current_truncated = false;
+    bool fields_capped = false;
+    bool first_line = true;
+    size_t kept_bytes = 0;         // name and value bytes stored so far
+
+    auto append_value = [&](std::string_view piece) {
+        if (!current) return;
+        current_len += piece.size();
+        const size_t room = opts.max_header_value > current->value.size() ? opts.max_header_value - current->value.size() : 0;
+        kept_bytes += std::min(piece.size(), room);
+        if (piece.size() > room) {
+            current->value.append(piece.data(), room);
+            if (!current_truncated) {
+                current_truncated = true;
+                add_warning(hb, "header_truncated", "header field " + current->name + " longer than " +
+                                std::to_string(opts.max_header_value) + " bytes, truncated",
+                            size_t(current->offset));
+            }
+        } else {
+            current->value.append(piece.data(), piece.size());
+        }
+    };
+    auto finish_current = [&]() {
+        if (!current) return;
+        // The value is trimmed of the leading and trailing whitespace around it.
+        std::string& v = current->value;
+        size_t e = v.size();
+        while (e > 0 && text::is_space(v[e - 1])) --e;
+        v.resize(e);
+        size_t b = 0;
+        while (b < v.size() && text::is_space(v[b])) ++b;
+        if (b > 0) v.erase(0, b);
+        current = nullptr;
+    };
+
+    while (pos < raw.size()) {
+        size_t content_end, next;
+        lines.line(pos, content_end, next);
+        const std::string_view line = raw.substr(pos, content_end - pos);
+
+        // RFC 5322 section 2.1: the header ends at the first empty line.
+        if (line.empty()) {
+            finish_current();
+            hb.body_offset = next;
+            return hb;
+        }
+        // The limit counts the bytes kept, not the raw ones: a truncated 10 MB Subject must not
+        // push the From and To after it into the body.
+        if (kept_bytes >= opts.max_header_bytes) {
+            finish_current();
+            add_warning(hb, "header_too_long",
+                        "header block larger than " + std::to_string(opts.max_header_bytes) + " bytes; rest read as body", pos);
+            hb.body_offset = pos;
+            return hb;
+        }
+        // The mbox separator ("From sender date") before the first header is not a field; a
+        // ">From " line is one that a mboxrd writer quoted, or a munged separator: skip both.
+        if ((first_line && line.substr(0, 5) == "From ") || line.substr(0, 6) == ">From ") {
+            if (!first_line) add_warning(hb, "from_line_in_header", "\">From \" line inside the header, ignored", pos);
+            first_line = false;
+            pos = next;
+            continue;
+        }
+        first_line = false;
+
+        if (text::is_wsp(line[0])) {
+            // RFC 5322 section 2.2.3: unfolding removes the CRLF before the folding whitespace.
+            if (current) {
+                append_value(line);
+            } else if (hb.fields.empty() && !fields_capped) {
+                add_warning(hb, "continuation_without_field", "header starts with a folded line, ignored", pos);
+            }
+            pos = next;
+            continue;
+        }
+
+        const size_t colon = field_colon(line);
+        if (colon == std::string_view::npos) {
+            // Not a field and no blank line before it: the body starts here (GMime, Dovecot do the same).
+            finish_current();
+            add_warning(hb, "no_blank_line", "header not followed by an empty line; body starts at the first non-header line",
+                        pos);
+            hb.body_offset = pos;
+            return hb;
+        }
+        finish_current();
+        if (hb.fields.size() >= opts.max_fields) {
+            if (!fields_capped) {
+                fields_capped = true;
+                add_warning(hb, "too_many_fields", "more than " + std::to_string(opts.max_fields) + " header fields; the rest dropped",
+                            pos);
+            }
+            pos = next;
+            continue;
+        }
+        size_t name_end = colon;
+        while (name_end > 0 && text::is_wsp(line[name_end - 1])) --name_end;
+        HeaderField f;
+        f.name = std::string(line.substr(0, name_end));
+        f.offset = int64_t(pos);
+        kept_bytes += f.name.size() + 1;
+        hb.fields.push_back(std::move(f));
+        current = &hb.fields.back();
+        current_len = 0;
+        current_truncated = false;
+        std::string_view value = line.substr(colon + 1);
+        size_t lead = 0;
+        while (lead < value.size() && text::is_wsp(value[lead])) ++lead;
+        append_value(value.substr(lead));
+        pos = next;
+    }
+    // The message ended inside the header (no body at all).
+    finish_current();
+    hb.body_offset = raw.size();
+    return hb;
+}
+
+}  // namespace ilc::parsers

@@ -1,0 +1,86 @@
+#include "mime_decode.h"
+
+namespace ilc::parsers {
+namespace {
+
+int b64_value(unsigned char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;  // '-' and '_': the URL-safe alphabet some senders use
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::string decode_base64(std::string_view in, bool* broken) {
+    std::string out;
+    out.reserve(in.size() / 4 * 3 + 3);
+    uint32_t acc = 0;
+    int bits = 0;
+    bool bad = false;
+    for (unsigned char c : in) {
+        if (c == '=') {
+            acc = 0;  // padding ends a quantum; a later quantum (concatenated encodings) restarts
+            bits = 0;
+            continue;
+        }
+        int v = b64_value(c);
+        if (v < 0) {
+            if (c != '\r' && c != '\n' && c != ' ' && c != '\t') bad = true;
+            continue;
+        }
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xff);
+        }
+    }
+    if (broken) *broken = bad;
+    return out;
+}
+
+std::string decode_quoted_printable(std::string_view in, bool* broken) {
+    std::string out;
+    out.reserve(in.size());
+    bool bad = false;
+    for (size_t i = 0; i < in.size(); ++i) {
+        char c = in[i];
+        if (c != '=') {
+            out += c;
+            continue;
+        }
+        // Soft line break, possibly with trailing white space before it (RFC 2045 rule 3).
+        size_t j = i + 1;
+        while (j < in.size() && (in[j] == ' ' || in[j] == '\t')) ++j;
+        if (j < in.size() && (in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n'))) {
+            i = in[j] == '\r' ? j + 1 : j;
+            continue;
+        }
+        if (j == in.size()) { i = j; continue; }  // "=" at the very end: a soft break
+        {
+            int h = i + 1 < in.size() ? hex(in[i + 1]) : -1;
+            int l = i + 2 < in.size() ? hex(in[i + 2]) : -1;
+            if (h >= 0 && l >= 0) {
+                out += static_cast<char>(h * 16 + l);
+                i += 2;
+                continue;
+            }
+        }
+        bad = true;
+        out += '=';  // not an escape: kept as written, like most readers
+    }
+    if (broken) *broken = bad;
+    return out;
+}
+
+}  // namespace ilc::parsers

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Interlocutor needs to build, test and run. Idempotent and quiet
+# when everything is already there. Usage: scripts/setup.sh [--test]  (--test adds test-only tools)
+set -euo pipefail
+build_pkgs=(build-essential cmake pkg-config libmimetic-dev libpoco-dev libsqlite3-dev libicu-dev
+            libpsl-dev zlib1g-dev libpst-dev catch2 python3 sqlite3)
+test_pkgs=(clang libclang-rt-14-dev dovecot-imapd pst-utils notmuch maildir-utils)
+pkgs=("${build_pkgs[@]}")
+[ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# Dovecot's postinst tries to start a system service; we only ever run our own test-owned instance.
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

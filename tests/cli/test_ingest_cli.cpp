@@ -1,0 +1,193 @@
+// `interlocutor ingest` end to end on the shared corpora (issue 2, "What must be shown").
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "cli_helpers.h"
+
+using namespace ilc::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string dev_owner_args() {
+    return " --me isabelle.charpentier@ardentis.fr --me icharpentier@ardentis.fr --internal-domain ardentis.fr";
+}
+
+std::string ingest(const std::string& db, const std::string& sources, const std::string& extra = "") {
+    auto r = run(bin() + " ingest --quiet --format json --db " + quote(db) + " " + sources + extra);
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    return r.out;
+}
+
+std::map<std::string, long long> python_counts(const std::string& code) {
+    auto r = run("python3 -c " + quote(code));
+    REQUIRE(r.status == 0);
+    std::map<std::string, long long> out;
+    size_t p = 0;
+    while (p < r.out.size()) {
+        size_t nl = r.out.find('\n', p);
+        if (nl == std::string::npos) nl = r.out.size();
+        std::string line = r.out.substr(p, nl - p);
+        auto tab = line.rfind('\t');
+        if (tab != std::string::npos) out[line.substr(0, tab)] = std::stoll(line.substr(tab + 1));
+        p = nl + 1;
+    }
+    return out;
+}
+
+// Per-source "read"/"stored"/... of an ingest JSON summary, keyed by path.
+struct SourceCounts {
+    long long read = -1, stored = -1, duplicates = -1, skipped = -1;
+};
+std::map<std::string, SourceCounts> per_source(const std::string& json) {
+    std::map<std::string, SourceCounts> out;
+    size_t p = json.find("\"sources\"");
+    while ((p = json.find("\"path\": \"", p)) != std::string::npos) {
+        p += 9;
+        size_t e = json.find('"', p);
+        std::string path = json.substr(p, e - p);
+        size_t obj_end = json.find('}', e);
+        std::string obj = json.substr(e, obj_end - e);
+        out[path] = {json_int(obj, "read"), json_int(obj, "stored"), json_int(obj, "duplicates"),
+                     json_int(obj, "skipped")};
+        p = obj_end;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("dev corpus: mbox, maildir and eml give the same messages", "[cli.ingest]") {
+    const std::string dev = corpora() + "/dev";
+    const std::string tmp = temp_dir();
+    std::map<std::string, std::set<std::string>> ids;
+    const std::map<std::string, std::string> formats = {
+        {"mbox", quote(dev + "/mbox/INBOX.mbox") + " " + quote(dev + "/mbox/Sent.mbox") + " " +
+                     quote(dev + "/mbox/Archives.mbox")},
+        {"maildir", quote(dev + "/maildir")},
+        {"eml", quote(dev + "/eml")},
+    };
+    for (const auto& [name, src] : formats) {
+        const std::string db = tmp + "/" + name + ".db";
+        auto sum = ingest(db, src, dev_owner_args());
+        CHECK(json_int(sum, "stored") == 570);
+        CHECK(json_int(sum, "skipped") == 0);
+        auto t = run(bin() + " threads --format json --db " + quote(db));
+        REQUIRE(t.status == 0);
+        ids[name] = thread_message_ids(t.out);
+        CHECK(ids[name].size() == 570);
+    }
+    CHECK(ids["mbox"] == ids["maildir"]);
+    CHECK(ids["mbox"] == ids["eml"]);
+}
+
+TEST_CASE("enron mbox: every message stored or reported, counts equal Python's mailbox", "[cli.ingest]") {
+    const std::string dir = corpora() + "/enron-mbox";
+    auto expected = python_counts(
+        "import mailbox,os,sys\n"
+        "d=" "'" + dir + "'\n"
+        "for f in sorted(os.listdir(d)):\n"
+        "  p=os.path.join(d,f)\n"
+        "  if f.startswith('enron.'): print(p+'\\t'+str(len(mailbox.mbox(p,create=False))))\n");
+    REQUIRE(expected.size() > 100);
+    const std::string db = temp_dir() + "/enron.db";
+    std::string srcs;
+    for (const auto& [p, n] : expected) srcs += " " + quote(p);
+    auto sum = ingest(db, srcs);
+    auto got = per_source(sum);
+    long long total = 0;
+    for (const auto& [p, n] : expected) {
+        INFO(p);
+        REQUIRE(got.count(p) == 1);
+        CHECK(got[p].read == n);
+        CHECK(got[p].read == got[p].stored + got[p].duplicates + got[p].skipped);
+        total += n;
+    }
+    CHECK(json_int(sum, "read") == total);
+}
+
+TEST_CASE("dev maildir: counts equal Python's Maildir", "[cli.ingest]") {
+    const std::string dir = corpora() + "/dev/maildir";
+    auto expected = python_counts(
+        "import mailbox\n"
+        "m=mailbox.Maildir('" + dir + "',factory=None,create=False)\n"
+        "n=len(m)+sum(len(m.get_folder(f)) for f in m.list_folders())\n"
+        "print('all\\t'+str(n))\n");
+    const std::string db = temp_dir() + "/md.db";
+    auto sum = ingest(db, quote(dir));
+    CHECK(json_int(sum, "read") == expected["all"]);
+}
+
+TEST_CASE("enron maildir trees, lists and torture: nothing lost silently", "[cli.ingest]") {
+    const std::vector<std::string> dirs = {"enron-maildir", "lists", "torture"};
+    for (const auto& d : dirs) {
+        INFO(d);
+        const std::string db = temp_dir() + "/x.db";
+        auto r = run(bin() + " ingest --quiet --format json --db " + quote(db) + " " + quote(corpora() + "/" + d));
+        INFO(r.out.substr(0, 2000));
+        REQUIRE(r.status == 0);
+        const long long read = json_int(r.out, "read");
+        CHECK(read > 0);
+        CHECK(read == json_int(r.out, "stored") + json_int(r.out, "duplicates") + json_int(r.out, "skipped"));
+    }
+}
+
+TEST_CASE("re-ingest is idempotent and skips unchanged sources", "[cli.ingest]") {
+    const std::string db = temp_dir() + "/idem.db";
+    const std::string src = quote(corpora() + "/dev/mbox/Sent.mbox") + " " + quote(corpora() + "/dev/maildir");
+    auto first = ingest(db, src);
+    CHECK(json_int(first, "stored") == 570);  // Sent.mbox's messages are also in the maildir
+    CHECK(json_int(first, "duplicates") == 247);
+    auto second = ingest(db, src);
+    CHECK(json_int(second, "read") == 0);
+    CHECK(second.find("\"unchanged\": true") != std::string::npos);
+    auto forced = ingest(db, src, " --force");
+    CHECK(json_int(forced, "stored") == 0);
+    CHECK(json_int(forced, "duplicates") == 570 + 247);
+    CHECK(json_int(forced, "total_messages") == 570);
+}
+
+TEST_CASE("an interrupted ingest resumes where it stopped", "[cli.ingest]") {
+    const std::string db = temp_dir() + "/resume.db";
+    const std::string src = quote(corpora() + "/dev/mbox/Sent.mbox");
+    // Fault injection: the process dies right after its second committed batch of 50.
+    auto killed = run("ILC_TEST_ABORT_AFTER_BATCHES=2 " + bin() + " ingest --quiet --batch 50 --format json --db " +
+                      quote(db) + " " + src);
+    CHECK(killed.status == 75);
+    auto rest = ingest(db, src, " --batch 50");
+    CHECK(json_int(rest, "read") == 247 - 100);
+    CHECK(json_int(rest, "stored") == 247 - 100);
+    CHECK(json_int(rest, "resumed_from") > 0);
+    CHECK(json_int(rest, "total_messages") == 247);
+}
+
+TEST_CASE("an mbox that grew is read from where the last run stopped", "[cli.ingest]") {
+    const std::string tmp = temp_dir();
+    const std::string mbox = tmp + "/box.mbox";
+    fs::copy_file(corpora() + "/dev/mbox/INBOX.mbox", mbox);
+    const std::string db = tmp + "/grow.db";
+    auto first = ingest(db, quote(mbox));
+    CHECK(json_int(first, "stored") == 224);
+    {
+        std::ifstream in(corpora() + "/dev/mbox/Sent.mbox", std::ios::binary);
+        std::ofstream out(mbox, std::ios::binary | std::ios::app);
+        out << "\n" << in.rdbuf();
+    }
+    auto second = ingest(db, quote(mbox));
+    CHECK(json_int(second, "read") == 247);
+    CHECK(json_int(second, "stored") == 247);
+    CHECK(json_int(second, "total_messages") == 224 + 247);
+}
+
+TEST_CASE("ingest errors are clear", "[cli.ingest]") {
+    auto r = run(bin() + " ingest --quiet --db " + quote(temp_dir() + "/e.db") + " /nonexistent/box.mbox 2>&1");
+    CHECK(r.status == 1);
+    CHECK(r.out.find("/nonexistent/box.mbox") != std::string::npos);
+    auto u = run(bin() + " ingest --bogus 2>&1");
+    CHECK(u.status == 2);
+    CHECK(u.out.find("--bogus") != std::string::npos);
+}
