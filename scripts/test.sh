@@ -21,7 +21,8 @@ echo "== fuzz harnesses (clang libFuzzer, ${ILC_FUZZ_SECONDS:=20} s each)"
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DILC_FUZZ=ON -DILC_BUILD_TESTS=OFF >/dev/null
 fi
-cmake --build build-fuzz -j"$jobs" >build-fuzz.log 2>&1 || { tail -40 build-fuzz.log; exit 1; }
+fuzz_targets=$(ls tests/fuzz/fuzz_*.cpp | xargs -n1 basename | sed 's/\.cpp$//' | sed 's/^/--target /' | xargs)
+cmake --build build-fuzz -j"$jobs" $fuzz_targets >build-fuzz.log 2>&1 || { tail -40 build-fuzz.log; exit 1; }
 
 echo "== tests"
 status=0
@@ -31,4 +32,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -R '^test_parsers$' || status=1
 echo "== fuzzing"
 scripts/fuzz.sh build-fuzz "$ILC_FUZZ_SECONDS" || status=1
+echo "== benchmark smoke (figures only, no timing asserts)"
+bench/run.sh --smoke || status=1
+echo "== summary"
+ctest --test-dir build 2>/dev/null | tail -n 3 | grep -E "tests passed|tests failed" || true
 exit $status

@@ -184,7 +184,7 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s)
         const AddressFacts& ff = facts(mi.from);
         mi.sender_internal = ff.internal;
         mi.from_account = ff.account;
-        mi.expects = msg.expects_reply || has_cue(i, "request");
+        mi.expects = msg.expects_reply;  // decided by core/text on new text (closings neutralize request cues)
         std::unordered_set<std::string> seen{mi.from};
         std::set<std::string> accts;
         for (const auto* list : {&msg.to, &msg.cc}) {

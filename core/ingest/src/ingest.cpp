@@ -67,22 +67,10 @@ Fingerprint fingerprint(const std::string& path) {
     return fp;
 }
 
-// Parsed + understood message with the raw-message facts the parser does not see.
-void build_message(parsers::RawMessage& raw, const parsers::ParserOptions& popts, Message& out) {
-    out = parsers::parse_message(raw.bytes, raw.pos, popts);
-    out.flags = raw.flags;
-    for (auto& w : raw.warnings) out.warnings.push_back(std::move(w));
-    if (out.date_source == DateSource::none && !raw.mbox_from_line.empty()) {
-        if (auto d = parsers::parse_mbox_from_date(raw.mbox_from_line)) {
-            out.date = d->utc;
-            out.tz_offset_min = d->tz_offset_min;
-            out.date_source = DateSource::mbox_from;
-        }
-    }
-    if (out.date_source == DateSource::none && raw.file_mtime > 0) {
-        out.date = raw.file_mtime;
-        out.date_source = DateSource::file_mtime;
-    }
+// Parsed (the RawMessage overload adds the mbox "From " line / mtime date fallbacks, the
+// flags and the container's warnings) and understood.
+void build_message(const parsers::RawMessage& raw, const parsers::ParserOptions& popts, Message& out) {
+    out = parsers::parse_message(raw, popts);
     text::understand(out);
 }
 
@@ -91,6 +79,8 @@ void build_message(parsers::RawMessage& raw, const parsers::ParserOptions& popts
 std::optional<std::string> skip_reason(const parsers::RawMessage& raw, const Message& m,
                                        const parsers::ParserOptions& popts) {
     if (raw.bytes.size() > popts.max_message_bytes) return "message larger than the limit";
+    for (const auto& w : raw.warnings)
+        if (w.code == "message_too_large") return "message larger than the limit (" + w.detail + ")";
     if (m.from.address.empty() && m.to.empty() && m.subject.empty() && m.body_text.empty() &&
         m.in_reply_to.empty() && m.references.empty())
         return "no header and no text: not a mail message";
@@ -183,8 +173,11 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
                 ss.resumed_from = prev->done_offset;
             } else if (kind != parsers::SourceKind::mbox && !prev->completed && prev->message_count > 0 &&
                        !options.force) {
+                // Trees are walked in a deterministic order: skip what the interrupted run
+                // stored without parsing it again (reading is cheap next to parsing).
                 prog.message_count = prev->message_count;
-                source.seek(prev->message_count);
+                for (int64_t k = 0; k < prev->message_count && source.next(); ++k) {
+                }
                 ss.resumed_from = prev->message_count;
             }
         }

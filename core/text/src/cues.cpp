@@ -217,11 +217,14 @@ bool expects_reply(std::string_view new_text, const std::vector<Cue>& cues) {
     if (has_question_mark(new_text.substr(0, std::min(new_text.size(), kMaxScan)))) return true;
     for (const Cue& c : cues) {
         if (c.family != "request") continue;
-        // A request phrase that sits inside a closing formula ("let me know if you have any
-        // questions", "n'hésitez pas à me faire savoir") is politeness, not a request.
+        // A request phrase that sits inside or overlaps a closing formula ("let me know if you
+        // have any questions", "n'hésitez pas à me faire savoir", "merci pour votre retour
+        // rapide") is politeness or thanks for an answer received, not a request.
         bool inside_closing = std::any_of(cues.begin(), cues.end(), [&](const Cue& o) {
-            return o.family == "thanks_closing" && o.begin <= c.begin && c.end <= o.end &&
-                   (o.end - o.begin) > (c.end - c.begin);
+            if (o.family != "thanks_closing") return false;
+            const bool contains = o.begin <= c.begin && c.end <= o.end && (o.end - o.begin) > (c.end - c.begin);
+            const bool overlaps_from_left = o.begin < c.begin && c.begin < o.end;
+            return contains || overlaps_from_left;
         });
         if (!inside_closing) return true;
     }
