@@ -10,6 +10,8 @@ int cmd_ingest(int argc, char** argv);
 int cmd_threads(int argc, char** argv);
 int cmd_analyze(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
+int cmd_digest(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 }  // namespace ilc::cli
 
 namespace {
@@ -25,6 +27,8 @@ const Verb kVerbs[] = {
     {"analyze", ilc::cli::cmd_analyze, "findings: all-in-copy, unanswered follow-ups, stalled deals, stakeholders"},
     {"threads", ilc::cli::cmd_threads, "the conversations rebuilt from the stored mail"},
     {"inspect", ilc::cli::cmd_inspect, "how one message was understood (new text, quotes, signature, cues)"},
+    {"digest", ilc::cli::cmd_digest, "the weekly recap mail of an account, or the manager's team digest"},
+    {"serve", ilc::cli::cmd_serve, "the local HTTP service: JSON API and the manager dashboard"},
 };
 
 void print_usage(std::ostream& o) {

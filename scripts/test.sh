@@ -26,7 +26,8 @@ cmake --build build-fuzz -j"$jobs" $fuzz_targets >build-fuzz.log 2>&1 || { tail 
 
 echo "== tests"
 status=0
-ctest --test-dir build --output-on-failure -j"$jobs" || status=1
+ctest --test-dir build --output-on-failure -j"$jobs" 2>&1 | tee build/ctest.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 echo "== tests under sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -R '^test_parsers$' || status=1
@@ -35,5 +36,6 @@ scripts/fuzz.sh build-fuzz "$ILC_FUZZ_SECONDS" || status=1
 echo "== benchmark smoke (figures only, no timing asserts)"
 bench/run.sh --smoke || status=1
 echo "== summary"
-ctest --test-dir build 2>/dev/null | tail -n 3 | grep -E "tests passed|tests failed" || true
+grep -E "tests passed|tests failed" build/ctest.log || true
+[ $status -eq 0 ] && echo "all suites passed" || echo "SOME SUITES FAILED"
 exit $status
