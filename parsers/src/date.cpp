@@ -1,6 +1,7 @@
 // Dates of mail: RFC 5322 section 3.3, the obsolete forms of section 4.3, and the broken forms
 // real mail carries (asctime, ISO 8601, missing seconds or zone, zone names, comments).
 // Calendar arithmetic is ours (Howard Hinnant's days_from_civil), so no timegm and no TZ env.
+#include "interlocutor/civil_date.h"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,15 +13,7 @@
 namespace ilc::parsers {
 namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (http://howardhinnant.github.io/date_algorithms.html).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
+using ilc::days_from_civil;  // interlocutor/civil_date.h
 
 bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 

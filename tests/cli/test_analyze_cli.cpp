@@ -8,14 +8,6 @@ using namespace ilc::test;
 
 namespace {
 
-double score_field(const std::string& json, const std::string& path_key) {
-    // score.py --json output is pretty; find '"<key>": <number>' after the given anchor.
-    auto p = json.find(path_key);
-    if (p == std::string::npos) return -1;
-    p = json.find(':', p);
-    return std::atof(json.c_str() + p + 1);
-}
-
 struct DevRun {
     std::string analyze, threads, score;
 };

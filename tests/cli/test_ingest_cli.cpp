@@ -199,3 +199,16 @@ TEST_CASE("ingest errors are clear", "[cli.ingest]") {
     CHECK(u.status == 2);
     CHECK(u.out.find("--bogus") != std::string::npos);
 }
+
+TEST_CASE("the owner is inferred from the sent folders when --me is not given", "[cli.ingest]") {
+    const std::string db = temp_dir() + "/owner.db";
+    const std::string dir = corpora() + "/enron-mbox/";
+    auto sum = ingest(db, quote(dir + "enron.allen-p._sent_mail") + " " + quote(dir + "enron.allen-p.inbox"));
+    CHECK(sum.find("\"owner_inferred\": true") != std::string::npos);
+    CHECK(sum.find("\"phillip.allen@enron.com\"") != std::string::npos);
+    // Given addresses win over inference, and stay for later runs.
+    const std::string db2 = temp_dir() + "/owner2.db";
+    auto given = ingest(db2, quote(dir + "enron.allen-p.inbox"), " --me Someone@Example.com");
+    CHECK(given.find("\"someone@example.com\"") != std::string::npos);
+    CHECK(given.find("\"owner_inferred\": false") != std::string::npos);
+}

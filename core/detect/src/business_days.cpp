@@ -1,3 +1,4 @@
+#include "interlocutor/civil_date.h"
 #include "interlocutor/detect/business_days.h"
 
 #include <unicode/timezone.h>
@@ -10,14 +11,7 @@
 namespace ilc::detect {
 
 // Howard Hinnant, "chrono-Compatible Low-Level Date Algorithms".
-int64_t days_from_civil(int y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
+int64_t days_from_civil(int y, unsigned m, unsigned d) { return ilc::days_from_civil(y, m, d); }
 
 void civil_from_days(int64_t z, int& y, unsigned& m, unsigned& d) {
     z += 719468;

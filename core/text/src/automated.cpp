@@ -1,3 +1,4 @@
+#include "interlocutor/civil_date.h"
 #include "interlocutor/text/automated.h"
 
 #include <algorithm>
@@ -20,15 +21,7 @@ std::string lower_ascii(std::string_view s) {
     return r;
 }
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), no time zone involved.
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
+using ilc::days_from_civil;  // interlocutor/civil_date.h
 
 int year_of(int64_t t) {
     std::time_t tt = static_cast<std::time_t>(t);
