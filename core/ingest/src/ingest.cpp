@@ -31,6 +31,7 @@ const char* kind_name(parsers::SourceKind k) {
         case parsers::SourceKind::maildir: return "maildir";
         case parsers::SourceKind::eml_file:
         case parsers::SourceKind::eml_tree: return "eml";
+        case parsers::SourceKind::pst: return "pst";
         default: return "unknown";
     }
 }
