@@ -244,9 +244,14 @@ struct Store::Impl {
     Status configure() {
         // Readers wait for a checkpoint or a schema change rather than failing at once.
         sqlite3_busy_timeout(db, 10000);
-        // A large page cache (64 MiB) and memory-mapped reads make the full load a scan of
-        // memory; temp b-trees (ORDER BY) stay in memory.
-        auto st = exec(db, "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY",
+        // Readers: a large page cache (64 MiB) and memory-mapped reads make the full load a scan
+        // of memory. The writer (ingest) keeps a bounded 16 MiB cache and no mmap: mapped pages
+        // count in its resident memory and would grow it with the store (ingest's peak RSS must
+        // not depend on the mailbox size). Temp b-trees (ORDER BY) stay in memory.
+        auto st = exec(db,
+                       mode == OpenMode::read_only
+                           ? "PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY"
+                           : "PRAGMA cache_size=-16384; PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY",
                        "configuring the database");
         if (!st.ok()) return st;
         if (mode == OpenMode::read_only) return exec(db, "PRAGMA query_only=1", "configuring the database");

@@ -240,8 +240,11 @@ struct Threader::State {
         // References without self-references, empty ids or immediate repeats.
         std::vector<const std::string*> refs;
         refs.reserve(m.references.size());
+        // An id without '@' ("<yes>", "<foo>") is a broken or fake id that unrelated messages share:
+        // it is no link (Dovecot's message_id_get_next() drops it too).
+        auto fake_id = [](const std::string& r) { return r.find('@') == std::string::npos; };
         for (const auto& r : m.references) {
-            if (r.empty() || r == m.message_id) continue;
+            if (r.empty() || r == m.message_id || fake_id(r)) continue;
             if (!refs.empty() && *refs.back() == r) continue;
             refs.push_back(&r);
         }
@@ -260,11 +263,17 @@ struct Threader::State {
         const std::string* parent_id = nullptr;
         std::vector<const std::string*> irt;
         for (const auto& r : m.in_reply_to)
-            if (!r.empty() && r != m.message_id) irt.push_back(&r);
+            if (!r.empty() && r != m.message_id && !fake_id(r)) irt.push_back(&r);
         if (irt.size() == 1) parent_id = irt.front();
         else if (!refs.empty()) parent_id = refs.back();
         else if (!irt.empty()) parent_id = irt.front();
         const bool has_references = parent_id != nullptr;
+        // An In-Reply-To that the References do not hold (a list rewrote one of them, e.g. gmane's
+        // address mangling) is chained after the last References id, as JWZ appends it: the message
+        // stays in the conversation its References name instead of starting a thread of its own.
+        if (irt.size() == 1 && !refs.empty() &&
+            std::none_of(refs.begin(), refs.end(), [&](const std::string* r) { return *r == *irt.front(); }))
+            link(node_for(*refs.back()), node_for(*irt.front()));
 
         int parent = parent_id ? node_for(*parent_id) : kNone;
         bool thread_index_linked = false;
