@@ -10,11 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 smoke=0; [ "${1:-}" = "--smoke" ] && smoke=1
 runs=3; [ $smoke = 1 ] && runs=1
-if [ ! -f build-release/CMakeCache.txt ]; then
-  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DILC_BUILD_TESTS=OFF >/dev/null
+# ILC_BENCH_BUILD_DIR reuses an existing build (the test command's smoke run uses build/ so CI
+# does not compile everything a third time); figures for bench/README.md come from Release.
+bdir=${ILC_BENCH_BUILD_DIR:-build-release}
+if [ ! -f "$bdir/CMakeCache.txt" ]; then
+  cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DILC_BUILD_TESTS=OFF >/dev/null
 fi
-cmake --build build-release -j"$(nproc)" --target interlocutor >/dev/null
-bin=$PWD/build-release/interlocutor
+cmake --build "$bdir" -j"$(nproc)" --target interlocutor >/dev/null
+bin=$PWD/$bdir/interlocutor
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 corpus=../shared/corpora/enron-mbox

@@ -34,7 +34,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== fuzzing"
 scripts/fuzz.sh build-fuzz "$ILC_FUZZ_SECONDS" || status=1
 echo "== benchmark smoke (figures only, no timing asserts)"
-bench/run.sh --smoke || status=1
+ILC_BENCH_BUILD_DIR=build bench/run.sh --smoke || status=1
 echo "== summary"
 grep -E "tests passed|tests failed" build/ctest.log || true
 [ $status -eq 0 ] && echo "all suites passed" || echo "SOME SUITES FAILED"
