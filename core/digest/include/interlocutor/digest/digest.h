@@ -1,0 +1,93 @@
+#pragma once
+// The weekly summary mail of one account and the manager's digest of the team
+// (SPEC "Weekly summary mail"), built from stored messages, their threads and analyze().
+//
+// Privacy rule: nothing written in a one-to-one exchange (a thread whose only external person
+// is one person) is quoted in a recap; such threads appear by subject only. Nothing from another
+// account ever appears: a thread is the account's only when every external person in it belongs
+// to that account.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "interlocutor/detect/analyze.h"
+#include "interlocutor/detect/identity.h"
+#include "interlocutor/detect/settings.h"
+#include "interlocutor/digest/mime_writer.h"
+#include "interlocutor/message.h"
+#include "interlocutor/result.h"
+#include "interlocutor/thread.h"
+
+namespace ilc::digest {
+
+struct IsoWeek {
+    int year = 0, week = 0;
+    int64_t first_day() const;  // the Monday (day number)
+    std::string to_string() const;  // "2026-W47"
+};
+// "2026-W47" (also "2026W47", "2026-w47"); weeks past the year's last are an error.
+Result<IsoWeek> parse_iso_week(std::string_view s);
+IsoWeek iso_week_of_day(int64_t day);
+
+// "acme.com" -> "Acme", "groupe-durand.fr" -> "Groupe Durand".
+std::string account_display_name(std::string_view account);
+
+enum class ThreadKind { one_to_one, group, other_account, none };
+
+struct DigestOptions {
+    std::string account;        // the account's organization ("acme.com")
+    std::string account_name;   // display name; "" = from the domain
+    IsoWeek week;
+    std::string lang;           // "fr" | "en"; "" = the mailbox's language
+    int active_window_days = 30;
+};
+
+struct Decision { std::string date, from, subject, sentence, message_id; };
+struct Deadline { std::string date, sentence, subject, message_id; };
+struct OpenQuestion { std::string kind, subject, who; int business_days = 0; std::string thread_id; };
+struct DirectTopic { std::string subject, with; int messages = 0; };
+struct WeekNumbers {
+    int messages = 0, inbound = 0, outbound = 0, threads = 0, people = 0, direct_threads = 0, group_threads = 0;
+};
+
+struct WeeklyDigest {
+    std::string account, account_name, lang;
+    IsoWeek week;
+    Mailbox owner;
+    std::vector<Mailbox> to, cc;
+    std::vector<Decision> decisions;
+    std::vector<Deadline> deadlines;
+    std::vector<OpenQuestion> open_questions;
+    std::vector<DirectTopic> direct_topics;
+    WeekNumbers numbers;
+};
+
+// Collects the sections. settings gives owners, internal domains, managers, tz, holidays, now.
+Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
+                                  const detect::AnalysisResult& analysis, const detect::AnalysisSettings& settings,
+                                  const DigestOptions& opts);
+// The mail of a weekly digest (subject "Point hebdomadaire — Acme — semaine 47" / "Weekly update — ...").
+OutgoingMail weekly_mail(const WeeklyDigest& d, const detect::AnalysisSettings& settings);
+
+struct TeamDigest {
+    std::string lang;
+    IsoWeek week;
+    Mailbox owner;
+    std::vector<Mailbox> managers;
+    std::vector<detect::StalledDeal> stalled;           // by risk, highest first
+    int awaiting_reply = 0, awaiting_my_reply = 0;      // the rep's counts, both ways
+    std::vector<std::pair<std::string, std::pair<int, int>>> awaiting_by_account;  // account -> (theirs, mine)
+    std::vector<detect::AllInCopy> all_in_copy;
+    std::vector<std::string> all_in_copy_subjects;      // parallel to all_in_copy
+    std::vector<detect::ManyInternalContacts> many_internal;
+};
+Result<TeamDigest> build_team(const std::vector<Message>& msgs, const detect::AnalysisResult& analysis,
+                              const detect::AnalysisSettings& settings, const IsoWeek& week, const std::string& lang);
+OutgoingMail team_mail(const TeamDigest& d, const detect::AnalysisSettings& settings);
+
+// How a thread reads for an account: one_to_one (one external person, of the account), group
+// (two or more, all of the account), other_account (someone of another account), none.
+ThreadKind thread_kind(const std::vector<Message>& msgs, const Thread& t, const detect::Identity& id,
+                       const std::string& account);
+
+}  // namespace ilc::digest

@@ -1,0 +1,347 @@
+// The weekly summary mail of one account (SPEC "Weekly summary mail").
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <regex>
+#include <set>
+#include <unordered_map>
+
+#include "digest_private.h"
+#include "interlocutor/digest/date_mentions.h"
+#include "interlocutor/digest/digest.h"
+
+namespace ilc::digest {
+namespace {
+
+int weekday(int64_t day) { return (int)(((day + 3) % 7 + 7) % 7); }  // Monday = 0; 1970-01-01 was a Thursday
+
+std::string lower(std::string s) {
+    for (auto& c : s)
+        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+    return s;
+}
+
+std::vector<const Mailbox*> participants(const Message& m) {
+    std::vector<const Mailbox*> out{&m.from};
+    for (const auto& b : m.to) out.push_back(&b);
+    for (const auto& b : m.cc) out.push_back(&b);
+    return out;
+}
+
+std::string display(const Mailbox& b) { return b.name.empty() ? b.address : b.name; }
+
+}  // namespace
+
+int64_t IsoWeek::first_day() const {
+    int64_t jan4 = detect::days_from_civil(year, 1, 4);
+    return jan4 - weekday(jan4) + int64_t(week - 1) * 7;
+}
+
+std::string IsoWeek::to_string() const {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-W%02d", year, week);
+    return buf;
+}
+
+IsoWeek iso_week_of_day(int64_t day) {
+    int64_t thursday = day - weekday(day) + 3;
+    int y; unsigned m, d;
+    detect::civil_from_days(thursday, y, m, d);
+    return {y, int((thursday - detect::days_from_civil(y, 1, 1)) / 7 + 1)};
+}
+
+Result<IsoWeek> parse_iso_week(std::string_view s) {
+    static const std::regex re(R"(^(\d{4})-?[Ww](\d{1,2})$)");
+    std::string str(s);
+    std::smatch m;
+    if (!std::regex_match(str, m, re))
+        return Error{ErrorCode::usage, "'" + str + "' is not an ISO week", "write it as YYYY-Www, e.g. 2026-W47"};
+    IsoWeek w{std::stoi(m[1]), std::stoi(m[2])};
+    if (w.week < 1 || w.week > 53) return Error{ErrorCode::usage, "week " + m[2].str() + " does not exist", "weeks run from 1 to 52 or 53"};
+    IsoWeek back = iso_week_of_day(w.first_day());
+    if (back.year != w.year || back.week != w.week)
+        return Error{ErrorCode::usage, m[1].str() + " has no week " + m[2].str(), "this year has 52 ISO weeks"};
+    return w;
+}
+
+std::string account_display_name(std::string_view account) {
+    std::string a(account);
+    if (auto at = a.find('@'); at != std::string::npos) a = a.substr(0, at);  // a free-mail "account"
+    else if (auto dot = a.find('.'); dot != std::string::npos) a = a.substr(0, dot);
+    std::string out;
+    bool start = true;
+    for (char c : a) {
+        if (c == '-' || c == '_' || c == '.') {
+            out += ' ';
+            start = true;
+            continue;
+        }
+        out += start ? (char)std::toupper((unsigned char)c) : c;
+        start = false;
+    }
+    return out;
+}
+
+ThreadKind thread_kind(const std::vector<Message>& msgs, const Thread& t, const detect::Identity& id,
+                       const std::string& account) {
+    std::set<std::string> people;
+    bool other = false;
+    for (size_t i : t.members) {
+        for (const Mailbox* b : participants(msgs[i])) {
+            if (b->address.empty() || id.is_internal(b->address)) continue;
+            if (id.account_of(b->address) != account) other = true;
+            people.insert(id.person_key(b->address));
+        }
+    }
+    if (people.empty()) return ThreadKind::none;
+    if (other) return ThreadKind::other_account;
+    return people.size() == 1 ? ThreadKind::one_to_one : ThreadKind::group;
+}
+
+Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
+                                  const detect::AnalysisResult& analysis, const detect::AnalysisSettings& settings,
+                                  const DigestOptions& opts) {
+    if (settings.owners.empty())
+        return Error{ErrorCode::usage, "the mailbox owner is unknown", "ingest a sent folder, or pass --me ADDRESS"};
+    const auto id = detect::Identity::from_settings(settings);
+    const auto cal = detail::calendar_of(settings);
+    const int64_t now = detail::now_of(settings);
+    const int64_t today = cal.local_day(now);
+    // "CHU.GH-SudLoire.fr" and "gh-sudloire.fr" name the same account (its organization after merges).
+    std::string account = lower(opts.account);
+    if (account.find('@') == std::string::npos && !account.empty()) account = id.organization("x@" + account);
+
+    WeeklyDigest d;
+    d.account = account;
+    d.account_name = opts.account_name.empty() ? account_display_name(account) : opts.account_name;
+    d.week = opts.week;
+    d.lang = !opts.lang.empty() ? opts.lang : (!analysis.lang.empty() ? analysis.lang : "fr");
+    d.owner = detail::owner_mailbox(msgs, settings);
+    const int64_t first = opts.week.first_day(), last = first + 6;
+
+    // Recipients: the account's people active in the last N days, the most active first;
+    // internal colleagues involved with the account in the same window go in Cc.
+    std::map<std::string, std::pair<int, Mailbox>> to, cc, week_people;
+    bool account_seen = false;
+    const int64_t window_start = now - int64_t(opts.active_window_days) * 86400;
+    for (const auto& m : msgs) {
+        bool of_account = false;
+        for (const Mailbox* b : participants(m))
+            if (!b->address.empty() && !id.is_internal(b->address) && id.account_of(b->address) == account)
+                of_account = true;
+        if (!of_account) continue;
+        account_seen = true;
+        if (m.automated) continue;
+        bool recent = m.date >= window_start && m.date <= now;
+        int64_t day = cal.local_day(m.date);
+        bool in_week = day >= first && day <= last;
+        for (const Mailbox* b : participants(m)) {
+            if (b->address.empty() || id.is_owner(b->address)) continue;
+            bool internal = id.is_internal(b->address);
+            if (!internal && id.account_of(b->address) != account) continue;
+            auto add = [&](auto& map) {
+                auto& e = map[b->address];
+                e.first++;
+                e.second.address = b->address;
+                if (e.second.name.empty()) e.second.name = b->name;
+            };
+            if (recent) internal ? add(cc) : add(to);
+            if (in_week && !internal) add(week_people);
+        }
+    }
+    if (!account_seen)
+        return Error{ErrorCode::not_found, "no message involves the account '" + account + "'",
+                     "accounts are named after the organization's domain, e.g. acme.com (see `interlocutor analyze`)"};
+    auto ranked = [](const std::map<std::string, std::pair<int, Mailbox>>& map) {
+        std::vector<std::pair<int, Mailbox>> v;
+        for (const auto& [k, e] : map) v.push_back(e);
+        std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        std::vector<Mailbox> out;
+        for (auto& e : v) out.push_back(e.second);
+        return out;
+    };
+    d.to = ranked(to.empty() ? week_people : to);
+    d.cc = ranked(cc);
+    if (d.to.empty())
+        return Error{ErrorCode::not_found, "nobody at " + account + " was active in the last " +
+                                               std::to_string(opts.active_window_days) + " days nor in " +
+                                               opts.week.to_string(),
+                     "choose another week or check --now"};
+
+    std::unordered_map<std::string, size_t> by_id;
+    for (size_t i = 0; i < msgs.size(); ++i) by_id.emplace(msgs[i].message_id, i);
+
+    std::set<std::string> seen_decisions, seen_deadlines, people;
+    for (const auto& t : threads) {
+        ThreadKind kind = thread_kind(msgs, t, id, account);
+        if (kind != ThreadKind::one_to_one && kind != ThreadKind::group) continue;
+        int week_msgs = 0;
+        const Mailbox* other = nullptr;
+        for (size_t i : t.members) {
+            const Message& m = msgs[i];
+            for (const Mailbox* b : participants(m))
+                if (!b->address.empty() && !id.is_internal(b->address) && (!other || other->name.empty()))
+                    other = b;
+            int64_t day = cal.local_day(m.date);
+            bool in_week = day >= first && day <= last;
+            if (in_week) {
+                ++week_msgs;
+                d.numbers.messages++;
+                (id.direction(m) == detect::Direction::outbound ? d.numbers.outbound : d.numbers.inbound)++;
+                for (const Mailbox* b : participants(m))
+                    if (!b->address.empty() && !id.is_owner(b->address)) people.insert(id.person_key(b->address));
+            }
+            // Privacy rule: the text of one-to-one exchanges is never read into the recap.
+            if (kind != ThreadKind::group || m.automated) continue;
+            if (in_week) {
+                for (const auto& cue : m.cues) {
+                    if (cue.family != "decision") continue;
+                    size_t at = m.new_text.find(cue.text);
+                    std::string sentence = at == std::string::npos ? cue.text : sentence_at(m.new_text, at);
+                    if (sentence.empty() || !seen_decisions.insert(sentence).second) continue;
+                    d.decisions.push_back({detect::iso_date(day), display(m.from), detail::strip_subject(m.subject),
+                                           sentence, m.message_id});
+                }
+            }
+            // Deadlines: dates ahead of now mentioned in the group's new text of the week and
+            // the month before it.
+            if (day >= first - 30 && day <= std::min(last, today) && m.date <= now) {
+                for (const auto& dm : find_dates(m.new_text, day, m.lang)) {
+                    if (dm.day <= today) continue;
+                    std::string sentence = sentence_at(m.new_text, dm.offset);
+                    std::string key = detect::iso_date(dm.day) + "|" + sentence;
+                    if (!seen_deadlines.insert(key).second) continue;
+                    d.deadlines.push_back({detect::iso_date(dm.day), sentence, detail::strip_subject(m.subject),
+                                           m.message_id});
+                }
+            }
+        }
+        if (week_msgs > 0) {
+            d.numbers.threads++;
+            (kind == ThreadKind::group ? d.numbers.group_threads : d.numbers.direct_threads)++;
+            if (kind == ThreadKind::one_to_one) {
+                const Message& root = msgs[t.members.front()];
+                d.direct_topics.push_back({detail::strip_subject(root.subject), other ? display(*other) : "",
+                                           week_msgs});
+            }
+        }
+    }
+    d.numbers.people = (int)people.size();
+    std::stable_sort(d.deadlines.begin(), d.deadlines.end(),
+                     [](const Deadline& a, const Deadline& b) { return a.date < b.date; });
+
+    for (const auto& a : analysis.awaiting_reply) {
+        if (a.account != account) continue;
+        auto it = by_id.find(a.message_id);
+        std::string subject = it == by_id.end() ? "" : detail::strip_subject(msgs[it->second].subject);
+        std::string who;
+        for (const auto& r : a.recipients) {
+            if (id.is_internal(r) || id.account_of(r) != account) continue;
+            who += (who.empty() ? "" : ", ") + r;
+        }
+        d.open_questions.push_back({"awaiting_reply", subject, who, a.waiting_business_days, a.thread_id});
+    }
+    for (const auto& a : analysis.awaiting_my_reply) {
+        if (a.account != account) continue;
+        auto it = by_id.find(a.message_id);
+        std::string who = it != by_id.end() && !msgs[it->second].from.name.empty() ? msgs[it->second].from.name : a.from;
+        d.open_questions.push_back({"awaiting_my_reply", detail::strip_subject(a.subject), who,
+                                    a.waiting_business_days, a.thread_id});
+    }
+    return d;
+}
+
+OutgoingMail weekly_mail(const WeeklyDigest& d, const detect::AnalysisSettings& settings) {
+    const bool fr = d.lang != "en";
+    const auto cal = detail::calendar_of(settings);
+    const int64_t now = detail::now_of(settings);
+    const std::string wk = std::to_string(d.week.week);
+    const std::string range = detect::iso_date(d.week.first_day()) + " – " + detect::iso_date(d.week.first_day() + 6);
+    OutgoingMail mail;
+    mail.from = d.owner;
+    mail.to = d.to;
+    mail.cc = d.cc;
+    mail.lang = fr ? "fr" : "en";
+    mail.subject = fr ? "Point hebdomadaire — " + d.account_name + " — semaine " + wk
+                      : "Weekly update — " + d.account_name + " — week " + wk;
+    mail.date = now;
+    mail.date_offset = cal.offset_seconds(now);
+    mail.message_id = new_message_id("digest." + d.week.to_string(), detail::domain_part(d.owner.address));
+
+    struct Section { std::string title; std::vector<std::string> items; std::string empty; };
+    std::vector<Section> sections;
+    Section dec{fr ? "Décisions de la semaine" : "Decisions of the week", {},
+                fr ? "Aucune décision relevée cette semaine." : "No decision noted this week."};
+    for (const auto& x : d.decisions) dec.items.push_back(x.date + " — " + x.sentence + " (" + x.from + ", " +
+                                                       (fr ? "« " + x.subject + " »" : "“" + x.subject + "”") + ")");
+    Section dl{fr ? "Prochaines échéances" : "Next deadlines", {},
+               fr ? "Aucune échéance à venir." : "No upcoming deadline."};
+    for (const auto& x : d.deadlines) dl.items.push_back(x.date + " — " + x.sentence);
+    Section oq{fr ? "Questions ouvertes" : "Open questions", {},
+               fr ? "Aucune question en attente." : "No open question."};
+    for (const auto& x : d.open_questions) {
+        std::string days = std::to_string(x.business_days);
+        if (x.kind == "awaiting_reply")
+            oq.items.push_back(fr ? "« " + x.subject + " » — en attente de votre réponse" +
+                                        (x.who.empty() ? "" : " (" + x.who + ")") + " depuis " + days + " jours ouvrés"
+                                  : "“" + x.subject + "” — awaiting your reply" + (x.who.empty() ? "" : " (" + x.who + ")") +
+                                        " for " + days + " business days");
+        else
+            oq.items.push_back(fr ? "« " + x.subject + " » — réponse attendue de ma part (" + x.who + ") depuis " + days +
+                                        " jours ouvrés"
+                                  : "“" + x.subject + "” — I owe " + x.who + " an answer, for " + days + " business days");
+    }
+    Section dt{fr ? "Sujets traités en direct" : "Topics handled in direct exchanges", {},
+               fr ? "Aucun échange direct cette semaine." : "No direct exchange this week."};
+    for (const auto& x : d.direct_topics) dt.items.push_back(x.subject + (x.with.empty() ? "" : " — " + x.with));
+    const auto& n = d.numbers;
+    Section num{fr ? "La semaine en chiffres" : "The week in numbers", {}, ""};
+    if (fr) {
+        num.items = {std::to_string(n.messages) + " messages (" + std::to_string(n.inbound) + " reçus, " +
+                         std::to_string(n.outbound) + " envoyés)",
+                     std::to_string(n.threads) + " conversations (" + std::to_string(n.group_threads) + " en groupe, " +
+                         std::to_string(n.direct_threads) + " en direct)",
+                     std::to_string(n.people) + " personnes impliquées"};
+    } else {
+        num.items = {std::to_string(n.messages) + " messages (" + std::to_string(n.inbound) + " received, " +
+                         std::to_string(n.outbound) + " sent)",
+                     std::to_string(n.threads) + " conversations (" + std::to_string(n.group_threads) + " group, " +
+                         std::to_string(n.direct_threads) + " direct)",
+                     std::to_string(n.people) + " people involved"};
+    }
+    sections = {dec, dl, oq, dt, num};
+
+    std::string intro = fr ? "Bonjour à tous,\n\nVoici le point de la semaine " + wk + " (" + range + ") pour " + d.account_name + "."
+                           : "Hello all,\n\nHere is the update for week " + wk + " (" + range + ") for " + d.account_name + ".";
+    std::string outro = fr ? "Bonne semaine," : "Best regards,";
+    std::string sign = d.owner.name.empty() ? d.owner.address : d.owner.name;
+
+    std::string text = intro + "\n\n";
+    std::string html = "<!DOCTYPE html>\n<html lang=\"" + mail.lang + "\"><head><meta charset=\"utf-8\"><title>" +
+                       detail::html_escape(mail.subject) + "</title></head>\n<body style=\"font-family:sans-serif\">\n";
+    html += "<p>" + detail::html_escape(intro) + "</p>\n";
+    for (auto pos = html.find("\n\n"); pos != std::string::npos; pos = html.find("\n\n")) html.replace(pos, 2, "<br><br>");
+    for (const auto& s : sections) {
+        text += s.title + "\n";
+        html += "<h3>" + detail::html_escape(s.title) + "</h3>\n";
+        if (s.items.empty()) {
+            text += s.empty + "\n\n";
+            html += "<p><em>" + detail::html_escape(s.empty) + "</em></p>\n";
+            continue;
+        }
+        html += "<ul>\n";
+        for (const auto& it : s.items) {
+            text += "- " + it + "\n";
+            html += "<li>" + detail::html_escape(it) + "</li>\n";
+        }
+        text += "\n";
+        html += "</ul>\n";
+    }
+    text += outro + "\n" + sign + "\n";
+    html += "<p>" + detail::html_escape(outro) + "<br>" + detail::html_escape(sign) + "</p>\n</body></html>\n";
+    mail.text = text;
+    mail.html = html;
+    return mail;
+}
+
+}  // namespace ilc::digest
