@@ -1,5 +1,6 @@
 // interlocutor digest: the weekly summary mail of an account, or the manager's digest of the team
 // (SPEC "Weekly summary mail"), written as an .eml file the user can open and send.
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -9,7 +10,6 @@
 #if ILC_HAVE_DIGEST
 #include "interlocutor/detect/analyze.h"
 #include "interlocutor/detect/business_days.h"
-#include "interlocutor/detect/settings.h"
 #include "interlocutor/digest/digest.h"
 #endif
 
@@ -17,23 +17,21 @@ namespace ilc::cli {
 
 #if ILC_HAVE_DIGEST
 int cmd_digest(int argc, char** argv) {
-    const std::vector<OptionSpec> specs = {
+    std::vector<OptionSpec> specs = {
         db_option(),
         {"account", true, false, "the account: its organization's domain, e.g. acme.com", "ORG"},
-        {"account-name", true, false, "the account's name in the subject (default: from the domain)", "NAME"},
+        {"account-name", true, false, "the account's name in the subject (default: the config's, else from the domain)", "NAME"},
         {"team", false, false, "write the manager's digest of the team instead of an account's", ""},
         {"week", true, false, "the ISO week, e.g. 2026-W47 (default: the week of --now)", "YYYY-Www"},
-        {"lang", true, false, "fr or en (default: the mailbox's)", "LANG"},
-        {"now", true, false, "the instant to write at, ISO 8601 (default: the current time)", "ISO8601"},
-        {"tz", true, false, "the owner's time zone (default: the system's)", "ZONE"},
-        {"holidays", true, false, "a file with one ISO date a line, not counted as business days", "FILE"},
-        {"manager", true, true, "an address of the rep's manager (recipients of --team)", "ADDR"},
-        {"me", true, true, "an owner address (default: the store's owner)", "ADDR"},
-        {"internal-domain", true, true, "an internal domain (default: the store's)", "DOMAIN"},
-        {"config", true, false, "thresholds, managers and account merges (see docs/CONFIG.md)", "FILE"},
-        {"out", true, false, "the .eml file to write", "FILE"},
-        {"help", false, false, "show this help", ""},
     };
+    for (auto& o : analysis_option_specs({{"now", "the instant to write at, ISO 8601 (default: the current time)"},
+                                          {"tz", "the owner's time zone (default: the system's)"},
+                                          {"manager", "an address of the rep's manager (recipients of --team)"},
+                                          {"config", "thresholds, managers, account merges and names, reps (see docs/CONFIG.md)"},
+                                          {"lang", "fr or en (default: the mailbox's)"}}))
+        specs.push_back(o);
+    specs.push_back({"out", true, false, "the .eml file to write", "FILE"});
+    specs.push_back({"help", false, false, "show this help", ""});
     Args args;
     if (!args.parse(specs, argc, argv, 2)) return usage_error("digest", args.error());
     if (args.has("help")) {
@@ -50,30 +48,11 @@ int cmd_digest(int argc, char** argv) {
     if (team == args.has("account")) return usage_error("digest", "give either --account ORG or --team");
     auto out = args.get("out");
     if (!out) return usage_error("digest", "--out FILE is required");
-    const std::string lang = args.get_or("lang", "");
-    if (!lang.empty() && lang != "fr" && lang != "en") return usage_error("digest", "--lang must be fr or en");
-
-    detect::AnalysisSettings settings;
-    if (auto cfg = args.get("config")) {
-        auto c = detect::load_config(*cfg);
-        if (!c) return runtime_error(c.error());
-        detect::apply_config(c.value(), settings);
-    }
-    if (auto now = args.get("now")) {
-        auto t = detect::parse_iso8601(*now);
-        if (!t) return usage_error("digest", "--now: " + t.error().message);
-        settings.now = t.value();
-    } else {
-        settings.now = (int64_t)std::time(nullptr);
-    }
-    if (auto tz = args.get("tz")) settings.tz = *tz;
-    if (auto h = args.get("holidays")) {
-        auto hol = detect::load_holidays(*h);
-        if (!hol) return runtime_error(hol.error());
-        settings.holidays.insert(hol->begin(), hol->end());
-    }
-    for (const auto& m : args.all("manager")) settings.managers.push_back(m);
-    if (!lang.empty()) settings.lang = lang;
+    auto options = read_analysis_options(args);
+    if (!options) return option_error("digest", options.error());
+    detect::AnalysisSettings& settings = options->settings;
+    const std::string& lang = options->lang;
+    if (!args.has("now")) settings.now = (int64_t)std::time(nullptr);
 
     digest::IsoWeek week;
     if (auto w = args.get("week")) {
@@ -88,17 +67,28 @@ int cmd_digest(int argc, char** argv) {
     if (!st) return runtime_error(st.error());
     auto corpus = load_corpus(*st.value(), /*with_text=*/true);
     if (!corpus) return runtime_error(corpus.error());
-    settings.owners = args.has("me") ? args.all("me") : (settings.owners.empty() ? corpus->owners : settings.owners);
-    if (args.has("internal-domain")) settings.internal_domains = args.all("internal-domain");
-    else if (settings.internal_domains.empty()) settings.internal_domains = corpus->internal_domains;
-    if (settings.owners.empty())
-        return runtime_error({ErrorCode::usage, "the mailbox owner is unknown",
-                              "ingest a sent folder, or pass --me ADDRESS to ingest or digest"});
+    if (auto owners = resolve_owners(args, corpus.value(), "digest", settings); !owners)
+        return option_error("digest", owners.error());
+    std::vector<digest::Rep> reps;
+    for (const auto& [name, addresses] : options->reps) reps.push_back({name, addresses});
+    if (team) {
+        // The store holds the team's mail: each rep's mail is theirs to answer, so every rep's
+        // address counts as an owner (after the rep of this mailbox, who stays the sender).
+        for (const auto& r : reps)
+            for (const auto& a : r.addresses)
+                if (std::find(settings.owners.begin(), settings.owners.end(), a) == settings.owners.end())
+                    settings.owners.push_back(a);
+    }
 
     auto analysis = detect::analyze(corpus->messages, corpus->threads, settings);
     std::string eml;
     if (team) {
-        auto d = digest::build_team(corpus->messages, analysis, settings, week, lang);
+        digest::TeamOptions topts;
+        topts.week = week;
+        topts.lang = lang;
+        topts.account_names = options->account_names;
+        topts.reps = reps;
+        auto d = digest::build_team(corpus->messages, analysis, settings, topts);
         if (!d) return runtime_error(d.error());
         eml = digest::render_mail(digest::team_mail(d.value(), settings));
     } else {
@@ -107,6 +97,7 @@ int cmd_digest(int argc, char** argv) {
         opts.account_name = args.get_or("account-name", "");
         opts.week = week;
         opts.lang = lang;
+        opts.account_names = options->account_names;
         auto d = digest::build_weekly(corpus->messages, corpus->threads, analysis, settings, opts);
         if (!d) return runtime_error(d.error());
         eml = digest::render_mail(digest::weekly_mail(d.value(), settings));

@@ -1,8 +1,13 @@
 #include "common.h"
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "interlocutor/threading/threader.h"
+#if ILC_HAVE_DIGEST
+#include "interlocutor/digest/digest_config.h"
+#endif
 
 namespace ilc::cli {
 
@@ -53,6 +58,95 @@ Result<Corpus> load_corpus(store::Store& store, bool with_text) {
     topts.owner_addresses = c.owners;
     c.threads = threading::thread_messages(inputs, topts);
     return c;
+}
+
+std::vector<OptionSpec> analysis_option_specs(const std::map<std::string, std::string>& help_overrides) {
+    std::vector<OptionSpec> specs = {
+        {"now", true, false, "the instant to analyze at, ISO 8601 (default: the current time)", "ISO8601"},
+        {"tz", true, false, "the owner's time zone for business days (default: the system's)", "ZONE"},
+        {"holidays", true, false, "a file with one ISO date a line, not counted as business days", "FILE"},
+        {"manager", true, true, "an address of the rep's manager (escalation rules)", "ADDR"},
+        {"me", true, true, "an owner address (default: the store's owner)", "ADDR"},
+        {"internal-domain", true, true, "an internal domain (default: the store's)", "DOMAIN"},
+        {"config", true, false, "thresholds, managers and account merges (see docs/CONFIG.md)", "FILE"},
+        {"lang", true, false, "language of the suggestions: fr or en (default: the mailbox's)", "LANG"},
+    };
+    for (auto& s : specs)
+        if (auto it = help_overrides.find(s.name); it != help_overrides.end()) s.help = it->second;
+    return specs;
+}
+
+namespace {
+
+// The config file: with the digest built, its account names and reps are taken out first (the
+// detectors' parser refuses keys it does not know), with line numbers kept for error messages.
+Status load_config_into(const std::string& path, AnalysisOptions& out) {
+#if ILC_HAVE_DIGEST
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error{ErrorCode::io, "cannot read config file " + path, "check the --config path"};
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    auto split = digest::split_config(ss.str());
+    if (!split) {
+        Error e = split.error();
+        e.message = path + ": " + e.message;
+        return e;
+    }
+    auto c = detect::parse_config(split->rest);
+    if (!c) {
+        Error e = c.error();
+        e.message = path + ": " + e.message;
+        return e;
+    }
+    out.account_names = split->digest.account_names;
+    for (const auto& r : split->digest.reps) out.reps.emplace_back(r.name, r.addresses);
+#else
+    auto c = detect::load_config(path);
+    if (!c) return c.error();
+#endif
+    detect::apply_config(c.value(), out.settings);
+    return ok_status();
+}
+
+}  // namespace
+
+Result<AnalysisOptions> read_analysis_options(const Args& args) {
+    AnalysisOptions out;
+    out.lang = args.get_or("lang", "");
+    if (!out.lang.empty() && out.lang != "fr" && out.lang != "en")
+        return Error{ErrorCode::usage, "--lang must be fr or en", ""};
+    auto& settings = out.settings;
+    if (auto cfg = args.get("config")) {
+        if (auto st = load_config_into(*cfg, out); !st) return st.error();
+    }
+    if (auto now = args.get("now")) {
+        auto t = detect::parse_iso8601(*now);
+        if (!t) return Error{ErrorCode::usage, "--now: " + t.error().message, ""};
+        settings.now = t.value();
+    }
+    if (auto tz = args.get("tz")) settings.tz = *tz;
+    if (auto h = args.get("holidays")) {
+        auto hol = detect::load_holidays(*h);
+        if (!hol) return hol.error();
+        settings.holidays.insert(hol->begin(), hol->end());
+    }
+    for (const auto& m : args.all("manager")) settings.managers.push_back(m);
+    if (!out.lang.empty()) settings.lang = out.lang;
+    return out;
+}
+
+int option_error(const std::string& verb, const Error& e) {
+    return e.code == ErrorCode::usage && e.hint.empty() ? usage_error(verb, e.message) : runtime_error(e);
+}
+
+Status resolve_owners(const Args& args, const Corpus& corpus, const std::string& verb, detect::AnalysisSettings& settings) {
+    settings.owners = args.has("me") ? args.all("me") : (settings.owners.empty() ? corpus.owners : settings.owners);
+    if (args.has("internal-domain")) settings.internal_domains = args.all("internal-domain");
+    else if (settings.internal_domains.empty()) settings.internal_domains = corpus.internal_domains;
+    if (settings.owners.empty())
+        return Error{ErrorCode::usage, "the mailbox owner is unknown",
+                     "ingest a sent folder, or pass --me ADDRESS to ingest or " + verb};
+    return ok_status();
 }
 
 }  // namespace ilc::cli

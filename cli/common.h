@@ -1,10 +1,13 @@
 #pragma once
 // What several verbs share: opening the store with a clear error, loading and threading messages.
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "args.h"
+#include "interlocutor/detect/settings.h"
 #include "interlocutor/message.h"
 #include "interlocutor/store/store.h"
 #include "interlocutor/thread.h"
@@ -28,5 +31,28 @@ struct Corpus {
     std::vector<std::string> owners, internal_domains;
 };
 Result<Corpus> load_corpus(store::Store& store, bool with_text);
+
+// The analysis options that analyze, digest and serve share, in the order their help lists them:
+// --now, --tz, --holidays, --manager, --me, --internal-domain, --config, --lang. A verb may give
+// its own help text for some of them (help_overrides: option name -> text).
+std::vector<OptionSpec> analysis_option_specs(const std::map<std::string, std::string>& help_overrides = {});
+
+// What read_analysis_options() understood. The config file's digest part (account names, reps:
+// docs/CONFIG.md) comes along so that one file serves every verb.
+struct AnalysisOptions {
+    detect::AnalysisSettings settings;  // owners and internal domains: see resolve_owners()
+    std::string lang;                   // --lang as given ("" = the mailbox's)
+    std::map<std::string, std::string> account_names;                       // organization -> name
+    std::vector<std::pair<std::string, std::vector<std::string>>> reps;     // rep name -> addresses
+};
+// Reads the config file, then the options that override it. A bad --now or --lang is a usage
+// error (ErrorCode::usage, message naming the option); an unreadable config or holidays file is
+// a runtime error. Pass the error to option_error().
+Result<AnalysisOptions> read_analysis_options(const Args& args);
+// Exit code and message for an error of read_analysis_options() or resolve_owners().
+int option_error(const std::string& verb, const Error& e);
+// Owners and internal domains: --me and --internal-domain win, then the config file, then the
+// store's. An error (usage) when the owner is still unknown; the hint names the verb.
+Status resolve_owners(const Args& args, const Corpus& corpus, const std::string& verb, detect::AnalysisSettings& settings);
 
 }  // namespace ilc::cli

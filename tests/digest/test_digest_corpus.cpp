@@ -283,7 +283,8 @@ TEST_CASE("the manager's digest of the dev corpus", "[digest.corpus]") {
     auto stalled = f.analysis.stalled_deal;
     std::stable_sort(stalled.begin(), stalled.end(), [](auto& a, auto& b) { return a.risk > b.risk; });
     for (const auto& s : stalled) {
-        auto pos = text.find(s.account + " — risk " + std::to_string(s.risk));
+        // Accounts appear under their display name (docs/CONFIG.md names them; here the domain's).
+        auto pos = text.find(digest::account_display_name(s.account) + " — risk " + std::to_string(s.risk));
         INFO(s.account);
         REQUIRE(pos != std::string::npos);
         CHECK(pos >= prev);
@@ -292,7 +293,9 @@ TEST_CASE("the manager's digest of the dev corpus", "[digest.corpus]") {
         prev_risk = s.risk;
     }
     CHECK(text.find(std::to_string(f.analysis.awaiting_reply.size()) + " awaiting the customer") != std::string::npos);
-    for (const auto& a : f.analysis.all_in_copy) CHECK(text.find(a.account + " — ") != std::string::npos);
+    for (const auto& a : f.analysis.all_in_copy)
+        CHECK(text.find(digest::account_display_name(a.account) + " — ") != std::string::npos);
+    CHECK(text.find("Per rep") == std::string::npos);  // no reps configured
 }
 
 TEST_CASE("the week defaults to the ISO week of --now", "[digest.corpus]") {
@@ -322,4 +325,70 @@ TEST_CASE("digest refuses bad input with clear errors", "[digest.corpus]") {
     r = run(f.digest_cmd("--team --week 2026-W46", out));  // no manager known
     CHECK(r.status != 0);
     CHECK(r.out.find("manager") != std::string::npos);
+}
+
+TEST_CASE("the config names accounts and maps the team's reps", "[digest.corpus][issues.7]") {
+    auto& f = fixture();
+    REQUIRE(f.error == "");
+    const std::string colleague = "vincent.poirier@ardentis.fr";
+    const std::string account = "calloway-mfg.com";
+    const std::string config = f.dir + "/names.conf";
+    {
+        std::ofstream c(config);
+        c << "managers = marc.moreau@ardentis.fr\n[accounts]\n" << account << " = Calloway Manufacturing Inc.\n"
+          << "[reps]\nIsabelle Charpentier = " << kOwners[0] << ", " << kOwners[1] << "\nVincent Poirier = " << colleague
+          << "\n";
+    }
+    const std::string out = f.dir + "/named.eml";
+    auto r = run(f.digest_cmd("--account " + account + " --week 2026-W46 --lang en --config " + q(config), out));
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    auto m = parsers::parse_message(slurp(out), SourcePos{});
+    CHECK(m.subject == "Weekly update — Calloway Manufacturing Inc. — week 46");
+    python_check(out, m.subject, "");
+    // --account-name still wins over the config.
+    r = run(f.digest_cmd("--account " + account + " --week 2026-W46 --lang fr --account-name Calloway --config " + q(config), out));
+    REQUIRE(r.status == 0);
+    CHECK(parsers::parse_message(slurp(out), SourcePos{}).subject == "Point hebdomadaire — Calloway — semaine 46");
+    // analyze reads the same file (names and reps are not the detectors' business, nor an error).
+    r = run(std::string(ILC_BIN) + " analyze --db " + q(f.db) + " --now " + kNow + " --config " + q(config) + " --format json");
+    CHECK(r.status == 0);
+
+    // The team digest: one line per rep, their findings counted from the analysis with every
+    // rep's address as an owner (the store holds the team's mail).
+    const std::string team = f.dir + "/team-reps.eml";
+    r = run(f.digest_cmd("--team --week 2026-W46 --lang en --config " + q(config), team));
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    const std::string raw = slurp(team);
+    python_check(team, "Team digest — week 46", "marc.moreau@ardentis.fr");
+    const std::string text = parsers::extract_body(raw).text;
+    auto settings = f.settings;
+    settings.owners.push_back(colleague);
+    auto analysis = detect::analyze(f.msgs, f.threads, settings);
+    std::map<std::string, std::string> from_of;
+    for (const auto& msg : f.msgs) from_of[msg.message_id] = msg.from.address;
+    int isabelle = 0, vincent = 0;
+    for (const auto& a : analysis.awaiting_reply) {
+        const auto& from = from_of[a.message_id];
+        if (from == colleague) ++vincent;
+        else if (from == kOwners[0] || from == kOwners[1]) ++isabelle;
+    }
+    INFO(text);
+    const auto per_rep = text.find("Per rep");
+    REQUIRE(per_rep != std::string::npos);
+    CHECK(text.find("Isabelle Charpentier — " + std::to_string(isabelle) + " awaiting the customer", per_rep) != std::string::npos);
+    CHECK(text.find("Vincent Poirier — " + std::to_string(vincent) + " awaiting the customer", per_rep) != std::string::npos);
+    CHECK(isabelle + vincent == (int)analysis.awaiting_reply.size());
+    CHECK(text.find("Calloway Mfg") == std::string::npos);  // where the account is named, by the config's name
+    CHECK(text.find(account + " — ") == std::string::npos);
+
+    // A bad reps line is a clear error naming the line, not a crash.
+    {
+        std::ofstream c(config);
+        c << "[reps]\nVincent Poirier = vincent.poirier\n";
+    }
+    r = run(f.digest_cmd("--team --week 2026-W46 --config " + q(config), team));
+    CHECK(r.status == 1);
+    CHECK(r.out.find("line 2") != std::string::npos);
 }

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <regex>
 
-#include "interlocutor/detect/business_days.h"
+#include "digest_private.h"
 
 namespace ilc::digest {
 namespace {
@@ -43,20 +43,22 @@ const std::string& en_months() {
 // Returns -1 when the civil date does not exist.
 int64_t checked_day(int y, int m, int d) {
     if (m < 1 || m > 12 || d < 1 || d > 31 || y < 1900 || y > 2200) return -1;
-    int64_t day = detect::days_from_civil(y, (unsigned)m, (unsigned)d);
-    int yy; unsigned mm, dd;
-    detect::civil_from_days(day, yy, mm, dd);
+    int64_t day = days_from_civil(y, (unsigned)m, (unsigned)d);
+    int64_t yy;
+    unsigned mm, dd;
+    civil_from_days(day, yy, mm, dd);
     if (yy != y || (int)mm != m || (int)dd != d) return -1;
     return day;
 }
 
 int64_t with_year(int y, int m, int d, int64_t reference_day) {
     if (y > 0) return checked_day(y < 100 ? 2000 + y : y, m, d);
-    int ry; unsigned rm, rd;
-    detect::civil_from_days(reference_day, ry, rm, rd);
-    int64_t day = checked_day(ry, m, d);
-    if (day >= 0 && day < reference_day - 60) day = checked_day(ry + 1, m, d);
-    if (day < 0 && m == 2 && d == 29) day = checked_day(ry + 1, m, d);
+    int64_t ry;
+    unsigned rm, rd;
+    civil_from_days(reference_day, ry, rm, rd);
+    int64_t day = checked_day(int(ry), m, d);
+    if (day >= 0 && day < reference_day - 60) day = checked_day(int(ry) + 1, m, d);
+    if (day < 0 && m == 2 && d == 29) day = checked_day(int(ry) + 1, m, d);
     return day;
 }
 
@@ -96,9 +98,7 @@ std::string clean(std::string_view s) {
 }  // namespace
 
 std::vector<DateMention> find_dates(std::string_view text, int64_t reference_day, std::string_view lang) {
-    std::string low(text);
-    for (auto& c : low)
-        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+    const std::string low = detail::ascii_lower(text);
     std::vector<DateMention> found;
     auto scan = [&](const std::regex& re, auto&& decode) {
         for (std::sregex_iterator it(low.begin(), low.end(), re), end; it != end; ++it) {
@@ -165,7 +165,7 @@ std::vector<DateMention> find_dates(std::string_view text, int64_t reference_day
         int target = 0;
         for (size_t i = 0; i < names.size(); ++i)
             if (names[i] == m[1].str()) target = int(i % 7);
-        int ref_wd = int(((reference_day + 3) % 7 + 7) % 7);  // Monday = 0
+        int ref_wd = detail::weekday_of(reference_day);
         int ahead = (target - ref_wd + 7) % 7;
         found.push_back({reference_day + (ahead == 0 ? 7 : ahead), pos, (size_t)m.length(0)});
     }

@@ -13,14 +13,6 @@
 namespace ilc::digest {
 namespace {
 
-int weekday(int64_t day) { return (int)(((day + 3) % 7 + 7) % 7); }  // Monday = 0; 1970-01-01 was a Thursday
-
-std::string lower(std::string s) {
-    for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    return s;
-}
-
 std::vector<const Mailbox*> participants(const Message& m) {
     std::vector<const Mailbox*> out{&m.from};
     for (const auto& b : m.to) out.push_back(&b);
@@ -33,8 +25,8 @@ std::string display(const Mailbox& b) { return b.name.empty() ? b.address : b.na
 }  // namespace
 
 int64_t IsoWeek::first_day() const {
-    int64_t jan4 = detect::days_from_civil(year, 1, 4);
-    return jan4 - weekday(jan4) + int64_t(week - 1) * 7;
+    int64_t jan4 = days_from_civil(year, 1, 4);
+    return jan4 - detail::weekday_of(jan4) + int64_t(week - 1) * 7;
 }
 
 std::string IsoWeek::to_string() const {
@@ -44,10 +36,11 @@ std::string IsoWeek::to_string() const {
 }
 
 IsoWeek iso_week_of_day(int64_t day) {
-    int64_t thursday = day - weekday(day) + 3;
-    int y; unsigned m, d;
-    detect::civil_from_days(thursday, y, m, d);
-    return {y, int((thursday - detect::days_from_civil(y, 1, 1)) / 7 + 1)};
+    int64_t thursday = day - detail::weekday_of(day) + 3;
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(thursday, y, m, d);
+    return {int(y), int((thursday - days_from_civil(y, 1, 1)) / 7 + 1)};
 }
 
 Result<IsoWeek> parse_iso_week(std::string_view s) {
@@ -82,6 +75,15 @@ std::string account_display_name(std::string_view account) {
     return out;
 }
 
+std::string account_name_for(const std::string& account, const std::map<std::string, std::string>& names,
+                             const detect::Identity& id) {
+    if (auto it = names.find(account); it != names.end()) return it->second;
+    // A name given for an organization merged into the account (or a subdomain) names it too.
+    for (const auto& [org, name] : names)
+        if (id.organization("x@" + org) == account) return name;
+    return account_display_name(account);
+}
+
 ThreadKind thread_kind(const std::vector<Message>& msgs, const Thread& t, const detect::Identity& id,
                        const std::string& account) {
     std::set<std::string> people;
@@ -108,12 +110,12 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
     const int64_t now = detail::now_of(settings);
     const int64_t today = cal.local_day(now);
     // "CHU.GH-SudLoire.fr" and "gh-sudloire.fr" name the same account (its organization after merges).
-    std::string account = lower(opts.account);
+    std::string account = detail::ascii_lower(opts.account);
     if (account.find('@') == std::string::npos && !account.empty()) account = id.organization("x@" + account);
 
     WeeklyDigest d;
     d.account = account;
-    d.account_name = opts.account_name.empty() ? account_display_name(account) : opts.account_name;
+    d.account_name = opts.account_name.empty() ? account_name_for(account, opts.account_names, id) : opts.account_name;
     d.week = opts.week;
     d.lang = !opts.lang.empty() ? opts.lang : (!analysis.lang.empty() ? analysis.lang : "fr");
     d.owner = detail::owner_mailbox(msgs, settings);
@@ -234,11 +236,18 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
         if (a.account != account) continue;
         auto it = by_id.find(a.message_id);
         std::string subject = it == by_id.end() ? "" : detail::strip_subject(msgs[it->second].subject);
-        std::string who;
+        // People by the name they sign with, three at most: the group reads this line.
+        std::vector<std::string> names;
         for (const auto& r : a.recipients) {
             if (id.is_internal(r) || id.account_of(r) != account) continue;
-            who += (who.empty() ? "" : ", ") + r;
+            auto known = to.find(r);
+            names.push_back(known != to.end() && !known->second.second.name.empty() ? known->second.second.name : r);
         }
+        std::string who;
+        for (size_t i = 0; i < names.size() && i < 3; ++i) who += (i ? ", " : "") + names[i];
+        if (names.size() > 3)
+            who += (d.lang == "en" ? " and " : " et ") + std::to_string(names.size() - 3) +
+                   (d.lang == "en" ? " more" : (names.size() == 4 ? " autre" : " autres"));
         d.open_questions.push_back({"awaiting_reply", subject, who, a.waiting_business_days, a.thread_id});
     }
     for (const auto& a : analysis.awaiting_my_reply) {
@@ -253,20 +262,13 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
 
 OutgoingMail weekly_mail(const WeeklyDigest& d, const detect::AnalysisSettings& settings) {
     const bool fr = d.lang != "en";
-    const auto cal = detail::calendar_of(settings);
-    const int64_t now = detail::now_of(settings);
     const std::string wk = std::to_string(d.week.week);
-    const std::string range = detect::iso_date(d.week.first_day()) + " – " + detect::iso_date(d.week.first_day() + 6);
-    OutgoingMail mail;
-    mail.from = d.owner;
+    const std::string range = detail::day_range(d.week.first_day(), d.week.first_day() + 6, fr);
+    OutgoingMail mail = detail::new_mail(d.owner, settings, fr ? "fr" : "en", "digest." + d.week.to_string());
     mail.to = d.to;
     mail.cc = d.cc;
-    mail.lang = fr ? "fr" : "en";
     mail.subject = fr ? "Point hebdomadaire — " + d.account_name + " — semaine " + wk
                       : "Weekly update — " + d.account_name + " — week " + wk;
-    mail.date = now;
-    mail.date_offset = cal.offset_seconds(now);
-    mail.message_id = new_message_id("digest." + d.week.to_string(), detail::domain_part(d.owner.address));
 
     struct Section { std::string title; std::vector<std::string> items; std::string empty; };
     std::vector<Section> sections;
@@ -301,13 +303,13 @@ OutgoingMail weekly_mail(const WeeklyDigest& d, const detect::AnalysisSettings& 
                          std::to_string(n.outbound) + " envoyés)",
                      std::to_string(n.threads) + " conversations (" + std::to_string(n.group_threads) + " en groupe, " +
                          std::to_string(n.direct_threads) + " en direct)",
-                     std::to_string(n.people) + " personnes impliquées"};
+                     std::to_string(n.people) + (n.people > 1 ? " personnes impliquées" : " personne impliquée")};
     } else {
         num.items = {std::to_string(n.messages) + " messages (" + std::to_string(n.inbound) + " received, " +
                          std::to_string(n.outbound) + " sent)",
                      std::to_string(n.threads) + " conversations (" + std::to_string(n.group_threads) + " group, " +
                          std::to_string(n.direct_threads) + " direct)",
-                     std::to_string(n.people) + " people involved"};
+                     std::to_string(n.people) + (n.people == 1 ? " person involved" : " people involved")};
     }
     sections = {dec, dl, oq, dt, num};
 
@@ -318,12 +320,12 @@ OutgoingMail weekly_mail(const WeeklyDigest& d, const detect::AnalysisSettings& 
 
     std::string text = intro + "\n\n";
     std::string html = "<!DOCTYPE html>\n<html lang=\"" + mail.lang + "\"><head><meta charset=\"utf-8\"><title>" +
-                       detail::html_escape(mail.subject) + "</title></head>\n<body style=\"font-family:sans-serif\">\n";
+                       detail::html_escape(mail.subject) + "</title></head>\n" + detail::kMailBodyOpen;
     html += "<p>" + detail::html_escape(intro) + "</p>\n";
     for (auto pos = html.find("\n\n"); pos != std::string::npos; pos = html.find("\n\n")) html.replace(pos, 2, "<br><br>");
     for (const auto& s : sections) {
         text += s.title + "\n";
-        html += "<h3>" + detail::html_escape(s.title) + "</h3>\n";
+        html += std::string(detail::kMailHeadingOpen) + detail::html_escape(s.title) + "</h3>\n";
         if (s.items.empty()) {
             text += s.empty + "\n\n";
             html += "<p><em>" + detail::html_escape(s.empty) + "</em></p>\n";
@@ -338,7 +340,7 @@ OutgoingMail weekly_mail(const WeeklyDigest& d, const detect::AnalysisSettings& 
         html += "</ul>\n";
     }
     text += outro + "\n" + sign + "\n";
-    html += "<p>" + detail::html_escape(outro) + "<br>" + detail::html_escape(sign) + "</p>\n</body></html>\n";
+    html += "<p>" + detail::html_escape(outro) + "<br>" + detail::html_escape(sign) + "</p>\n</div></body></html>\n";
     mail.text = text;
     mail.html = html;
     return mail;

@@ -10,7 +10,7 @@
 namespace ilc::digest {
 
 struct DateMention {
-    int64_t day = 0;         // days since 1970-01-01 (detect::days_from_civil)
+    int64_t day = 0;         // days since 1970-01-01 (ilc::days_from_civil)
     size_t offset = 0;       // byte offset of the mention in the text
     size_t length = 0;
 };

@@ -7,12 +7,14 @@
 // account ever appears: a thread is the account's only when every external person in it belongs
 // to that account.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "interlocutor/detect/analyze.h"
 #include "interlocutor/detect/identity.h"
 #include "interlocutor/detect/settings.h"
+#include "interlocutor/digest/digest_config.h"
 #include "interlocutor/digest/mime_writer.h"
 #include "interlocutor/message.h"
 #include "interlocutor/result.h"
@@ -31,12 +33,17 @@ IsoWeek iso_week_of_day(int64_t day);
 
 // "acme.com" -> "Acme", "groupe-durand.fr" -> "Groupe Durand".
 std::string account_display_name(std::string_view account);
+// The account's name: the config's name for it (or for any organization merged into it), else
+// account_display_name().
+std::string account_name_for(const std::string& account, const std::map<std::string, std::string>& names,
+                             const detect::Identity& id);
 
 enum class ThreadKind { one_to_one, group, other_account, none };
 
 struct DigestOptions {
     std::string account;        // the account's organization ("acme.com")
-    std::string account_name;   // display name; "" = from the domain
+    std::string account_name;   // display name; "" = from account_names, else from the domain
+    std::map<std::string, std::string> account_names;  // the config's names (DigestConfig)
     IsoWeek week;
     std::string lang;           // "fr" | "en"; "" = the mailbox's language
     int active_window_days = 30;
@@ -69,6 +76,23 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
 // The mail of a weekly digest (subject "Point hebdomadaire — Acme — semaine 47" / "Weekly update — ...").
 OutgoingMail weekly_mail(const WeeklyDigest& d, const detect::AnalysisSettings& settings);
 
+// What one rep of the team accounts for in the manager's digest (config [reps]).
+struct RepSummary {
+    Rep rep;
+    int awaiting_reply = 0, awaiting_my_reply = 0;  // findings whose message the rep sent / received
+    int all_in_copy = 0;                            // threads whose group mails the rep sent
+    std::vector<std::string> stalled;               // stalled accounts the rep wrote to most
+    std::vector<std::string> accounts;              // accounts the rep wrote to in the week
+    int sent_in_week = 0;
+};
+
+struct TeamOptions {
+    IsoWeek week;
+    std::string lang;                                   // "" = the mailbox's
+    std::map<std::string, std::string> account_names;   // the config's names
+    std::vector<Rep> reps;                              // empty = the owner is the only rep
+};
+
 struct TeamDigest {
     std::string lang;
     IsoWeek week;
@@ -80,9 +104,14 @@ struct TeamDigest {
     std::vector<detect::AllInCopy> all_in_copy;
     std::vector<std::string> all_in_copy_subjects;      // parallel to all_in_copy
     std::vector<detect::ManyInternalContacts> many_internal;
+    std::map<std::string, std::string> account_names;   // account -> name shown (every account named above)
+    std::vector<RepSummary> reps;                       // one per configured rep, in config order
+    const std::string& name_of(const std::string& account) const;
 };
+// With reps configured, every rep's address should be an owner in settings (the store holds the
+// team's mail), so that each rep's mail is outbound and their findings exist.
 Result<TeamDigest> build_team(const std::vector<Message>& msgs, const detect::AnalysisResult& analysis,
-                              const detect::AnalysisSettings& settings, const IsoWeek& week, const std::string& lang);
+                              const detect::AnalysisSettings& settings, const TeamOptions& opts);
 OutgoingMail team_mail(const TeamDigest& d, const detect::AnalysisSettings& settings);
 
 // How a thread reads for an account: one_to_one (one external person, of the account), group
