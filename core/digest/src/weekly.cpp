@@ -20,7 +20,24 @@ std::vector<const Mailbox*> participants(const Message& m) {
     return out;
 }
 
-std::string display(const Mailbox& b) { return b.name.empty() ? b.address : b.name; }
+// Directory-style names ("Harris, Niall", as Outlook and Exchange write them) read as "Niall
+// Harris" in a sentence: lists of people are comma-separated, and "Harris, Niall, Sarah Brooks"
+// would be ambiguous. Only a single comma between two plain name parts is turned around.
+std::string spoken_name(const std::string& name) {
+    auto comma = name.find(',');
+    if (comma == std::string::npos || name.find(',', comma + 1) != std::string::npos) return name;
+    auto trim = [](std::string_view v) {
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+        return std::string(v);
+    };
+    std::string last = trim(std::string_view(name).substr(0, comma));
+    std::string first = trim(std::string_view(name).substr(comma + 1));
+    if (last.empty() || first.empty() || name.find('@') != std::string::npos) return name;
+    return first + " " + last;
+}
+
+std::string display(const Mailbox& b) { return b.name.empty() ? b.address : spoken_name(b.name); }
 
 }  // namespace
 
@@ -241,7 +258,7 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
         for (const auto& r : a.recipients) {
             if (id.is_internal(r) || id.account_of(r) != account) continue;
             auto known = to.find(r);
-            names.push_back(known != to.end() && !known->second.second.name.empty() ? known->second.second.name : r);
+            names.push_back(known != to.end() ? display(known->second.second) : r);
         }
         std::string who;
         for (size_t i = 0; i < names.size() && i < 3; ++i) who += (i ? ", " : "") + names[i];
@@ -253,7 +270,7 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
     for (const auto& a : analysis.awaiting_my_reply) {
         if (a.account != account) continue;
         auto it = by_id.find(a.message_id);
-        std::string who = it != by_id.end() && !msgs[it->second].from.name.empty() ? msgs[it->second].from.name : a.from;
+        std::string who = it != by_id.end() ? display(msgs[it->second].from) : a.from;
         d.open_questions.push_back({"awaiting_my_reply", detail::strip_subject(a.subject), who,
                                     a.waiting_business_days, a.thread_id});
     }
