@@ -12,6 +12,8 @@ int cmd_analyze(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
 int cmd_digest(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_publish(int argc, char** argv);
+int cmd_team(int argc, char** argv);
 }  // namespace ilc::cli
 
 namespace {
@@ -29,6 +31,8 @@ const Verb kVerbs[] = {
     {"inspect", ilc::cli::cmd_inspect, "how one message was understood (new text, quotes, signature, cues)"},
     {"digest", ilc::cli::cmd_digest, "the weekly recap mail of an account, or the manager's team digest"},
     {"serve", ilc::cli::cmd_serve, "the local HTTP service: JSON API and the manager dashboard"},
+    {"publish", ilc::cli::cmd_publish, "push this rep's findings and metadata to the team database"},
+    {"team", ilc::cli::cmd_team, "the team view service and its users (team serve, team user add)"},
 };
 
 void print_usage(std::ostream& o) {
@@ -38,7 +42,7 @@ void print_usage(std::ostream& o) {
          "commands:\n";
     for (const auto& v : kVerbs) {
         std::string n = v.name;
-        o << "  " << n << std::string(10 - n.size(), ' ') << v.summary << "\n";
+        o << "  " << n << std::string(n.size() < 12 ? 12 - n.size() : 1, ' ') << v.summary << "\n";
     }
     o << "\n'interlocutor <command> --help' describes a command's options.\n";
 }

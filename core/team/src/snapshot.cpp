@@ -1,0 +1,202 @@
+#include "interlocutor/team/snapshot.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "interlocutor/detect/identity.h"
+#include "interlocutor/json_writer.h"
+
+namespace ilc::team {
+
+namespace {
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// The sharing policy, normalized once: what may leave the rep's machine.
+class Filter {
+public:
+    Filter(const SharingPolicy& p, const detect::Identity& id) : id_(id) {
+        for (const auto& a : p.private_accounts) private_.insert(lower(a));
+        for (const auto& a : p.exclusive_contacts) exclusive_.insert(lower(a));
+    }
+    bool private_account(const std::string& account) const { return !account.empty() && private_.count(lower(account)); }
+    bool exclusive(const std::string& address) const { return exclusive_.count(lower(address)) > 0; }
+    // An address may appear in the team database: not exclusive, not of a private account.
+    bool shareable(const std::string& address) const {
+        return !address.empty() && !exclusive(address) && !private_account(id_.account_of(address));
+    }
+    std::vector<std::string> scrub(const std::vector<std::string>& addresses) const {
+        std::vector<std::string> out;
+        for (const auto& a : addresses)
+            if (shareable(a)) out.push_back(a);
+        return out;
+    }
+
+private:
+    const detect::Identity& id_;
+    std::set<std::string> private_, exclusive_;
+};
+
+void write_list(JsonWriter& w, const char* key, const std::vector<std::string>& v) {
+    w.key(key).begin_array();
+    for (const auto& s : v) w.value(s);
+    w.end_array();
+}
+
+// Only ids, counts, dates and addresses that passed the filter: no suggestion text (it may name
+// a contact) and no words of any mail.
+void add_findings(TeamSnapshot& snap, const detect::AnalysisResult& r, const Filter& f) {
+    for (const auto& a : r.awaiting_reply) {
+        if (f.private_account(a.account)) continue;
+        JsonWriter w;
+        w.begin_object().kv("thread_id", a.thread_id).kv("message_id", a.message_id)
+            .kv("first_unanswered", a.first_unanswered).kv("unanswered_count", a.unanswered_count)
+            .kv("waiting_business_days", a.waiting_business_days).kv("over_chasing", a.over_chasing)
+            .kv("next_follow_up", a.next_follow_up).kv("account", a.account);
+        write_list(w, "recipients", f.scrub(a.recipients));
+        w.end_object();
+        snap.findings.push_back({"awaiting_reply", a.account, a.thread_id, 0, "", "", false, w.take()});
+    }
+    for (const auto& a : r.awaiting_my_reply) {
+        if (f.private_account(a.account)) continue;
+        JsonWriter w;
+        w.begin_object().kv("thread_id", a.thread_id).kv("message_id", a.message_id)
+            .kv("waiting_business_days", a.waiting_business_days).kv("account", a.account);
+        if (f.shareable(a.from)) w.kv("from", a.from);
+        else w.kv_null("from");
+        w.kv("subject", a.subject).end_object();
+        snap.findings.push_back({"awaiting_my_reply", a.account, a.thread_id, 0, "", "", false, w.take()});
+    }
+    for (const auto& a : r.all_in_copy) {
+        if (f.private_account(a.account)) continue;
+        JsonWriter w;
+        w.begin_object().kv("thread_id", a.thread_id).kv("account", a.account)
+            .kv("group_messages", int(a.group_messages.size())).kv("outbound_messages", a.outbound_messages)
+            .kv("recap_messages", a.recap_messages).kv("group_reply_rate", a.group_reply_rate)
+            .kv("direct_reply_rate", a.direct_reply_rate);
+        write_list(w, "recipients", f.scrub(a.recipients));
+        w.end_object();
+        snap.findings.push_back({"all_in_copy", a.account, a.thread_id, 0, "", "", false, w.take()});
+    }
+    for (const auto& a : r.insists_on_cc) {
+        if (f.private_account(a.account) || !f.shareable(a.address)) continue;
+        JsonWriter w;
+        w.begin_object().kv("address", a.address).kv("thread_id", a.thread_id).kv("account", a.account)
+            .kv("cause", a.cause).kv("message_id", a.message_id).end_object();
+        snap.findings.push_back({"insists_on_cc", a.account, a.thread_id, 0, a.cause, "", false, w.take()});
+    }
+    for (const auto& a : r.stalled_deal) {
+        if (f.private_account(a.account)) continue;
+        JsonWriter w;
+        w.begin_object().kv("account", a.account).kv("path", a.path).kv("since", a.since)
+            .kv("quiet_business_days", a.quiet_business_days).kv("reason", a.reason).kv("escalate", a.escalate)
+            .kv("risk", a.risk);
+        write_list(w, "evidence", a.evidence);
+        w.end_object();
+        snap.findings.push_back({"stalled_deal", a.account, "", a.risk, a.reason, a.since, a.escalate, w.take()});
+    }
+    for (const auto& a : r.many_internal_contacts) {
+        if (f.private_account(a.account)) continue;
+        JsonWriter w;
+        w.begin_object().kv("account", a.account);
+        write_list(w, "internal_people", a.internal_people);
+        w.end_object();
+        snap.findings.push_back({"many_internal_contacts", a.account, "", 0, "", "", false, w.take()});
+    }
+}
+
+}  // namespace
+
+TeamSnapshot build_snapshot(const std::string& rep, const std::vector<Message>& msgs,
+                            const std::vector<Thread>& threads, const detect::AnalysisResult& result,
+                            const detect::AnalysisSettings& settings, const SharingPolicy& policy) {
+    const auto id = detect::Identity::from_settings(settings);
+    const Filter filter(policy, id);
+    TeamSnapshot snap;
+    snap.rep = rep;
+    snap.published_at = std::time(nullptr);
+
+    std::map<std::string, AccountMeta> accounts;
+    std::set<std::string> thread_ids;
+    for (const auto& t : threads) {
+        if (t.members.empty() || !thread_ids.insert(t.id).second) continue;
+        // The thread's account is the external organization it involves most often; a thread
+        // touching a private account is not shared at all, whatever else it involves.
+        std::map<std::string, int> account_count;
+        std::vector<std::string> people;
+        std::set<std::string> seen;
+        bool touches_private = false;
+        for (size_t i : t.members) {
+            const Message& m = msgs[i];
+            auto visit = [&](const Mailbox& mb) {
+                if (mb.address.empty()) return;
+                const std::string acc = id.account_of(mb.address);
+                if (filter.private_account(acc)) touches_private = true;
+                if (!acc.empty()) ++account_count[acc];
+                if (seen.insert(mb.address).second && filter.shareable(mb.address)) people.push_back(mb.address);
+            };
+            visit(m.from);
+            for (const auto& mb : m.to) visit(mb);
+            for (const auto& mb : m.cc) visit(mb);
+        }
+        if (touches_private || account_count.empty()) continue;
+        std::string account;
+        int best = 0;
+        for (const auto& [acc, n] : account_count)
+            if (n > best) best = n, account = acc;
+        ThreadMeta tm;
+        tm.thread_id = t.id;
+        tm.account = account;
+        tm.subject = msgs[t.members.front()].subject;
+        tm.first_date = msgs[t.members.front()].date;
+        tm.last_date = msgs[t.members.front()].date;
+        for (size_t i : t.members) {
+            tm.first_date = std::min(tm.first_date, msgs[i].date);
+            tm.last_date = std::max(tm.last_date, msgs[i].date);
+        }
+        tm.message_count = int(t.members.size());
+        snap.message_count += tm.message_count;
+        std::sort(people.begin(), people.end());
+        tm.participants = std::move(people);
+        auto& am = accounts[account];
+        am.account = account;
+        ++am.threads;
+        am.last_activity = std::max(am.last_activity, tm.last_date);
+        snap.threads.push_back(std::move(tm));
+    }
+    for (const auto& a : result.accounts) {
+        if (filter.private_account(a.account)) continue;
+        auto& am = accounts[a.account];
+        am.account = a.account;
+        am.people = a.people;
+        am.engaged = a.engaged;
+    }
+    for (auto& [_, am] : accounts) snap.accounts.push_back(am);
+
+    for (const auto& s : result.stakeholders) {
+        if (filter.private_account(s.account)) continue;
+        const bool exclusive = filter.exclusive(s.address);
+        for (const auto& st : s.strength) {
+            ContactLink c;
+            c.account = s.account;
+            c.colleague = st.internal;
+            c.strength = std::clamp(st.strength, 1, 5);
+            c.exclusive = exclusive;
+            if (!exclusive) {
+                c.contact = s.address;
+                c.role = s.role;
+            }
+            snap.contacts.push_back(std::move(c));
+        }
+    }
+    add_findings(snap, result, filter);
+    return snap;
+}
+
+}  // namespace ilc::team

@@ -1,0 +1,86 @@
+// The SQLite back end: one connection to a file, WAL mode so readers never block the writer.
+#include <sqlite3.h>
+
+#include "backends.h"
+
+namespace ilc::team::detail {
+namespace {
+
+class SqliteConnection final : public SqlConnection {
+public:
+    explicit SqliteConnection(sqlite3* db) : db_(db) {}
+    ~SqliteConnection() override { sqlite3_close_v2(db_); }
+    Backend backend() const override { return Backend::sqlite; }
+
+    Result<SqlRows> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+        sqlite3_stmt* stmt = nullptr;
+        int rc = sqlite3_prepare_v2(db_, sql.c_str(), int(sql.size()), &stmt, nullptr);
+        if (rc != SQLITE_OK) return fail(rc, "preparing a statement");
+        // Placeholders are named $1..$n (PostgreSQL style): bind by name, since SQLite numbers
+        // named parameters in order of first appearance, not by the digits in their names.
+        for (size_t i = 0; i < params.size(); ++i) {
+            const std::string name = "$" + std::to_string(i + 1);
+            int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
+            if (idx == 0) continue;
+            if (params[i]) sqlite3_bind_text(stmt, idx, params[i]->data(), int(params[i]->size()), SQLITE_TRANSIENT);
+            else sqlite3_bind_null(stmt, idx);
+        }
+        SqlRows rows;
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            int n = sqlite3_column_count(stmt);
+            SqlRow row;
+            row.reserve(n);
+            for (int c = 0; c < n; ++c) {
+                if (sqlite3_column_type(stmt, c) == SQLITE_NULL) {
+                    row.emplace_back(std::nullopt);
+                } else {
+                    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+                    row.emplace_back(std::string(p, size_t(sqlite3_column_bytes(stmt, c))));
+                }
+            }
+            rows.push_back(std::move(row));
+        }
+        sqlite3_finalize(stmt);
+        if (rc != SQLITE_DONE) return fail(rc, "running a statement");
+        return rows;
+    }
+
+    Status exec_script(const std::string& sql) override {
+        char* msg = nullptr;
+        int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg);
+        if (rc != SQLITE_OK) {
+            std::string m = msg ? msg : sqlite3_errstr(rc);
+            sqlite3_free(msg);
+            return Error{ErrorCode::db, "team database (SQLite): " + m, ""};
+        }
+        return ok_status();
+    }
+
+private:
+    Error fail(int rc, const std::string& what) {
+        Error e{rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? ErrorCode::db_locked : ErrorCode::db,
+                "team database (SQLite) " + what + ": " + sqlite3_errmsg(db_), ""};
+        if (e.code == ErrorCode::db_locked) e.hint = "another publish holds the file; retry in a moment";
+        return e;
+    }
+    sqlite3* db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& path) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string m = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close_v2(db);
+        return Error{ErrorCode::io, "cannot open the team database '" + path + "': " + m,
+                     "check that the directory exists and is writable"};
+    }
+    sqlite3_busy_timeout(db, 10000);
+    auto conn = std::make_unique<SqliteConnection>(db);
+    if (auto s = conn->exec_script("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"); !s) return s.error();
+    return std::unique_ptr<SqlConnection>(std::move(conn));
+}
+
+}  // namespace ilc::team::detail

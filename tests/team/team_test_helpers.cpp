@@ -1,0 +1,79 @@
+#include "team_test_helpers.h"
+
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+
+#include "interlocutor/team/sql_connection.h"
+
+namespace ilc::test {
+
+RunResult run(const std::string& command) {
+    RunResult r;
+    FILE* p = ::popen(command.c_str(), "r");
+    if (!p) return r;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int st = ::pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) {
+        if (c == '\'') q += "'\\''";
+        else q += c;
+    }
+    return q + "'";
+}
+
+std::string bin() { return quote(ILC_BIN); }
+std::string corpora() { return std::string(ILC_SHARED) + "/corpora"; }
+
+namespace {
+struct TempDirs {
+    std::vector<std::string> dirs;
+    ~TempDirs() {
+        std::error_code ec;
+        for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+};
+TempDirs g_dirs;
+}  // namespace
+
+std::string temp_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ilc-team-XXXXXX").string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    const char* d = ::mkdtemp(buf.data());
+    REQUIRE(d != nullptr);
+    g_dirs.dirs.push_back(d);
+    return g_dirs.dirs.back();
+}
+
+std::string pg_url() {
+    const char* u = std::getenv("ILC_TEAM_PG_URL");
+    INFO("ILC_TEAM_PG_URL is not set: run the tests through tests/team/with_pg.sh (ctest does)");
+    REQUIRE(u != nullptr);
+    return u;
+}
+
+std::vector<std::string> team_urls() {
+    std::vector<std::string> urls = {temp_dir() + "/team.db"};
+    // Each case starts from an empty PostgreSQL database: drop what an earlier case created.
+    const std::string pg = pg_url();
+    auto c = team::open_connection(pg);
+    REQUIRE(c.ok());
+    auto tables = c.value()->query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+    REQUIRE(tables.ok());
+    for (const auto& row : tables.value()) REQUIRE(c.value()->exec_script("DROP TABLE \"" + *row[0] + "\" CASCADE").ok());
+    urls.push_back(pg);
+    return urls;
+}
+
+}  // namespace ilc::test
