@@ -7,7 +7,13 @@
 
 #include "common.h"
 #include "interlocutor/ingest/ingest.h"
+#include "interlocutor/ingest/thunderbird.h"
 #include "interlocutor/json_writer.h"
+#if ILC_HAVE_IMAP
+#include <cstdlib>
+
+#include "interlocutor/imap/imap.h"
+#endif
 
 namespace ilc::cli {
 
@@ -108,8 +114,12 @@ int cmd_ingest(int argc, char** argv) {
         {"workers", true, false, "parse threads (default: one per core)", "N"},
         {"batch", true, false, "messages per write transaction (default: 4000)", "N"},
         {"force", false, false, "read every source again, even unchanged ones", ""},
+        {"thunderbird", false, false, "also read the local mail stores of the user's Thunderbird profiles", ""},
         {"quiet", false, false, "no progress line", ""},
         {"format", true, false, "summary format: text (default) or json", "FORMAT"},
+#if ILC_HAVE_IMAP
+        {"imap-ca", true, false, "CA certificates (PEM) to trust for imaps:// and imap:// (default: ILC_IMAP_CA, else the system's)", "FILE"},
+#endif
         {"help", false, false, "show this help", ""},
     };
     Args args;
@@ -121,7 +131,17 @@ int cmd_ingest(int argc, char** argv) {
                                  specs);
         return 0;
     }
-    if (args.positionals().empty()) return usage_error("ingest", "give at least one SOURCE (a file or directory)");
+    // --thunderbird: the mbox files and maildir folders of every Thunderbird profile join the sources.
+    std::vector<std::string> sources = args.positionals();
+    if (args.has("thunderbird")) {
+        auto stores = ingest::find_all_thunderbird_stores();
+        if (!stores) return runtime_error(stores.error());
+        for (const auto& st : stores.value()) sources.push_back(st.path);
+        if (stores->empty()) std::cerr << "ingest: the Thunderbird profiles hold no local mail store yet\n";
+    }
+    if (sources.empty())
+        return usage_error("ingest", args.has("thunderbird") ? "no Thunderbird mail store found"
+                                                             : "give at least one SOURCE (a file or directory), or --thunderbird");
     const std::string format = args.get_or("format", "text");
     if (format != "text" && format != "json") return usage_error("ingest", "--format must be text or json");
 
@@ -154,7 +174,35 @@ int cmd_ingest(int argc, char** argv) {
     }
     auto st = store::Store::open(db_path(args), store::OpenMode::read_write);
     if (!st) return runtime_error(st.error());
-    auto sum = ingest::ingest_sources(*st.value(), args.positionals(), opts);
+#if ILC_HAVE_IMAP
+    // imap:// and imaps:// sources are synced by core/imap (docs/IMAP.md); the others are files.
+    std::vector<std::string> file_sources;
+    for (const auto& src : sources) {
+        if (src.rfind("imap://", 0) != 0 && src.rfind("imaps://", 0) != 0) {
+            file_sources.push_back(src);
+            continue;
+        }
+        imap::SyncOptions so;
+        so.me = opts.me;
+        so.internal_domains = opts.internal_domains;
+        const char* ca_env = std::getenv("ILC_IMAP_CA");
+        so.connect.ca_file = args.get_or("imap-ca", ca_env ? ca_env : "");
+        if (tty)
+            so.on_progress = [](const imap::SyncProgress& p) {
+                std::fprintf(stderr, "\r\033[K  %s  %lld/%lld  %lld messages  %.1f s", p.folder.c_str(),
+                             static_cast<long long>(p.folder_done), static_cast<long long>(p.folder_total),
+                             static_cast<long long>(p.messages), p.seconds);
+                std::fflush(stderr);
+            };
+        auto synced = imap::sync(*st.value(), src, so);
+        if (tty) std::fprintf(stderr, "\r\033[K");
+        if (!synced) return runtime_error(synced.error());
+        std::cout << (format == "json" ? imap::summary_json(synced.value()) : imap::summary_text(synced.value()));
+    }
+    if (file_sources.empty()) return kExitOk;
+    sources = file_sources;
+#endif
+    auto sum = ingest::ingest_sources(*st.value(), sources, opts);
     if (tty) std::fprintf(stderr, "\r\033[K");
     if (!sum) return runtime_error(sum.error());
     if (format == "json") print_summary_json(sum.value(), std::cout);

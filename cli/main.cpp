@@ -14,6 +14,7 @@ int cmd_digest(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_publish(int argc, char** argv);
 int cmd_team(int argc, char** argv);
+int cmd_native_host(int argc, char** argv);
 }  // namespace ilc::cli
 
 namespace {
@@ -33,6 +34,7 @@ const Verb kVerbs[] = {
     {"serve", ilc::cli::cmd_serve, "the local HTTP service: JSON API and the manager dashboard"},
     {"publish", ilc::cli::cmd_publish, "push this rep's findings and metadata to the team database"},
     {"team", ilc::cli::cmd_team, "the team view service and its users (team serve, team user add)"},
+    {"native-host", ilc::cli::cmd_native_host, "pairs the Thunderbird extension with the service (native messaging)"},
 };
 
 void print_usage(std::ostream& o) {
