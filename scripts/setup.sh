@@ -8,7 +8,8 @@ build_pkgs=(build-essential cmake pkg-config libmimetic-dev libpoco-dev libsqlit
 # (dashboard, digest rendering), Thunderbird under Xvfb or headless (plugin), wrk (service bench),
 # lintian/fakeroot (packaging), notmuch and mu (benchmarks, digest acceptance).
 test_pkgs=(clang libclang-rt-14-dev dovecot-imapd pst-utils notmuch maildir-utils openssl
-           postgresql chromium thunderbird xvfb xauth wrk lintian fakeroot dpkg-dev zip unzip)
+           postgresql chromium thunderbird xvfb xauth wrk lintian fakeroot dpkg-dev zip unzip
+           systemd curl man-db bash-completion)
 # Node.js and npm (playwright-core, web-ext, the plugin's unit tests): any nodejs >= 18 will do.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)
 pkgs=("${build_pkgs[@]}")
