@@ -155,3 +155,34 @@ TEST_CASE("out-of-office return dates FR/EN", "[text.automated][text.ooo]") {
     REQUIRE(m.ooo_until.has_value());
     CHECK(*m.ooo_until == day(2025, 11, 15));
 }
+
+TEST_CASE("bulk mail without list headers", "[text.automated][issues.3]") {
+    auto msg = [](const std::string& from, const std::string& text) {
+        ilc::Message m;
+        m.from.address = from;
+        m.to.push_back({"", "rep@vendor.fr"});
+        m.body_text = text;
+        m.new_text = text;
+        return m;
+    };
+    CHECK(ilc::text::bulk_reason(msg("newsletter@acme.com", "Hello")) == "bulk_sender");
+    CHECK(ilc::text::bulk_reason(msg("exclusive_offers@sportsline.com", "Win!")) == "bulk_sender");
+    CHECK(ilc::text::bulk_reason(msg("deals@lists.em5000.com", "Hi")) == "bulk_sender");
+    CHECK(ilc::text::bulk_reason(msg("a@acme.com", "News.\nTo unsubscribe, click here.")) == "marketing");
+    CHECK(ilc::text::bulk_reason(msg("a@acme.fr", "Actualités.\nPour vous désinscrire, cliquez ici.")) == "marketing");
+    CHECK(ilc::text::bulk_reason(msg("info@conf.com", "<HTML><HEAD><META NAME=x></HEAD>Register")) == "marketing");
+    ilc::Message x = msg("a@acme.com", "Hi");
+    x.x_mailer = "L-Soft list server at LISTSERV.EXAMPLE.COM (1.8d)";
+    CHECK(ilc::text::bulk_reason(x) == "bulk_mailer");
+    ilc::Message u = msg("a@acme.com", "Hi");
+    u.to = {{"", "undisclosed-recipients:;"}};
+    CHECK(ilc::text::bulk_reason(u) == "undisclosed");
+    ilc::Message many = msg("a@acme.com", "Hi all");
+    for (int k = 0; k < 25; ++k) many.cc.push_back({"", "p" + std::to_string(k) + "@acme.com"});
+    CHECK(ilc::text::bulk_reason(many) == "broadcast");
+    // People: a request to unsubscribe them, an offer mentioned once, a small group mail.
+    CHECK(ilc::text::bulk_reason(msg("a@acme.com", "Please unsubscribe me from your list.")).empty());
+    CHECK(ilc::text::bulk_reason(msg("a@acme.com", "Is your special offer still valid? Thanks")).empty());
+    CHECK(ilc::text::bulk_reason(msg("info@acme.com", "Can you send me the quote?")).empty());
+    CHECK(ilc::text::bulk_reason(msg("jean.martin@orange.fr", "Pouvez-vous me rappeler ?")).empty());
+}

@@ -194,3 +194,42 @@ TEST_CASE("bad and huge input: no crash, bounded time", "[text.understand][robus
         CHECK(e.signature_name.size() < 100);
     }
 }
+
+TEST_CASE("polite closings, conditional offers and disclaimers expect no reply", "[text.cues][issues.3]") {
+    // Wordings from real mail (the Enron review) and their French counterparts.
+    for (const char* t : {"Thanks!", "Merci d'avance.", "Let me know if you have any questions.",
+                          "Please call me if you have any questions.", "If you need anything, let me know.",
+                          "If I can help in any way let me know.", "Please let me know if my information is incorrect.",
+                          "Please see the attached comments draft.", "Please note the new address.",
+                          "N'hésitez pas à me contacter si besoin.", "Si besoin, merci de me rappeler.",
+                          "Pour toute question, merci de me contacter.",
+                          "If you received this in error, please contact the sender and delete the material.",
+                          "Si vous avez reçu ce message par erreur, merci de le détruire et d'en avertir l'expéditeur."}) {
+        INFO(t);
+        CHECK_FALSE(expects_reply(t));
+    }
+    for (const char* t : {"Let me know if you can make it on Tuesday.", "Please send me the signed copy.",
+                          "Merci de me renvoyer le contrat signé.", "Hopefully, you can help me with the swaps.",
+                          "Thanks. Could you call me tomorrow?", "Merci d'avance de me confirmer la date."}) {
+        INFO(t);
+        CHECK(expects_reply(t));
+    }
+}
+
+TEST_CASE("keep_in_copy: only the writer's explicit ask", "[text.cues][issues.3]") {
+    positives("keep_in_copy", {"Merci de me garder en copie", "please keep me in the loop", "Loop me in",
+                               "cc me on the next ones", "J'aimerais rester en copie de vos échanges",
+                               "Gardez-moi dans la boucle", "I'd like to be copied on the contract emails"});
+    negatives("keep_in_copy", {"I'll keep you in the loop.", "Please include me in the meeting.",
+                               "Paul va être en copie.", "Keep Sarah in the loop.", "Je vous tiendrai dans la boucle.",
+                               "Merci de me retirer de la copie.", "You will be cc'd on the confirmation."});
+}
+
+TEST_CASE("nothing under a rule line asks: adverts, disclaimers", "[text.cues][issues.3]") {
+    CHECK_FALSE(expects_reply("See you there.\n\n__________________________________________________\n"
+                              "Do You Yahoo!?\nSend FREE video emails in Yahoo! Mail!"));
+    CHECK_FALSE(expects_reply("Noted.\n******************************************************************\n"
+                              "This email is confidential. If you are not the addressee please notify us."));
+    CHECK(expects_reply("What nite are we going to see this show?\n"
+                        "__________________________________________________\nDo You Yahoo!?"));
+}

@@ -6,6 +6,8 @@
 #include <set>
 #include <unordered_set>
 
+#include "interlocutor/text/automated.h"
+
 #include "context.h"
 #include "suggestions.h"
 #include "text_fold.h"
@@ -34,8 +36,10 @@ bool noreply_address(std::string_view addr) {
 
 // A second look at what ingest already classified (Message::automated), so that analysis stays
 // right on messages stored before the classifier knew a case. SPEC "Normalization", Automated.
-bool looks_automated(const Message& m) {
+bool looks_automated(const Message& m, const Thresholds& th) {
     if (m.automated || m.is_report) return true;
+    // Bulk and marketing mail without list headers: old list servers, newsletters, broadcasts.
+    if (!text::bulk_reason(m, th.broadcast_min_recipients, text::BodyScan::skip).empty()) return true;
     std::string as = lower(m.auto_submitted);
     if (!as.empty() && as != "no") return true;  // RFC 3834 section 5
     std::string p = lower(m.precedence);
@@ -115,6 +119,86 @@ std::string title_from_text(const Message& m) {
     return {};
 }
 
+// Copies of one mail stored under different Message-IDs: Enron-style exports keep each sent mail
+// in "sent", "_sent_mail" and "sent_items", each copy with its own id, and a mailbox merged from
+// two clients does the same. Same sender, Date, subject, recipients and new text (whitespace
+// ignored) = one mail. The copy kept is the one in the largest thread (replies that reference
+// another copy are then still seen), ties to the first stored. Returns true for the others.
+std::vector<bool> duplicate_copies(const std::vector<Message>& msgs, const std::vector<Thread>& threads) {
+    std::vector<size_t> thread_size(msgs.size(), 1);
+    for (const auto& t : threads)
+        for (size_t i : t.members)
+            if (i < msgs.size()) thread_size[i] = std::max(thread_size[i], t.members.size());
+    std::unordered_map<std::string, size_t> keep;  // key -> index of the copy kept
+    std::vector<bool> dup(msgs.size(), false);
+    for (size_t i = 0; i < msgs.size(); ++i) {
+        const Message& m = msgs[i];
+        if (m.from.address.empty() || m.date == 0) continue;
+        std::vector<std::string> rcpt;
+        for (const auto* list : {&m.to, &m.cc})
+            for (const auto& mb : *list) rcpt.push_back(lower(mb.address));
+        std::sort(rcpt.begin(), rcpt.end());
+        rcpt.erase(std::unique(rcpt.begin(), rcpt.end()), rcpt.end());
+        std::string body;
+        body.reserve(m.new_text.size());
+        for (char c : m.new_text)
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') body.push_back(c);
+        std::string key = lower(m.from.address) + '\x1f' + std::to_string(m.date) + '\x1f' + fold(m.subject) + '\x1f';
+        for (const auto& r : rcpt) key += r + ',';
+        key += '\x1f' + std::to_string(std::hash<std::string>{}(body));
+        auto [it, fresh] = keep.emplace(std::move(key), i);
+        if (fresh) continue;
+        size_t& kept = it->second;
+        if (thread_size[i] > thread_size[kept]) {
+            dup[kept] = true;
+            kept = i;
+        } else {
+            dup[i] = true;
+        }
+    }
+    return dup;
+}
+
+// Senders who only broadcast: an outside address that wrote in at least `min_threads` different
+// threads while the owner never once wrote to it. Conference promoters, vendors' mailings and
+// newsletters without any bulk header look like this in real mailboxes (the Enron review); a
+// prospect who chases does it in one thread, and one the rep ever answered is a correspondent.
+std::unordered_set<std::string> one_way_senders(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
+                                                const Identity& id, size_t min_threads) {
+    std::unordered_set<std::string> written_to;
+    std::vector<size_t> thread_of(msgs.size(), static_cast<size_t>(-1));
+    for (size_t t = 0; t < threads.size(); ++t)
+        for (size_t i : threads[t].members)
+            if (i < msgs.size()) thread_of[i] = t;
+    std::unordered_map<std::string, std::set<size_t>> sender_threads;
+    std::unordered_set<std::string> internal;
+    for (size_t i = 0; i < msgs.size(); ++i) {
+        const Message& m = msgs[i];
+        if (id.is_owner(m.from.address)) {
+            for (const auto* list : {&m.to, &m.cc, &m.bcc})
+                for (const auto& mb : *list) written_to.insert(lower(mb.address));
+            continue;
+        }
+        std::string from = lower(m.from.address);
+        if (from.empty()) continue;
+        auto [it, fresh] = sender_threads.try_emplace(from);
+        if (fresh && id.is_internal(from)) internal.insert(from);  // one public-suffix look-up per sender
+        if (internal.count(from)) continue;
+        it->second.insert(thread_of[i] == static_cast<size_t>(-1) ? msgs.size() + i : thread_of[i]);
+    }
+    std::unordered_set<std::string> out;
+    for (const auto& [from, ts] : sender_threads)
+        if (ts.size() >= min_threads && !written_to.count(from)) out.insert(from);
+    return out;
+}
+
+bool writes_to_owner(const Context& ctx, size_t i) {
+    for (const auto* list : {&ctx.msgs[i].to, &ctx.msgs[i].cc})
+        for (const auto& mb : *list)
+            if (ctx.id.is_owner(mb.address)) return true;
+    return false;
+}
+
 bool is_recap(const Context& ctx, size_t i) {
     if (ctx.has_cue(i, "recap")) return true;
     std::vector<std::string> w = words_of(fold(ctx.msgs[i].subject));
@@ -162,7 +246,7 @@ const std::pair<const char*, const char*> kTopics[] = {
 
 }  // namespace
 
-Context::Context(const std::vector<Message>& m, const AnalysisSettings& s)
+Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const std::vector<Thread>& threads)
     : msgs(m),
       settings(s),
       id(s.owners, s.internal_domains, s.managers, s.account_merges),
@@ -174,12 +258,19 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s)
       }()) {
     now = s.now ? s.now : static_cast<int64_t>(std::time(nullptr));
     info.resize(msgs.size());
+    const std::vector<bool> dup = duplicate_copies(msgs, threads);
+    const auto broadcasters = s.thresholds.one_way_sender_min_threads > 0
+                                  ? one_way_senders(msgs, threads, id, static_cast<size_t>(s.thresholds.one_way_sender_min_threads))
+                                  : std::unordered_set<std::string>{};
     std::map<std::string, int> langs_out, langs_all;
     for (size_t i = 0; i < msgs.size(); ++i) {
         const Message& msg = msgs[i];
         MsgInfo& mi = info[i];
         mi.from = lower(msg.from.address);
-        mi.automated = looks_automated(msg);
+        mi.automated = looks_automated(msg, s.thresholds);
+        // A second copy counts nowhere: treated as automated mail, which every detector skips.
+        if (dup[i] && !mi.automated) mi.duplicate = mi.automated = true;
+        if (!mi.automated && broadcasters.count(mi.from)) mi.automated = true;
         mi.outbound = id.is_owner(mi.from);
         const AddressFacts& ff = facts(mi.from);
         mi.sender_internal = ff.internal;
@@ -266,7 +357,7 @@ std::string Context::name_of(const std::string& address) const {
 
 AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
                        const AnalysisSettings& settings) {
-    Context ctx(msgs, settings);
+    Context ctx(msgs, settings, threads);
     const Thresholds& th = settings.thresholds;
     AnalysisResult out;
     out.lang = ctx.lang;
@@ -340,7 +431,9 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
         if (mpos >= 0) {
             size_t M = ord[static_cast<size_t>(mpos)];
             const MsgInfo& mi = info[M];
-            if (!mi.ext_recipients.empty() && mi.expects) {
+            // Past the analysis horizon a question is stale, not awaiting (Thresholds).
+            const bool stale = th.awaiting_max_age_days > 0 && msgs[M].date < ctx.now - th.awaiting_max_age_days * kDay;
+            if (!mi.ext_recipients.empty() && mi.expects && !stale) {
                 std::set<std::string> addrs(mi.ext_recipients.begin(), mi.ext_recipients.end());
                 std::set<std::string> orgs(mi.ext_accounts.begin(), mi.ext_accounts.end());
                 bool answered = false;
@@ -410,7 +503,8 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
                 if (info[ord[k]].outbound && !info[ord[k]].automated) later_out = true;
             bool owner_in_to = std::any_of(msgs[M].to.begin(), msgs[M].to.end(),
                                            [&](const Mailbox& mb) { return ctx.id.is_owner(mb.address); });
-            if (!mi.sender_internal && !mi.from.empty() && owner_in_to && mi.expects && !later_out) {
+            const bool stale = th.awaiting_max_age_days > 0 && msgs[M].date < ctx.now - th.awaiting_max_age_days * kDay;
+            if (!mi.sender_internal && !mi.from.empty() && owner_in_to && mi.expects && !later_out && !stale) {
                 int wbd = ctx.cal.business_days(msgs[M].date, ctx.now);
                 if (wbd >= th.awaiting_my_reply_business_days) {
                     AwaitingMyReply f;
@@ -508,7 +602,7 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
         }
 
         // ---- insists_on_cc: a keep-me-in-copy cue, or writing again after being dropped from copy.
-        std::set<std::string> ever_included, latest;
+        std::set<std::string> ever_included, latest, latest_accounts;
         bool have_latest = false;
         std::set<std::string> flagged;
         for (size_t i : ord) {
@@ -518,6 +612,8 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
                 // A forward to colleagues inside the thread drops nobody outside.
                 if (x.ext_recipients.empty()) continue;
                 latest.clear();
+                latest_accounts.clear();
+                latest_accounts.insert(x.accounts.begin(), x.accounts.end());
                 for (const auto& r : x.recipients) {
                     latest.insert(r);
                     ever_included.insert(r);
@@ -529,7 +625,12 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
             std::string cause;
             if (ctx.has_cue(i, "keep_in_copy"))
                 cause = "cue";
-            else if (have_latest && ever_included.count(x.from) && !latest.count(x.from))
+            else if (have_latest && ever_included.count(x.from) && !latest.count(x.from) &&
+                     latest_accounts.count(x.from_account) && writes_to_owner(ctx, i))
+                // Dropped while the rep went on with their organization, and writing back to the
+                // rep: a person stepping back into a deal. A friend who answers an old group mail
+                // with reply-all after the rep answered someone else (another organization) is
+                // only choosing reply-all, not insisting.
                 cause = "reappeared";
             if (cause.empty()) continue;
             flagged.insert(x.from);
@@ -569,7 +670,8 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
                 if (info[v[k]].outbound) chasers.push_back(v[k]);
             bool quiet_path = before >= th.stalled_min_messages && inbound_before >= th.stalled_min_inbound &&
                               quiet >= th.stalled_quiet_business_days &&
-                              static_cast<int>(chasers.size()) >= th.stalled_min_outbound_after;
+                              static_cast<int>(chasers.size()) >= th.stalled_min_outbound_after &&
+                              (th.stalled_max_quiet_days <= 0 || msgs[L].date >= ctx.now - th.stalled_max_quiet_days * kDay);
             std::vector<size_t> resched;
             for (size_t i : inbound)
                 if (msgs[i].date >= ctx.now - th.reschedule_window_days * kDay && msgs[i].date <= ctx.now + kDay &&

@@ -14,6 +14,7 @@ namespace ilc::detect {
 
 struct MsgInfo {
     bool automated = false;
+    bool duplicate = false;  // another copy of the same mail under another Message-ID (also sets automated)
     bool outbound = false;
     bool sender_internal = false;
     bool expects = false;
@@ -49,7 +50,9 @@ struct Context {
     std::unordered_map<std::string, AddressFacts> address_facts;
     const AddressFacts& facts(const std::string& lower_address);
 
-    Context(const std::vector<Message>& m, const AnalysisSettings& s);
+    // threads: used to pick which copy of a duplicated mail stands for it (the one in the
+    // largest thread, so replies threaded to any copy are seen).
+    Context(const std::vector<Message>& m, const AnalysisSettings& s, const std::vector<Thread>& threads);
     bool has_cue(size_t i, std::string_view family) const;
     std::string name_of(const std::string& address) const;
 };

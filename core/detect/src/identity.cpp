@@ -31,7 +31,32 @@ constexpr std::array kFreemail = {
     "club-internet.fr", "aliceadsl.fr", "numericable.fr", "proton.me", "protonmail.com", "pm.me",
     "tutanota.com", "yandex.", "mail.ru", "libero.it", "virgilio.it", "btinternet.com", "sky.com",
     "qq.com", "163.com", "126.com", "seznam.cz", "wp.pl", "o2.pl", "mail.com", "zoho.com", "fastmail.com",
+    // More French ISPs and webmails.
+    "free.fr", "sfr.fr", "neuf.fr", "cegetel.net", "noos.fr", "numericable.com", "tiscali.fr", "voila.fr",
+    "libertysurf.fr", "9online.fr", "bbox.fr", "gmx.fr", "aol.fr", "hotmail.fr", "live.fr", "caramail.com",
+    // US and UK access providers: their customers' addresses are people, not companies (the
+    // Enron review found earthlink.net, pdq.net, ev1.net, juno.com and bigfoot.com as "accounts").
+    "earthlink.net", "mindspring.com", "juno.com", "netzero.net", "netzero.com", "att.net", "worldnet.att.net",
+    "comcast.net", "verizon.net", "sbcglobal.net", "swbell.net", "bellsouth.net", "pacbell.net", "prodigy.net",
+    "cox.net", "charter.net", "rr.com", "optonline.net", "adelphia.net", "qwest.net", "ameritech.net",
+    "flash.net", "ev1.net", "pdq.net", "concentric.net", "compuserve.com", "netscape.net", "netscape.com",
+    "excite.com", "lycos.com", "usa.net", "bigfoot.com", "angelfire.com", "altavista.com", "email.com",
+    "hushmail.com", "iname.com", "webtv.net", "onebox.com", "ntlworld.com", "blueyonder.co.uk",
+    "talktalk.net", "tiscali.co.uk", "virginmedia.com", "shaw.ca", "rogers.com", "sympatico.ca",
+    "bluewin.ch", "skynet.be", "telenet.be", "hetnet.nl", "planet.nl", "home.nl", "ziggo.nl",
+    "arcor.de", "freenet.de", "tin.it", "tiscali.it", "alice.it", "terra.es", "telefonica.net",
+    "sapo.pt", "rediffmail.com", "yahoo.", "inbox.com", "gmx.net", "mail.ru", "list.ru", "bk.ru",
 };
+
+// Registrable domains whose first label says "a mailbox provider" ("zipmail.com", "hotpop.com"
+// excepted): webmail brands are almost always named "<something>mail". Company domains that
+// end in "mail" and are not free-mail are rare and can be fixed with an account merge.
+bool looks_like_webmail(const std::string& registrable_domain) {
+    auto dot = registrable_domain.find('.');
+    if (dot == std::string::npos) return false;
+    std::string first = registrable_domain.substr(0, dot);
+    return first.size() > 4 && first.compare(first.size() - 4, 4, "mail") == 0;
+}
 
 std::string registrable(const std::string& domain) {
     if (domain.empty()) return domain;
@@ -57,7 +82,7 @@ bool is_freemail_domain(std::string_view domain_in) {
             return true;
         }
     }
-    return false;
+    return looks_like_webmail(reg);
 }
 
 std::string organization_of(std::string_view address) {

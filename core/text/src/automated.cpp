@@ -198,6 +198,107 @@ std::optional<int64_t> parse_return_date(std::string_view text, int64_t referenc
     return std::nullopt;
 }
 
+std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan body_scan) {
+    // Mass-mailing software names itself in X-Mailer; a person's mail client never says these.
+    std::string mailer = lower_ascii(m.x_mailer);
+    static const std::array<std::string_view, 18> mailers = {
+        "l-soft", "listserv", "lyris", "listmanager", "mailchimp", "constant contact", "sendgrid",
+        "mailman", "majordomo", "ezmlm", "exacttarget", "responsys", "sendinblue", "mailgun",
+        "campaign", "bulk", "mass mail", "newsletter"};
+    for (auto p : mailers)
+        if (contains(mailer, p)) return "bulk_mailer";
+    // Role addresses that broadcast and never hold a conversation. Generic ones a real person
+    // answers from (info@, contact@, support@, sales@) are deliberately not in this list.
+    std::string from = lower_ascii(m.from.address);
+    std::string local = from.substr(0, from.find('@'));
+    static const std::array<std::string_view, 20> roles = {
+        "newsletter", "newsletters", "news", "marketing", "promo", "promotions", "offers", "deals",
+        "announce", "announcements", "updates", "mailer", "mailings", "mailing", "listserv",
+        "majordomo", "digest", "subscriptions", "webmaster", "lettre"};
+    for (auto r : roles)
+        if (local == r) return "bulk_sender";
+    if (starts_with(local, "newsletter") || starts_with(local, "news-") || starts_with(local, "news.") ||
+        starts_with(local, "marketing") || starts_with(local, "mailer") || starts_with(local, "mailings") ||
+        contains(local, "offers") || contains(local, "promo") || contains(local, "newsletter"))
+        return "bulk_sender";
+    // Mass-mailing hosts: "lists.example.com", "newsletter.example.fr", "bounce.example.com".
+    std::string host = from.find('@') == std::string::npos ? std::string() : from.substr(from.find('@') + 1);
+    for (std::string_view h : {"lists.", "list.", "newsletter.", "newsletters.", "news.", "mailing.", "mailings.",
+                               "bounce.", "bounces.", "campaign.", "marketing.", "emailing.", "e-mailing.", "reply."})
+        if (starts_with(host, h)) return "bulk_sender";
+    // "undisclosed-recipients:;" and its variants: the real audience is hidden in Bcc.
+    std::size_t recipients = 0;
+    for (const auto* list : {&m.to, &m.cc})
+        for (const Mailbox& mb : *list) {
+            ++recipients;
+            std::string n = lower_ascii(mb.name) + " " + lower_ascii(mb.address);
+            if (contains(n, "undisclosed") || contains(n, "recipient list suppressed") ||
+                contains(n, "destinataires inconnus") || contains(n, "destinataires non"))
+                return "undisclosed";
+        }
+    if (broadcast_min_recipients > 0 && recipients >= static_cast<std::size_t>(broadcast_min_recipients))
+        return "broadcast";
+    if (body_scan == BodyScan::skip) return {};
+    // HTML markup sent as the text of the mail from a role address (info@, events@, …): a
+    // designed mailing whose text part is its HTML. People's mail clients write text.
+    {
+        std::string_view head = std::string_view(m.new_text).substr(0, 400);
+        std::string lhead = lower_ascii(head);
+        bool markup = contains(lhead, "<html") || contains(lhead, "<body") || contains(lhead, "<!doctype") ||
+                      contains(lhead, "<meta ");
+        static const std::array<std::string_view, 12> role_locals = {
+            "info", "infos", "contact", "events", "event", "sales", "service", "admin", "hello", "team",
+            "communication", "enquiries"};
+        if (markup)
+            for (auto r : role_locals)
+                if (local == r) return "marketing";
+    }
+    // Newsletter and promotion footers, FR and EN. Only phrases a person does not write in a
+    // message of their own ("unsubscribe" alone would also catch "please unsubscribe me").
+    // What the sender wrote (new text and signature), not the quoted history: a person who
+    // answers a newsletter quotes its footer. The whole body only when it was not split.
+    std::string joined;
+    std::string_view body = m.body_text;
+    if (!m.new_text.empty() || !m.signature.empty()) {
+        joined = m.new_text + "\n" + m.signature;
+        body = joined;
+    }
+    // The footer is at the end: look at the head and the tail of long bodies.
+    std::string f;
+    if (body.size() <= 6000) {
+        f = " " + fold(body) + " ";
+    } else {
+        f = " " + fold(body.substr(0, 2000)) + " " + fold(body.substr(body.size() - 4000)) + " ";
+    }
+    static const std::array<std::string_view, 35> footers = {
+        " to unsubscribe ", " click here to unsubscribe ", " unsubscribe here ", " unsubscribe from this list ",
+        " if you no longer wish to receive ", " if you do not wish to receive ", " you are receiving this ",
+        " you received this email because ", " you have received this email because ", " this email was sent to ",
+        " to be removed from ", " to remove yourself from ", " remove you from our mailing list ",
+        " manage your subscription ", " update your preferences ", " update your email preferences ",
+        " view this email in your browser ", " view it in your browser ", " opt out of ", " to opt out ",
+        " pour vous desinscrire ", " pour vous desabonner ", " se desinscrire de ", " pour ne plus recevoir ",
+        " vous recevez ce message car ", " voir la version en ligne ", " taken off the email list ",
+        " type in unsubscribe ", " prefer not to receive further ", " confirming your removal ",
+        " subscription center ", " this email has been sent to ", " powered by constant contact ",
+        " replace the subject field with the word remove ", " reply with remove "};
+    for (auto p : footers)
+        if (contains(f, p)) return "marketing";
+    // Promotions without a recognizable footer: several of these words together. One or two of
+    // them occur in a person's mail ("is the offer still valid?"), three of them do not.
+    static const std::array<std::string_view, 29> promo = {
+        " click here ", " unsubscribe ", " desinscription ", " privacy statement ", " privacy policy ",
+        " special offer ", " special offers ", " free ", " gratuit ", " sweepstakes ", " win ", " prizes ",
+        " limited time ", " act now ", " get it now ", " offre speciale ", " jeu concours ", " shipping ",
+        " permission marketing ", " not sent unsolicited ", " prefer not to receive ", " subscribed to receive ",
+        " register today ", " register now ", " register online ", " early bird ", " group rate ",
+        " inscrivez vous des maintenant ", " places limitees "};
+    int hits = 0;
+    for (auto p : promo) hits += contains(f, p);
+    if (hits >= 3) return "marketing";
+    return {};
+}
+
 AutomatedVerdict classify_automated(const Message& m) {
     AutomatedVerdict v;
     // Every signal is evaluated; the most specific one names the reason (a DSN also carries
@@ -222,6 +323,7 @@ AutomatedVerdict classify_automated(const Message& m) {
     bool bounce = std::any_of(bounce_subjects.begin(), bounce_subjects.end(),
                               [&](std::string_view b) { return starts_with(subj, b); });
     bool noreply = is_noreply_address(m.from.address);
+    std::string bulk = bulk_reason(m);
     // An out-of-office body counts alone only in a short mail, so a long real mail that mentions
     // an absence is not taken for an auto-reply; with an automated header it always counts.
     bool ooo = ooo_subject || (ooo_body && (auto_submitted || autoreply || m.body_text.size() < 1200));
@@ -233,6 +335,10 @@ AutomatedVerdict classify_automated(const Message& m) {
         v.automated = true;
         v.reason = reason;
         break;
+    }
+    if (!v.automated && !bulk.empty()) {
+        v.automated = true;
+        v.reason = bulk;
     }
     if (v.automated && v.reason == "ooo") {
         v.ooo_until = parse_return_date(m.body_text, m.date);

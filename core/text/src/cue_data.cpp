@@ -76,33 +76,47 @@ std::vector<CueFamily> build_families() {
         "would that work", "works for you", "let me know your", "please reach out",
         "i need you to", "we need you to", "can i ask you", "could i ask you",
         "please make sure", "please be sure", "please note and confirm", "please", "pls", "plz",
+        "hopefully you can", "i hope you can", "hope you can help", "j'espère que vous pourrez",
+        "j'espère que tu pourras", "vous serait-il possible de", "would like to discuss",
+        "would like to negotiate", "souhaiterions en discuter", "aimerions en discuter",
     }});
 
+    // Only explicit asks from the writer about themselves: "keep me in the loop", not "in the
+    // loop" (which also reads "I'll keep you in the loop"), nor "include me" ("include me in the
+    // meeting"), nor "être en copie" ("Paul va être en copie"). The Enron review found those.
     f.push_back({"keep_in_copy", "the writer asks to stay (or be put back) in copy", {
         "merci de me mettre en copie", "merci de me laisser en copie", "merci de me garder en copie",
+        "merci de nous mettre en copie", "merci de nous laisser en copie", "merci de nous garder en copie",
         "me mettre en copie", "me laisser en copie", "me garder en copie", "me maintenir en copie",
         "me remettre en copie", "me mettre en cc", "me laisser en cc", "me garder en cc",
         "me remettre en cc", "mettez-moi en copie", "mets-moi en copie", "laissez-moi en copie",
         "laisse-moi en copie", "gardez-moi en copie", "garde-moi en copie", "remettez-moi en copie",
         "remets-moi en copie", "maintenez-moi en copie", "mettez-moi en cc", "laissez-moi en cc",
-        "gardez-moi en cc", "remettez-moi en cc", "garde* ... en copie", "laiss* ... en copie",
-        "être en copie", "etre en copie", "être mis en copie", "être mise en copie",
-        "être maintenu* en copie", "rester en copie", "reste en copie", "être en cc",
-        "rester en cc", "être copié*", "en copie de vos échanges", "en copie des échanges",
-        "en copie de tous", "en copie systématique", "copie systématique",
-        "ne m'oubliez pas", "ne pas m'oublier", "m'inclure", "incluez-moi", "inclure dans la boucle",
-        "me tenir dans la boucle", "dans la boucle", "je souhaite être informé* de",
+        "gardez-moi en cc", "remettez-moi en cc", "gardez-moi ... en copie", "laissez-moi ... en copie",
+        "me garder ... en copie", "me laisser ... en copie", "me mettre ... en copie", "me maintenir ... en copie",
+        "je souhaite être en copie", "je souhaiterais être en copie", "j'aimerais être en copie",
+        "je voudrais être en copie", "je tiens à être en copie", "je dois être en copie",
+        "je souhaite rester en copie", "je souhaiterais rester en copie", "j'aimerais rester en copie",
+        "je préfère rester en copie", "je tiens à rester en copie", "je souhaite être mis* en copie",
+        "je souhaite être copié*", "je souhaite être en cc", "j'aimerais être en cc",
+        "me mettre systématiquement en copie", "en copie systématique", "copie systématique",
+        "ne m'oubliez pas dans", "ne m'oubliez pas en copie", "m'inclure dans la boucle",
+        "me tenir dans la boucle", "gardez-moi dans la boucle", "garde-moi dans la boucle",
+        "laissez-moi dans la boucle", "mettez-moi dans la boucle", "me remettre dans la boucle",
         "keep me in copy", "keep me in cc", "keep me cc'd", "keep me cced", "keep me copied",
-        "keep me in the loop", "keep me on the thread", "keep me on copy", "keep me on cc",
-        "keep me on the email", "keep me on the emails", "cc me", "please cc me", "copy me",
-        "copy me on", "copy me in", "loop me in", "include me", "add me back", "put me back",
-        "leave me in copy", "leave me on", "leave me in cc", "make sure i'm copied",
-        "make sure i am copied", "make sure i'm cc'd", "make sure i'm in copy",
+        "keep me in the loop", "keep us in the loop", "keep me on the thread", "keep me on copy",
+        "keep me on cc", "keep me on the email", "keep me on the emails", "keep us in copy",
+        "keep us copied", "cc me", "please cc me", "copy me on", "copy me in", "loop me in",
+        "loop me back in", "include me in copy", "include me on future", "include me in future",
+        "include me on the thread", "include me on these", "add me back", "put me back",
+        "leave me in copy", "leave me on the thread", "leave me on copy", "leave me in cc",
+        "make sure i'm copied", "make sure i am copied", "make sure i'm cc'd", "make sure i'm in copy",
         "i'd like to be copied", "i would like to be copied", "i want to be copied",
-        "i'd like to be kept", "i would like to be kept", "be kept in copy", "be kept in the loop",
-        "be kept informed", "be in copy", "be copied on", "be cc'd", "be cced", "stay in the loop",
-        "stay in copy", "stay on the thread", "in the loop", "don't leave me out",
-        "do not leave me out", "don't drop me", "please don't remove me",
+        "i'd like to be cc'd", "i would like to be cc'd", "i need to be copied", "i need to be cc'd",
+        "i should be copied", "i should be cc'd", "i'd like to be kept in", "i would like to be kept in",
+        "i'd like to stay in the loop", "i would like to stay in the loop", "i want to stay in the loop",
+        "i'd like to stay in copy", "don't leave me out", "do not leave me out", "don't drop me",
+        "please don't remove me",
     }});
 
     f.push_back({"reschedule", "a meeting or call pushed back, moved or cancelled", {
@@ -364,6 +378,38 @@ std::vector<CueFamily> build_families() {
         "well received", "c'est noté", "bien noté", "je reste à votre disposition",
         "je reste à ta disposition", "nous restons à votre disposition", "à votre disposition",
         "i remain at your disposal", "at your disposal", "i'm available if you need",
+        // Conditional offers: "please call me if you have any questions", "let me know if my
+        // information is incorrect". A request followed in the same sentence by one of these is
+        // an offer of help, not a question (expects_reply); the Enron review found many.
+        "if you have any question*", "if you have question*", "if you have any comment*",
+        "if you have any concern*", "if you have any problem*", "if you have any issue*",
+        "if there are any question*", "if there are any problem*", "if there are any issue*",
+        "if there is a problem", "if there are problems", "if you need anything", "if you need any*",
+        "if you need more", "if you need further", "if you need additional", "if you require",
+        "if i can help", "if i can be of", "if we can help", "if we can be of", "if ... incorrect",
+        "if ... is wrong", "if ... are wrong", "if ... not correct", "if ... any errors",
+        "if ... any changes", "should you need", "should you have", "should you require",
+        "in case you need", "in case you have", "in case of question*",
+        "si vous avez besoin", "si tu as besoin", "si besoin", "en cas de besoin", "en cas de question*",
+        "pour toute question", "pour toute information", "pour toute demande", "si vous avez des question*",
+        "si tu as des question*", "si vous avez la moindre", "si nécessaire", "au besoin",
+        "si ... erreur*", "si ... incorrect*", "si ... inexact*",
+        // Informational imperatives: "please" here asks nothing back.
+        "please see ... attached", "please find ... attached", "please find below", "please see below",
+        "please note", "please be advised", "please be aware", "please disregard", "please ignore",
+        "please excuse", "please accept", "please refer to", "please join me in", "please welcome",
+        "veuillez trouver", "veuillez noter", "merci de noter", "merci de ne pas tenir compte",
+        // Legal disclaimers under corporate mail ("if you received this in error, please notify
+        // the sender and delete it"): their requests are to a wrong recipient, not to the reader.
+        "please notify the sender", "please notify us", "please notify me", "please delete",
+        "please destroy", "please contact the sender", "please immediately notify", "notify the sender",
+        "intended recipient", "received this in error", "received this email in error",
+        "received this message in error", "merci d'en avertir", "merci de le détruire", "merci de détruire",
+        "merci d'avertir l'expéditeur", "veuillez le détruire", "veuillez en avertir", "veuillez avertir",
+        "destinataire de ce message", "reçu ce message par erreur", "reçu ce courriel par erreur",
+        "if i can help in any way", "if i can be of any help", "if i can be of assistance",
+        "if ... any problems", "if ... any problem", "if you hear of any", "if anything comes up",
+        "en cas de problème", "si ... problème*",
     }});
 
     return f;

@@ -180,6 +180,35 @@ std::vector<Cue> scan(std::string_view text, const std::size_t* only_family) {
     return out;
 }
 
+// Offset of the first line made only of 20 or more '_', '=', '*' or '-' (spaces allowed), or
+// text.size() when there is none.
+std::size_t footer_start(std::string_view text) {
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t nl = text.find('\n', pos);
+        std::size_t end = nl == std::string_view::npos ? text.size() : nl;
+        int rule = 0;
+        bool only = true;
+        for (std::size_t k = pos; k < end && only; ++k) {
+            char ch = text[k];
+            if (ch == '_' || ch == '=' || ch == '*' || ch == '-') ++rule;
+            else if (ch != ' ' && ch != '\t' && ch != '\r') only = false;
+        }
+        if (only && rule >= 20) return pos;
+        if (nl == std::string_view::npos) break;
+        pos = nl + 1;
+    }
+    return text.size();
+}
+
+// The thanks_closing patterns that are conditional offers ("if you need anything", "si besoin",
+// "should you have", "pour toute question", "en cas de besoin").
+bool is_conditional_offer(std::string_view pattern) {
+    for (std::string_view lead : {"if ", "should ", "in case ", "si ", "en cas ", "pour toute ", "au besoin"})
+        if (pattern.substr(0, lead.size()) == lead) return true;
+    return false;
+}
+
 }  // namespace
 
 std::vector<Cue> find_cues(std::string_view text) { return scan(text, nullptr); }
@@ -214,9 +243,12 @@ bool has_question_mark(std::string_view text) {
 }
 
 bool expects_reply(std::string_view new_text, const std::vector<Cue>& cues) {
-    if (has_question_mark(new_text.substr(0, std::min(new_text.size(), kMaxScan)))) return true;
+    // A rule line ("______", "=====", "*****") starts what the writer did not write: a webmail
+    // advert ("Do You Yahoo!?"), a legal disclaimer, a forwarded copy. Nothing below it asks.
+    const std::size_t cut = footer_start(new_text);
+    if (has_question_mark(new_text.substr(0, std::min(cut, kMaxScan)))) return true;
     for (const Cue& c : cues) {
-        if (c.family != "request") continue;
+        if (c.family != "request" || c.begin >= cut) continue;
         // A request phrase that sits inside or overlaps a closing formula ("let me know if you
         // have any questions", "n'hésitez pas à me faire savoir", "merci pour votre retour
         // rapide") is politeness or thanks for an answer received, not a request.
@@ -226,7 +258,21 @@ bool expects_reply(std::string_view new_text, const std::vector<Cue>& cues) {
             const bool overlaps_from_left = o.begin < c.begin && c.begin < o.end;
             return contains || overlaps_from_left;
         });
-        if (!inside_closing) return true;
+        if (inside_closing) continue;
+        // "Please call me if you have any questions": a conditional offer after the request, in
+        // the same sentence, makes the whole sentence an offer of help.
+        // The same when the condition comes first: "If you need anything, let me know".
+        auto same_sentence = [&](std::size_t from, std::size_t to) {
+            if (to < from || to - from > 80) return false;
+            std::string_view between = new_text.substr(from, to - from);
+            return between.find_first_of(".!?;") == std::string_view::npos &&
+                   between.find("\n\n") == std::string_view::npos;
+        };
+        bool conditional = std::any_of(cues.begin(), cues.end(), [&](const Cue& o) {
+            if (o.family != "thanks_closing" || !is_conditional_offer(o.pattern)) return false;
+            return (o.begin >= c.end && same_sentence(c.end, o.begin)) || (o.end <= c.begin && same_sentence(o.end, c.begin));
+        });
+        if (!conditional) return true;
     }
     return false;
 }

@@ -143,17 +143,36 @@ std::size_t extend_up(const Lines& L, std::size_t start) {
     return s;
 }
 
+// The header key of a line, also in Lotus Notes' two-column layout where the sender and date
+// sit on the left and "To:", "cc:", "Subject:" start after a wide gap on the right:
+//   "            om                           To:     Michelle.Cash@enron.com, ..."
+Key line_key(std::string_view line) {
+    std::string_view t = trim(line);
+    Key k = header_key(t);
+    if (k != Key::none && k != Key::other) return k;
+    std::size_t gap = t.find("        ");
+    while (gap != std::string_view::npos) {
+        std::size_t start = t.find_first_not_of(' ', gap);
+        if (start == std::string_view::npos) break;
+        std::string_view rest = t.substr(start);
+        Key r = header_key(rest);
+        if (r == Key::to || r == Key::cc || r == Key::subject) return r;
+        gap = t.find("        ", start);
+    }
+    return k;
+}
+
 // Header block starting at line i ("From:/De :" then Sent/Date/To/Subject within a few lines, or
 // a Lotus "To:" then "cc:"/"Subject:"). Returns the block's first line.
 std::optional<std::size_t> header_block_at(const Lines& L, std::size_t i) {
-    Key k = header_key(trim(L[i]));
+    Key k = line_key(L[i]);
     if (k == Key::none || k == Key::other) return std::nullopt;
     bool seen_from = k == Key::from, seen_sent = k == Key::sent || k == Key::date, seen_to = k == Key::to,
          seen_cc = k == Key::cc, seen_subject = k == Key::subject;
     if (!(seen_from || seen_to || seen_sent)) return std::nullopt;
     int distinct = 1;
     for (std::size_t j = i + 1; j < L.size() && j <= i + 8; ++j) {
-        Key kj = header_key(trim(L[j]));
+        Key kj = line_key(L[j]);
         bool* flag = kj == Key::from ? &seen_from : kj == Key::sent || kj == Key::date ? &seen_sent
                    : kj == Key::to ? &seen_to : kj == Key::cc ? &seen_cc
                    : kj == Key::subject ? &seen_subject : nullptr;

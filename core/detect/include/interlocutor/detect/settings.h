@@ -17,6 +17,17 @@ struct Thresholds {
     int over_chasing_count = 3;
     // awaiting_my_reply
     int awaiting_my_reply_business_days = 2;
+    // The analysis horizon: a question older than this many calendar days (both awaiting kinds)
+    // is stale, not awaiting; real mailboxes keep years of sent mail but only part of the inbox.
+    // Off by default (0) because SPEC "Findings" has no upper bound; docs/CONFIG.md recommends 90
+    // for multi-year archives.
+    int awaiting_max_age_days = 0;
+    // Mail to or from this many people (To+Cc) or more is a broadcast, not a conversation.
+    int broadcast_min_recipients = 20;
+    // An outside sender who wrote in this many different threads and was never written to by the
+    // owner only broadcasts (promotions, mailings): their mail counts as automated. 0 = off, the
+    // default: a prospect the rep keeps ignoring looks the same and must stay awaiting_my_reply.
+    int one_way_sender_min_threads = 0;
     // all_in_copy
     int all_in_copy_min_recipients = 4;
     int all_in_copy_min_group_messages = 3;
@@ -27,6 +38,9 @@ struct Thresholds {
     int stalled_min_inbound = 2;
     int stalled_quiet_business_days = 10;
     int stalled_min_outbound_after = 1;
+    // An account silent for longer than this (calendar days) is a closed or lost deal, not a
+    // stalling one. Off by default (0), like the awaiting horizon: the SPEC rule has no upper bound.
+    int stalled_max_quiet_days = 0;
     int reschedule_min_messages = 2;
     int reschedule_window_days = 30;
     int reason_last_inbound = 5;

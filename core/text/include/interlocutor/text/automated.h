@@ -9,6 +9,11 @@
 //   ooo             out-of-office subject or body (FR/EN/DE)
 //   bounce          a bounce by its subject ("Undeliverable:", "Delivery Status Notification", …)
 //   noreply         a no-reply sender (noreply, donotreply, mailer-daemon, postmaster, notifications@, bounce…)
+//   bulk_mailer     sent by mass-mailing software (X-Mailer: L-Soft, Lyris, Mailchimp, …)
+//   bulk_sender     a role address that only broadcasts (newsletter@, marketing@, announce@, …)
+//   undisclosed     addressed to "undisclosed-recipients" (the real list is hidden in Bcc)
+//   broadcast       addressed to 20 people or more (To + Cc): an announcement, not a conversation
+//   marketing       a newsletter or promotion by its footer ("to unsubscribe", "pour vous désinscrire", …)
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,6 +40,15 @@ bool is_ooo_subject(std::string_view subject);
 // True when the body reads like an out-of-office notice ("je suis absent(e) du … au …",
 // "I am out of the office until …").
 bool is_ooo_body(std::string_view body);
+
+// Bulk and marketing mail that carries none of the list headers (common in real mailboxes: old
+// list servers, marketing senders, announcements to hundreds of people). Reads x_mailer,
+// from.address, to/cc and the body (body_text, or new_text + signature when the body is not
+// loaded); returns one of the bulk reason codes above, or "" for mail from a person.
+// broadcast_min_recipients: the To+Cc count from which a mail is a broadcast. BodyScan::skip
+// looks at headers and addresses only (the detectors' cheap second look over a whole mailbox).
+enum class BodyScan { scan, skip };
+std::string bulk_reason(const Message& m, int broadcast_min_recipients = 20, BodyScan body_scan = BodyScan::scan);
 
 // True for no-reply style addresses.
 bool is_noreply_address(std::string_view address);
