@@ -4,11 +4,11 @@
 #include "common.h"
 
 #if ILC_HAVE_SERVICE
-#include <csignal>
-#include <pthread.h>
-
 #include "interlocutor/detect/settings.h"
+#include "interlocutor/ingest/ingest.h"
+#include "interlocutor/service/serve_app.h"
 #include "interlocutor/service/service.h"
+#include "interlocutor/store/store.h"
 #endif
 
 namespace ilc::cli {
@@ -33,15 +33,22 @@ int cmd_serve(int argc, char** argv) {
         {"internal-domain", true, true, "an internal domain (default: the store's)", "DOMAIN"},
         {"config", true, false, "thresholds, managers and account merges (see docs/CONFIG.md)", "FILE"},
         {"lang", true, false, "language of the suggestions: fr or en (default: the mailbox's)", "LANG"},
+        {"service-config", true, false, "the service's own settings (INI/.properties: serve.port, serve.sources...; docs/API.md)", "FILE"},
+        {"static-dir", true, false, "the dashboard files (default: $ILC_STATIC_DIR, then the installed share/interlocutor/static)", "DIR"},
+        {"log-file", true, false, "the service log (default: <db dir>/serve.log)", "FILE"},
+        {"source", true, true, "a source POST /v1/ingest reads (besides the store's recorded sources)", "PATH"},
+        {"sync-every", true, false, "also ingest the sources every N minutes (default: only on POST /v1/ingest)", "MINUTES"},
         {"help", false, false, "show this help", ""},
     };
     Args args;
     if (!args.parse(specs, argc, argv, 2)) return usage_error("serve", args.error());
     if (args.has("help")) {
-        std::cout << format_help("interlocutor serve [--db FILE] [--port N] [--token-file F] [--open] [analyze options]",
+        std::cout << format_help("interlocutor serve [--db FILE] [--port N] [--token-file F] [--open] [--service-config FILE]\n"
+                                 "                   [--source PATH]... [--sync-every MINUTES] [analyze options]",
                                  "Serves the JSON API (docs/API.md) and the manager dashboard on 127.0.0.1 until\n"
                                  "interrupted (Ctrl-C / SIGTERM). Every request but /v1/health needs the token:\n"
-                                 "'Authorization: Bearer <token>'. The store is reloaded when an ingest changes it.",
+                                 "'Authorization: Bearer <token>'. The store is reloaded when an ingest changes it;\n"
+                                 "POST /v1/ingest reads the --source paths and the store's recorded sources again.",
                                  specs);
         return 0;
     }
@@ -56,12 +63,50 @@ int cmd_serve(int argc, char** argv) {
             return usage_error("serve", "--port must be a number from 0 to 65535");
         }
     }
+    int sync_every = 0;
+    if (auto p = args.get("sync-every")) {
+        try {
+            size_t used = 0;
+            sync_every = std::stoi(*p, &used);
+            if (used != p->size() || sync_every < 1 || sync_every > 7 * 24 * 60) throw std::out_of_range("sync-every");
+        } catch (const std::exception&) {
+            return usage_error("serve", "--sync-every must be a number of minutes from 1 to 10080");
+        }
+    }
     const std::string lang = args.get_or("lang", "");
     if (!lang.empty() && lang != "fr" && lang != "en") return usage_error("serve", "--lang must be fr or en");
 
     service::ServiceOptions opts;
     opts.port = port;
     opts.token_file = args.get_or("token-file", "");
+    opts.static_dir = args.get_or("static-dir", "");
+    opts.log_file = args.get_or("log-file", "");
+    opts.sources = args.all("source");
+    opts.sync_every_minutes = sync_every;
+    // POST /v1/ingest runs the ordinary ingest pipeline in the service's background thread.
+    opts.ingest_runner = [](const std::string& db, const std::vector<std::string>& sources,
+                            const std::function<void(const service::IngestProgress&)>& on_progress)
+        -> Result<service::IngestOutcome> {
+        auto st = store::Store::open(db, store::OpenMode::read_write);
+        if (!st) return st.error();
+        ingest::IngestOptions io;
+        io.workers = 1;  // the service shares the machine with the mail client: one parse thread
+        io.on_progress = [&](const ingest::Progress& p) {
+            on_progress(service::IngestProgress{p.source, p.bytes_done, p.bytes_total, p.messages});
+        };
+        auto r = ingest::ingest_sources(*st.value(), sources, io);
+        if (!r) return r.error();
+        service::IngestOutcome o;
+        o.read = r->read;
+        o.stored = r->stored;
+        o.duplicates = r->duplicates;
+        o.repaired = r->repaired;
+        o.skipped = r->skipped;
+        o.total_messages = r->total_messages;
+        for (const auto& src : r->sources)
+            if (!src.error.empty()) o.source_errors.push_back(src.path + ": " + src.error);
+        return o;
+    };
     opts.snapshot.db_path = db_path(args);
     auto& settings = opts.snapshot.settings;
     if (auto cfg = args.get("config")) {
@@ -85,27 +130,14 @@ int cmd_serve(int argc, char** argv) {
     if (args.has("internal-domain")) settings.internal_domains = args.all("internal-domain");
     if (!lang.empty()) settings.lang = lang;
 
-    // Block the stop signals before any thread starts, so only sigwait() below receives them.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-    auto svc = service::Service::start(opts);
-    if (!svc) return runtime_error(svc.error());
-    auto& s = *svc.value();
-    std::cout << "interlocutor serve: listening on " << s.url() << "\n"
-              << "  token file: " << s.token_file() << "\n"
-              << "  request log: " << s.log_file() << "\n";
-    if (args.has("open")) std::cout << "  dashboard: " << s.url() << "?token=" << s.token() << "\n";
-    std::cout << "Press Ctrl-C to stop.\n" << std::flush;
-
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    std::cout << "interlocutor serve: stopping (" << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ")\n" << std::flush;
-    s.stop();
-    return 0;
+    // Block the stop signals before any thread starts, so only the application's sigwait gets them.
+    service::block_stop_signals();
+    service::ServeAppOptions app;
+    app.config_file = args.get_or("service-config", "");
+    app.port_given = args.has("port");
+    app.print_open_url = args.has("open");
+    app.out = &std::cout;
+    return service::run_serve_app(opts, app);
 }
 #endif
 

@@ -39,7 +39,36 @@ std::string who(const std::string& name, const std::string& address) {
 
 }  // namespace
 
-std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d) {
+namespace {
+
+std::string bare(std::string id) {
+    if (id.size() > 1 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+    return id;
+}
+
+}  // namespace
+
+long find_thread(const Snapshot& snap, const std::vector<std::string>& start, const std::vector<SentRecord>& sent) {
+    std::vector<std::string> ids;
+    for (const auto& i : start) ids.push_back(bare(i));
+    std::set<std::string> seen;
+    // Breadth first, bounded: a sent record answers another sent record, which answers a stored
+    // message. The bound keeps a client that reports a reference loop from spinning.
+    for (size_t k = 0; k < ids.size() && k < 256; ++k) {
+        const std::string mid = ids[k];
+        if (mid.empty() || !seen.insert(mid).second) continue;
+        auto it = snap.thread_of_message.find(mid);
+        if (it != snap.thread_of_message.end()) return static_cast<long>(it->second);
+        for (const auto& r : sent) {
+            if (r.message_id != mid) continue;
+            if (!r.in_reply_to.empty()) ids.push_back(r.in_reply_to);
+            for (auto ref = r.references.rbegin(); ref != r.references.rend(); ++ref) ids.push_back(*ref);
+        }
+    }
+    return -1;
+}
+
+std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d, const std::vector<SentRecord>& sent) {
     std::vector<Suggestion> out;
     const auto& id = snap.identity;
     const std::string lang = !d.lang.empty() ? d.lang : (snap.result.lang.empty() ? "en" : snap.result.lang);
@@ -48,20 +77,29 @@ std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d) {
     // The thread the draft answers, from In-Reply-To then References (last first).
     const ThreadInfo* info = nullptr;
     const Thread* thread = nullptr;
+    long thread_index = -1;
     {
         std::vector<std::string> ids;
         if (!d.in_reply_to.empty()) ids.push_back(d.in_reply_to);
         for (auto it = d.references.rbegin(); it != d.references.rend(); ++it) ids.push_back(*it);
-        for (auto mid : ids) {
-            if (mid.size() > 1 && mid.front() == '<' && mid.back() == '>') mid = mid.substr(1, mid.size() - 2);
-            auto it = snap.thread_of_message.find(mid);
-            if (it != snap.thread_of_message.end()) {
-                info = &snap.thread_info[it->second];
-                thread = &snap.threads[it->second];
-                break;
-            }
+        thread_index = find_thread(snap, ids, sent);
+        if (thread_index >= 0) {
+            info = &snap.thread_info[static_cast<size_t>(thread_index)];
+            thread = &snap.threads[static_cast<size_t>(thread_index)];
         }
     }
+    // Outbound mail sent since the snapshot on this thread: more unanswered messages. A reported
+    // message that an ingest already stored is counted by the snapshot and skipped here.
+    int pending_chasers = 0;
+    if (thread_index >= 0)
+        for (const auto& r : sent) {
+            if (snap.thread_of_message.count(r.message_id)) continue;
+            if (!r.from.empty() && !id.is_owner(lower(r.from))) continue;
+            std::vector<std::string> rid;
+            if (!r.in_reply_to.empty()) rid.push_back(r.in_reply_to);
+            for (auto ref = r.references.rbegin(); ref != r.references.rend(); ++ref) rid.push_back(*ref);
+            if (find_thread(snap, rid, sent) == thread_index) ++pending_chasers;
+        }
 
     std::vector<std::string> visible, all;  // To+Cc, To+Cc+Bcc; lower-cased, de-duplicated
     {
@@ -156,9 +194,10 @@ std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d) {
 
     // over_chasing: this would be the third (or later) unanswered outbound message.
     const bool outbound = from.empty() || id.is_owner(from);
-    if (info && outbound && info->trailing_unanswered + 1 >= snap.settings.thresholds.over_chasing_count) {
+    const int unanswered = info ? info->trailing_unanswered + pending_chasers : 0;
+    if (info && outbound && unanswered + 1 >= snap.settings.thresholds.over_chasing_count) {
         Suggestion s{"over_chasing", "warning", "", {}};
-        const std::string n = std::to_string(info->trailing_unanswered + 1);
+        const std::string n = std::to_string(unanswered + 1);
         s.message = fr ? "Ce serait la relance n° " + n + " sans réponse dans cette conversation : changez d'approche "
                          "(un appel, un autre interlocuteur, une question fermée)."
                        : "This would be unanswered message #" + n + " in this conversation: change the approach "

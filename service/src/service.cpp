@@ -15,19 +15,37 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/URI.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <ctime>
+#include <deque>
 #include <filesystem>
+#include <optional>
+#include <thread>
 #include <fstream>
 #include <istream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 
+#include "interlocutor/civil_date.h"
 #include "interlocutor/detect/report.h"
 #include "interlocutor/detect/settings.h"
 #include "interlocutor/json_writer.h"
 #include "interlocutor/service/compose.h"
+#include "interlocutor/store/store.h"
+#if ILC_SERVICE_HAVE_DIGEST
+#include "interlocutor/detect/business_days.h"
+#include "interlocutor/digest/digest.h"
+#endif
 
 namespace ilc::service {
 
@@ -71,7 +89,17 @@ struct HttpError {
 
 }  // namespace
 
+// One `serve` per store: an flock on <db>.serve.lock, held for the service's life (closing the
+// descriptor, or the process dying, releases it).
+struct ServeLock {
+    int fd = -1;
+    ~ServeLock() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
 struct Service::Impl {
+    ServeLock serve_lock;  // first: released last
     ServiceOptions opts;
     std::string token, token_file, log_file, static_dir;
     std::unique_ptr<SnapshotCache> cache;
@@ -79,8 +107,177 @@ struct Service::Impl {
     std::mutex log_mu;
     std::ofstream log;
     bool stopped = false;
+
+    // The findings of a snapshot, each already serialized with its last_activity: GET /v1/findings
+    // answers by picking and joining them instead of re-parsing the analysis for every request.
+    struct IndexedFinding {
+        std::string kind, account, json;
+        int64_t last_activity = 0;
+    };
+    using FindingsIndex = std::vector<IndexedFinding>;
+    std::mutex findings_mu;
+    const Snapshot* findings_for = nullptr;
+    std::shared_ptr<const FindingsIndex> findings_cache;
+
+    template <class DateOf>
+    std::shared_ptr<const FindingsIndex> findings_index(const Snapshot& snap, DateOf date_of) {
+        std::lock_guard lk(findings_mu);
+        if (findings_for == &snap && findings_cache) return findings_cache;
+        // The analyze JSON contract is the one source of the finding fields: parse it, keep the order.
+        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+        auto root = parser.parse(snap.analysis_json).extract<Poco::JSON::Object::Ptr>();
+        auto all = root->getArray("findings");
+        auto index = std::make_shared<FindingsIndex>();
+        index->reserve(all->size());
+        for (size_t i = 0; i < all->size(); ++i) {
+            auto f = all->getObject(static_cast<unsigned>(i));
+            IndexedFinding x;
+            x.kind = f->getValue<std::string>("kind");
+            x.account = f->has("account") && f->get("account").isString() ? f->getValue<std::string>("account") : "";
+            x.last_activity = date_of(*f);
+            f->set("last_activity", iso_utc(x.last_activity));
+            std::ostringstream os;
+            f->stringify(os);
+            x.json = os.str();
+            index->push_back(std::move(x));
+        }
+        // The snapshot pointer identifies it: the cache holds a reference so the address cannot be reused.
+        findings_snapshot_hold = cache->get();
+        findings_for = findings_snapshot_hold.get() == &snap ? &snap : nullptr;
+        findings_cache = index;
+        return index;
+    }
+    std::shared_ptr<const Snapshot> findings_snapshot_hold;
+
+    // Messages reported by POST /v1/sent and not stored yet (oldest first, bounded).
+    std::mutex sent_mu;
+    std::deque<SentRecord> sent;
+    std::shared_ptr<const Snapshot> sent_pruned_for;  // the snapshot the list was last pruned against
+
+    // The background ingest (POST /v1/ingest, --sync-every): one at a time.
+    mutable std::mutex ingest_mu;
+    std::condition_variable ingest_cv;
+    bool ingest_running = false, ingest_stopping = false;
+    IngestProgress progress;
+    int64_t ingest_started_at = 0, ingest_finished_at = 0;
+    int ingest_runs = 0;
+    std::vector<std::string> ingest_sources;
+    std::optional<IngestOutcome> ingest_summary;
+    std::string ingest_error;
+    std::thread ingest_thread, sync_thread;
+
+    std::vector<SentRecord> sent_records(const Snapshot& snap) {
+        std::lock_guard lk(sent_mu);
+        // Once an ingest brought the real copy, the snapshot counts it: drop the record.
+        if (sent_pruned_for.get() != &snap) {
+            std::erase_if(sent, [&](const SentRecord& r) { return snap.thread_of_message.count(r.message_id) > 0; });
+            // Held, so that a later snapshot cannot reuse this address and skip its pruning.
+            auto current = cache->get();
+            sent_pruned_for = current.get() == &snap ? current : nullptr;
+        }
+        return {sent.begin(), sent.end()};
+    }
+
+    void record_sent(SentRecord r) {
+        std::lock_guard lk(sent_mu);
+        std::erase_if(sent, [&](const SentRecord& x) { return x.message_id == r.message_id; });
+        sent.push_back(std::move(r));
+        while (sent.size() > 10000) sent.pop_front();
+    }
+
+    // The configured sources first, then the store's recorded ones, each once.
+    std::vector<std::string> sources_to_ingest() {
+        std::vector<std::string> out = opts.sources;
+        auto st = store::Store::open(opts.snapshot.db_path, store::OpenMode::read_only);
+        if (st) {
+            auto list = st.value()->list_sources();
+            if (list)
+                for (const auto& p : list.value())
+                    if (std::find(out.begin(), out.end(), p.path) == out.end()) out.push_back(p.path);
+        }
+        return out;
+    }
+
+    bool start_ingest(std::string* why) {
+        std::unique_lock lk(ingest_mu);
+        if (!opts.ingest_runner) {
+            if (why) *why = "this service has no ingest runner";
+            return false;
+        }
+        if (ingest_running || ingest_stopping) {
+            if (why) *why = "an ingest is already running (" + progress.source + ")";
+            return false;
+        }
+        lk.unlock();
+        auto sources = sources_to_ingest();
+        lk.lock();
+        if (ingest_running) {
+            if (why) *why = "an ingest is already running";
+            return false;
+        }
+        if (sources.empty()) {
+            if (why) *why = "no source to ingest: list them in the service config (serve.sources) or ingest one first";
+            return false;
+        }
+        ingest_running = true;
+        ingest_sources = sources;
+        progress = IngestProgress{};
+        progress.source = sources.front();
+        ingest_started_at = static_cast<int64_t>(std::time(nullptr));
+        ingest_summary.reset();
+        ingest_error.clear();
+        if (ingest_thread.joinable()) ingest_thread.join();  // the previous run has finished
+        ingest_thread = std::thread([this, sources] { run_ingest(sources); });
+        return true;
+    }
+
+    void run_ingest(const std::vector<std::string>& sources) {
+        Result<IngestOutcome> r = Error{ErrorCode::internal, "the ingest did not run", ""};
+        try {
+            r = opts.ingest_runner(opts.snapshot.db_path, sources, [this](const IngestProgress& p) {
+                std::lock_guard lk(ingest_mu);
+                progress = p;
+            });
+        } catch (const std::exception& e) {
+            r = Error{ErrorCode::internal, std::string("the ingest failed: ") + e.what(), ""};
+        } catch (...) {
+            r = Error{ErrorCode::internal, "the ingest failed", ""};
+        }
+        std::lock_guard lk(ingest_mu);
+        ingest_running = false;
+        ingest_finished_at = static_cast<int64_t>(std::time(nullptr));
+        ++ingest_runs;
+        if (r) ingest_summary = r.value();
+        else ingest_error = r.error().to_string();
+        ingest_cv.notify_all();
+    }
+
+    void sync_loop(int minutes) {
+        std::unique_lock lk(ingest_mu);
+        while (!ingest_stopping) {
+            ingest_cv.wait_for(lk, std::chrono::minutes(minutes), [this] { return ingest_stopping; });
+            if (ingest_stopping) break;
+            lk.unlock();
+            start_ingest(nullptr);  // a run already going is fine: this period is covered
+            lk.lock();
+        }
+    }
+
+    void stop_ingest() {
+        {
+            std::lock_guard lk(ingest_mu);
+            ingest_stopping = true;
+        }
+        ingest_cv.notify_all();
+        if (sync_thread.joinable()) sync_thread.join();
+        // An ingest commits in batches and resumes where it stopped: waiting for it keeps the
+        // store consistent and the next run short.
+        if (ingest_thread.joinable()) ingest_thread.join();
+    }
+
     // Last: destroyed first, so no handler outlives the cache and the log it uses.
     std::unique_ptr<Poco::Net::HTTPServer> server;
+    std::unique_ptr<Poco::Net::HTTPServer> server6;  // [::1]:port, when the machine has IPv6 loopback
 
     void log_request(const HTTPServerRequest& req, int status) {
         std::lock_guard lk(log_mu);
@@ -277,10 +474,15 @@ private:
         auto snap = s_.cache->get();
         if (path == "/v1/findings") return findings(resp, method, *snap, q);
         if (path == "/v1/accounts") return accounts(resp, method, *snap);
+        if (path.rfind("/v1/accounts/", 0) == 0) return account(resp, method, *snap, path.substr(13));
         if (path == "/v1/stakeholders") return stakeholders(resp, method, *snap, q);
         if (path == "/v1/threads") return threads(resp, method, *snap, q);
         if (path.rfind("/v1/threads/", 0) == 0) return thread(resp, method, *snap, path.substr(12));
         if (path == "/v1/compose/check") return compose(req, resp, method, *snap);
+        if (path == "/v1/message") return message(resp, method, *snap, q);
+        if (path == "/v1/sent") return sent(req, resp, method);
+        if (path == "/v1/ingest") return ingest(req, resp, method);
+        if (path == "/v1/digest") return digest(resp, method, *snap, q);
         throw HttpError{404, "not_found", "no such endpoint: " + path};
     }
 
@@ -308,27 +510,23 @@ private:
         static const std::set<std::string> kinds = {"awaiting_reply", "awaiting_my_reply", "all_in_copy", "insists_on_cc",
                                                     "stalled_deal", "many_internal_contacts"};
         if (!kind.empty() && !kinds.count(kind)) throw HttpError{400, "bad_query", "kind: unknown finding kind '" + kind + "'"};
-        // The analyze JSON contract is the one source of the finding fields: parse it, keep the order.
-        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-        auto root = parser.parse(s.analysis_json).extract<Poco::JSON::Object::Ptr>();
-        auto all = root->getArray("findings");
-        Poco::JSON::Array::Ptr kept = new Poco::JSON::Array;
-        for (size_t i = 0; i < all->size(); ++i) {
-            auto f = all->getObject(static_cast<unsigned>(i));
-            if (!kind.empty() && f->getValue<std::string>("kind") != kind) continue;
-            if (!account.empty() && (!f->has("account") || f->getValue<std::string>("account") != account)) continue;
-            int64_t d = finding_date(s, *f);
-            if (since && d < since) continue;
-            f->set("last_activity", iso_utc(d));
-            kept->add(f);
+        // Each finding is serialized once per snapshot (see findings_index); a request only picks and joins.
+        auto index = s_.findings_index(s, [&](const Poco::JSON::Object& f) { return finding_date(s, f); });
+        std::string body;
+        size_t count = 0;
+        for (const auto& f : *index) {
+            if (!kind.empty() && f.kind != kind) continue;
+            if (!account.empty() && f.account != account) continue;
+            if (since && f.last_activity < since) continue;
+            if (count++) body += ',';
+            body += f.json;
         }
-        Poco::JSON::Object out(Poco::JSON_PRESERVE_KEY_ORDER);
-        out.set("lang", s.result.lang);
-        out.set("count", static_cast<int>(kept->size()));
-        out.set("findings", kept);
-        std::ostringstream os;
-        out.stringify(os);
-        return send(resp, 200, os.str());
+        JsonWriter head;
+        head.begin_object().kv("lang", s.result.lang).kv("count", static_cast<long long>(count)).end_object();
+        std::string out = head.str();
+        out.pop_back();  // reopen the object to append the findings array
+        out += ",\"findings\":[" + body + "]}";
+        return send(resp, 200, out);
     }
 
     static void stakeholder_json(JsonWriter& w, const detect::Stakeholder& sh) {
@@ -367,6 +565,69 @@ private:
             if (it != s.stakeholders_by_account.end())
                 for (size_t i : it->second) stakeholder_json(w, s.result.stakeholders[i]);
             w.end_array().end_object();
+        }
+        w.end_array().end_object();
+        return send(resp, 200, w.str());
+    }
+
+    // GET /v1/accounts/{account}: one account's page: its summary, stall, stakeholders with
+    // relationship strengths, and messages in and out per week (UTC weeks starting on Monday).
+    int account(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const std::string& acc) {
+        require_method(method, "GET");
+        const detect::AccountSummary* a = nullptr;
+        for (const auto& x : s.result.accounts)
+            if (x.account == acc) a = &x;
+        if (!a && !s.last_activity_by_account.count(acc)) throw HttpError{404, "not_found", "no account '" + acc + "'"};
+        std::map<int64_t, std::pair<int, int>> weeks;  // Monday (day number) -> (in, out)
+        for (const auto& m : s.messages) {
+            if (m.automated || m.date <= 0) continue;
+            const bool out = s.identity.direction(m) == detect::Direction::outbound;
+            bool hit = false;
+            if (out) {
+                for (const auto* l : {&m.to, &m.cc})
+                    for (const auto& mb : *l) hit = hit || s.identity.account_of(mb.address) == acc;
+            } else {
+                hit = s.identity.account_of(m.from.address) == acc;
+            }
+            if (!hit) continue;
+            const int64_t day = m.date >= 0 ? m.date / 86400 : (m.date - 86399) / 86400;
+            const int64_t monday = day - ((day % 7 + 7 + 3) % 7);  // 1970-01-01 was a Thursday
+            auto& w = weeks[monday];
+            (out ? w.second : w.first)++;
+        }
+        JsonWriter w;
+        w.begin_object().kv("account", acc).kv("people", a ? a->people : 0).kv("engaged", a ? a->engaged : 0);
+        auto la = s.last_activity_by_account.find(acc);
+        w.kv("last_activity", la == s.last_activity_by_account.end() ? std::string() : iso_utc(la->second));
+        auto st = s.stalled_by_account.find(acc);
+        if (st != s.stalled_by_account.end())
+            w.kv("risk", st->second->risk).key("stalled").begin_object().kv("reason", st->second->reason)
+                .kv("escalate", st->second->escalate).kv("since", st->second->since).kv("suggestion", st->second->suggestion)
+                .end_object();
+        else
+            w.kv("risk", 0).kv_null("stalled");
+        w.key("warnings").begin_array();
+        if (a)
+            for (const auto& x : a->warnings) w.value(x);
+        w.end_array().key("stakeholders").begin_array();
+        auto it = s.stakeholders_by_account.find(acc);
+        if (it != s.stakeholders_by_account.end())
+            for (size_t i : it->second) {
+                const auto& sh = s.result.stakeholders[i];
+                w.begin_object().kv("address", sh.address).kv("name", sh.name).kv("role", sh.role).kv("title", sh.title)
+                    .kv("primary", sh.primary).kv("two_way_exchanges", sh.two_way).kv("messages_from", sh.messages_from)
+                    .kv("messages_to", sh.messages_to).key("strength").begin_array();
+                for (const auto& x : sh.strength) w.begin_object().kv("internal", x.internal).kv("strength", x.strength).end_object();
+                w.end_array().end_object();
+            }
+        w.end_array().key("timeline").begin_array();
+        for (const auto& [monday, io] : weeks) {
+            int64_t y;
+            unsigned mo, d;
+            civil_from_days(monday, y, mo, d);
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), mo, d);
+            w.begin_object().kv("week", std::string(buf)).kv("in", io.first).kv("out", io.second).end_object();
         }
         w.end_array().end_object();
         return send(resp, 200, w.str());
@@ -530,7 +791,7 @@ private:
         if (!d.lang.empty() && d.lang != "fr" && d.lang != "en") throw HttpError{400, "bad_field", "field 'lang' must be \"fr\" or \"en\""};
         if (d.to.empty() && d.cc.empty() && d.bcc.empty()) throw HttpError{400, "bad_field", "field 'to' must name at least one recipient"};
 
-        auto sug = compose_check(s, d);
+        auto sug = compose_check(s, d, s_.sent_records(s));
         JsonWriter w;
         w.begin_object().key("suggestions").begin_array();
         for (const auto& x : sug) {
@@ -544,6 +805,226 @@ private:
         }
         w.end_array().end_object();
         return send(resp, 200, w.str());
+    }
+
+    // The body as a JSON object whose fields are all in known (400 naming the first other one).
+    static Poco::JSON::Object::Ptr parse_object(const std::string& body, const std::set<std::string>& known) {
+        Poco::Dynamic::Var parsed;
+        try {
+            Poco::JSON::Parser parser;
+            parsed = parser.parse(body);
+        } catch (const Poco::Exception& e) {
+            throw HttpError{400, "bad_json", "the body is not valid JSON: " + e.message()};
+        }
+        if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) throw HttpError{400, "bad_json", "the body must be a JSON object"};
+        auto o = parsed.extract<Poco::JSON::Object::Ptr>();
+        for (const auto& [k, v] : *o)
+            if (!known.count(k)) throw HttpError{400, "bad_field", "unknown field '" + k + "'"};
+        return o;
+    }
+
+    static std::string address_only(std::string a) {
+        auto lt = a.rfind('<');
+        auto gt = a.rfind('>');
+        if (lt != std::string::npos && gt != std::string::npos && gt > lt) a = a.substr(lt + 1, gt - lt - 1);
+        while (!a.empty() && std::isspace(static_cast<unsigned char>(a.front()))) a.erase(0, 1);
+        while (!a.empty() && std::isspace(static_cast<unsigned char>(a.back()))) a.pop_back();
+        for (auto& c : a) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return a;
+    }
+
+    static std::string bare_id(std::string id) {
+        while (!id.empty() && (id.front() == ' ' || id.front() == '\t')) id.erase(0, 1);
+        while (!id.empty() && (id.back() == ' ' || id.back() == '\t')) id.pop_back();
+        if (id.size() > 1 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+        return id;
+    }
+
+    // GET /v1/message: what the plugin shows beside an open message (docs/API.md).
+    int message(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const Poco::Net::NameValueCollection& q) {
+        require_method(method, "GET");
+        if (!q.has("message_id") || bare_id(q.get("message_id")).empty())
+            throw HttpError{400, "bad_query", "message_id: the Message-ID is required"};
+        const std::string mid = bare_id(q.get("message_id"));
+        auto it = s.thread_of_message.find(mid);
+        if (it == s.thread_of_message.end()) throw HttpError{404, "not_found", "no stored message with Message-ID '" + mid + "'"};
+        const Thread& t = s.threads[it->second];
+        const ThreadInfo& info = s.thread_info[it->second];
+        const Message* m = nullptr;
+        for (size_t idx : t.members)
+            if (s.messages[idx].message_id == mid) m = &s.messages[idx];
+        JsonWriter w;
+        w.begin_object().kv("message_id", mid).kv("thread_id", t.id).kv("subject", m ? m->subject : std::string());
+        if (info.account.empty()) w.kv_null("account");
+        else w.kv("account", info.account);
+        // Awaiting: the thread's finding, either way. chasers = the unanswered messages after the first one.
+        bool awaiting = false;
+        for (const auto& f : s.result.awaiting_reply) {
+            if (f.thread_id != t.id) continue;
+            w.key("awaiting").begin_object().kv("kind", "awaiting_their_reply").kv("since", iso_of(s, f.first_unanswered))
+                .kv("business_days", f.waiting_business_days).kv("chasers", std::max(0, f.unanswered_count - 1))
+                .kv("over_chasing", f.over_chasing).kv("next_follow_up", f.next_follow_up).end_object();
+            awaiting = true;
+            break;
+        }
+        if (!awaiting)
+            for (const auto& f : s.result.awaiting_my_reply) {
+                if (f.thread_id != t.id) continue;
+                w.key("awaiting").begin_object().kv("kind", "awaiting_our_reply").kv("since", iso_of(s, f.message_id))
+                    .kv("business_days", f.waiting_business_days).kv("chasers", 0).end_object();
+                awaiting = true;
+                break;
+            }
+        if (!awaiting) w.kv_null("awaiting");
+        auto st = info.account.empty() ? s.stalled_by_account.end() : s.stalled_by_account.find(info.account);
+        if (st != s.stalled_by_account.end())
+            w.key("stall").begin_object().kv("risk", st->second->risk / 100.0).kv("reason", st->second->reason)
+                .kv("suggested_action", st->second->suggestion).kv("escalate", st->second->escalate).end_object();
+        else
+            w.kv_null("stall");
+        w.key("stakeholders").begin_array();
+        auto sh = info.account.empty() ? s.stakeholders_by_account.end() : s.stakeholders_by_account.find(info.account);
+        if (sh != s.stakeholders_by_account.end())
+            for (size_t i : sh->second) {
+                const auto& x = s.result.stakeholders[i];
+                w.begin_object().kv("name", x.name).kv("email", x.address).kv("role", x.role).kv("primary", x.primary).end_object();
+            }
+        w.end_array().end_object();
+        return send(resp, 200, w.str());
+    }
+
+    static std::string iso_of(const Snapshot& s, const std::string& message_id) {
+        auto it = s.thread_of_message.find(message_id);
+        if (it == s.thread_of_message.end()) return "";
+        for (size_t idx : s.threads[it->second].members)
+            if (s.messages[idx].message_id == message_id) return iso_utc(s.messages[idx].date);
+        return "";
+    }
+
+    // POST /v1/sent: the plugin reports a mail it just sent, so the next check counts it.
+    int sent(HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& method) {
+        require_method(method, "POST");
+        const auto o = parse_object(read_body(req), {"message_id", "in_reply_to", "references", "from", "to", "cc", "subject", "date"});
+        SentRecord r;
+        r.message_id = bare_id(str_field(*o, "message_id"));
+        if (r.message_id.empty()) throw HttpError{400, "bad_field", "field 'message_id' is required"};
+        r.in_reply_to = bare_id(str_field(*o, "in_reply_to"));
+        for (auto& x : list_field(*o, "references"))
+            if (auto b = bare_id(x); !b.empty()) r.references.push_back(b);
+        // Mail clients report "Name <addr>"; the compose check compares bare addresses.
+        r.from = address_only(str_field(*o, "from"));
+        for (auto& a : list_field(*o, "to")) r.to.push_back(address_only(a));
+        for (auto& a : list_field(*o, "cc")) r.cc.push_back(address_only(a));
+        r.subject = str_field(*o, "subject");
+        const std::string date = str_field(*o, "date");
+        if (!date.empty()) {
+            auto t = detect::parse_iso8601(date);
+            if (!t) throw HttpError{400, "bad_field", "field 'date': " + t.error().message};
+            r.date = t.value();
+        } else {
+            r.date = static_cast<int64_t>(std::time(nullptr));
+        }
+        s_.record_sent(std::move(r));
+        return send(resp, 202, R"({"recorded":true})");
+    }
+
+    // POST /v1/ingest starts a background ingest; GET /v1/ingest tells how it goes.
+    int ingest(HTTPServerRequest& req, HTTPServerResponse& resp, const std::string& method) {
+        if (method == "POST") {
+            // An empty body is fine; a body must be a JSON object (none of its fields is defined yet).
+            const bool has_body = (req.hasContentLength() && req.getContentLength64() > 0) || req.getChunkedTransferEncoding();
+            if (has_body || req.has("Content-Type")) {
+                const std::string body = read_body(req);  // 415 for anything but JSON, 413 past the limit
+                if (!body.empty()) parse_object(body, {});
+            }
+            std::string why;
+            if (!s_.opts.ingest_runner) throw HttpError{501, "not_implemented", "this service has no ingest runner"};
+            if (!s_.start_ingest(&why))
+                throw HttpError{why.rfind("no source", 0) == 0 ? 400 : 409, why.rfind("no source", 0) == 0 ? "no_source" : "busy", why};
+            return send(resp, 202, ingest_status());
+        }
+        require_method(method, "GET");
+        return send(resp, 200, ingest_status());
+    }
+
+    std::string ingest_status() {
+        std::lock_guard lk(s_.ingest_mu);
+        JsonWriter w;
+        w.begin_object().kv("running", s_.ingest_running).kv("source", s_.progress.source)
+            .kv("bytes_done", static_cast<long long>(s_.progress.bytes_done))
+            .kv("bytes_total", static_cast<long long>(s_.progress.bytes_total))
+            .kv("messages", static_cast<long long>(s_.progress.messages)).kv("runs", s_.ingest_runs)
+            .kv("started_at", iso_utc(s_.ingest_started_at)).kv("finished_at", iso_utc(s_.ingest_finished_at));
+        w.key("sources").begin_array();
+        for (const auto& x : s_.ingest_sources) w.value(x);
+        w.end_array();
+        if (s_.ingest_summary) {
+            const auto& o = *s_.ingest_summary;
+            w.key("summary").begin_object().kv("read", static_cast<long long>(o.read)).kv("stored", static_cast<long long>(o.stored))
+                .kv("duplicates", static_cast<long long>(o.duplicates)).kv("repaired", static_cast<long long>(o.repaired))
+                .kv("skipped", static_cast<long long>(o.skipped)).kv("total_messages", static_cast<long long>(o.total_messages));
+            w.key("source_errors").begin_array();
+            for (const auto& e : o.source_errors) w.value(e);
+            w.end_array().end_object();
+        } else {
+            w.kv_null("summary");
+        }
+        if (s_.ingest_error.empty()) w.kv_null("error");
+        else w.kv("error", s_.ingest_error);
+        w.end_object();
+        return w.str();
+    }
+
+    // GET /v1/digest: the weekly summary mail of an account (or the team digest) as an .eml download.
+    int digest(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const Poco::Net::NameValueCollection& q) {
+        require_method(method, "GET");
+#if ILC_SERVICE_HAVE_DIGEST
+        const bool team = q.has("team") && q.get("team") != "0" && q.get("team") != "false";
+        const std::string account = q.get("account", "");
+        if (team == !account.empty()) throw HttpError{400, "bad_query", "give either account=ORG or team=1"};
+        const std::string lang = q.get("lang", "");
+        if (!lang.empty() && lang != "fr" && lang != "en") throw HttpError{400, "bad_query", "lang: must be fr or en"};
+        detect::AnalysisSettings settings = s.settings;
+        settings.now = s.now;
+        if (!lang.empty()) settings.lang = lang;
+        digest::IsoWeek week;
+        if (q.has("week")) {
+            auto pw = digest::parse_iso_week(q.get("week"));
+            if (!pw) throw HttpError{400, "bad_query", "week: " + pw.error().message + " (expected YYYY-Www, e.g. 2026-W46)"};
+            week = pw.value();
+        } else {
+            week = digest::iso_week_of_day(detect::BusinessCalendar(settings.tz).local_day(settings.now));
+        }
+        std::string eml, name;
+        if (team) {
+            digest::TeamOptions o;
+            o.week = week;
+            o.lang = lang;
+            auto d = digest::build_team(s.messages, s.result, settings, o);
+            if (!d) throw HttpError{d.error().code == ErrorCode::not_found ? 404 : 400, "digest", d.error().message};
+            eml = digest::render_mail(digest::team_mail(d.value(), settings));
+            name = "team-" + week.to_string() + ".eml";
+        } else {
+            if (!s.stakeholders_by_account.count(account) && !s.last_activity_by_account.count(account))
+                throw HttpError{404, "not_found", "no account '" + account + "' in this mailbox"};
+            digest::DigestOptions o;
+            o.account = account;
+            o.week = week;
+            o.lang = lang;
+            auto d = digest::build_weekly(s.messages, s.threads, s.result, settings, o);
+            if (!d) throw HttpError{d.error().code == ErrorCode::not_found ? 404 : 400, "digest", d.error().message};
+            eml = digest::render_mail(digest::weekly_mail(d.value(), settings));
+            name = account + "-" + week.to_string() + ".eml";
+        }
+        for (auto& c : name)
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') c = '_';
+        resp.set("Content-Disposition", "attachment; filename=\"" + name + "\"");
+        return send(resp, 200, eml, "message/rfc822");
+#else
+        (void)s;
+        (void)q;
+        throw HttpError{501, "not_implemented", "this build has no digest (ilc_digest)"};
+#endif
     }
 };
 
@@ -568,7 +1049,30 @@ Result<std::unique_ptr<Service>> Service::start(const ServiceOptions& opts) {
     const std::string dir = dir_of(opts.snapshot.db_path);
     impl->token_file = opts.token_file.empty() ? dir + "/token" : opts.token_file;
     impl->log_file = opts.log_file.empty() ? dir + "/serve.log" : opts.log_file;
-    impl->static_dir = opts.static_dir.empty() ? ILC_STATIC_DIR : opts.static_dir;
+    impl->static_dir = resolve_static_dir(opts.static_dir);
+    if (impl->static_dir.empty())
+        return Error{ErrorCode::not_found, "the dashboard files (index.html) were not found" +
+                         (opts.static_dir.empty() ? std::string() : " in " + opts.static_dir),
+                     "pass --static-dir DIR or set ILC_STATIC_DIR to the folder holding index.html"};
+    {
+        const std::string lock = opts.snapshot.db_path + ".serve.lock";
+        impl->serve_lock.fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        // A store in a read-only place cannot hold the lock file: serving it read-only is still fine.
+        if (impl->serve_lock.fd >= 0) {
+            if (::flock(impl->serve_lock.fd, LOCK_EX | LOCK_NB) != 0) {
+                char buf[32] = {};
+                ssize_t n = ::pread(impl->serve_lock.fd, buf, sizeof buf - 1, 0);
+                std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+                while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+                return Error{ErrorCode::db_locked,
+                             "another `interlocutor serve` is already serving " + opts.snapshot.db_path +
+                                 (pid.empty() ? std::string() : " (pid " + pid + ")"),
+                             "use that one (its URL is in its log), stop it first, or pass --db FILE for another store"};
+            }
+            const std::string me = std::to_string(::getpid()) + "\n";
+            if (::ftruncate(impl->serve_lock.fd, 0) == 0) (void)!::pwrite(impl->serve_lock.fd, me.data(), me.size(), 0);
+        }
+    }
     auto tok = load_or_create_token(impl->token_file);
     if (!tok) return tok.error();
     impl->token = tok.value();
@@ -589,16 +1093,60 @@ Result<std::unique_ptr<Service>> Service::start(const ServiceOptions& opts) {
         impl->server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*impl), socket, params);
         impl->server->start();
     } catch (const Poco::Exception& e) {
+        if (impl->server) impl->server->stopAll(true);
         return Error{ErrorCode::network, "cannot listen on 127.0.0.1:" + std::to_string(opts.port) + ": " + e.displayText(),
                      "is another `interlocutor serve` running? pass --port N"};
     }
+    // The IPv6 loopback too, on the same port ("localhost" may resolve to ::1 first). Best effort:
+    // without IPv6, or with that port taken on ::1, 127.0.0.1 alone serves.
+    try {
+        Poco::Net::ServerSocket socket6(Poco::Net::SocketAddress("::1", static_cast<Poco::UInt16>(impl->port)));
+        auto* params = new Poco::Net::HTTPServerParams;
+        params->setMaxThreads(opts.max_threads);
+        params->setMaxQueued(64);
+        params->setKeepAlive(true);
+        params->setTimeout(Poco::Timespan(10, 0));
+        impl->server6 = std::make_unique<Poco::Net::HTTPServer>(new Factory(*impl), socket6, params);
+        impl->server6->start();
+    } catch (const Poco::Exception&) {
+        impl->server6.reset();
+    }
+    if (opts.sync_every_minutes > 0 && opts.ingest_runner)
+        impl->sync_thread = std::thread([p = impl.get(), m = opts.sync_every_minutes] { p->sync_loop(m); });
     return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
 void Service::stop() {
     if (!impl_ || impl_->stopped) return;
     impl_->stopped = true;
+    if (impl_->server6) impl_->server6->stopAll(true);
     if (impl_->server) impl_->server->stopAll(true);
+    impl_->stop_ingest();
+}
+
+bool Service::start_ingest(std::string* why) { return impl_->start_ingest(why); }
+bool Service::ingest_running() const {
+    std::lock_guard lk(impl_->ingest_mu);
+    return impl_->ingest_running;
+}
+const std::string& Service::static_dir() const { return impl_->static_dir; }
+
+std::string resolve_static_dir(const std::string& explicit_dir) {
+    auto usable = [](const fs::path& d) {
+        std::error_code ec;
+        return !d.empty() && fs::is_regular_file(d / "index.html", ec);
+    };
+    // An explicit directory is the user's choice: no silent fallback when it is wrong.
+    if (!explicit_dir.empty()) return usable(explicit_dir) ? explicit_dir : std::string();
+    if (const char* env = std::getenv("ILC_STATIC_DIR"); env && *env) return usable(env) ? std::string(env) : std::string();
+    std::error_code ec;
+    auto exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        auto installed = exe.parent_path().parent_path() / "share" / "interlocutor" / "static";
+        if (usable(installed)) return installed.lexically_normal().string();
+    }
+    if (usable(ILC_STATIC_DIR)) return ILC_STATIC_DIR;
+    return "";
 }
 
 int Service::port() const { return impl_->port; }

@@ -83,6 +83,25 @@ DevServer& dev() {
     return d;
 }
 
+// A second copy of the dev store with no server on it: one `serve` per store is the rule, so the
+// tests that start their own servers (the binary, a second Service) use this one, one at a time.
+struct DevStore {
+    std::string dir, db;
+    DevStore() {
+        dir = make_temp_dir();
+        db = dir + "/dev.db";
+        ingest_dev(db);
+    }
+    ~DevStore() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+};
+DevStore& spare() {
+    static DevStore s;
+    return s;
+}
+
 struct Reply {
     int status = 0;
     std::string body;
@@ -535,7 +554,7 @@ TEST_CASE("interlocutor serve prints its URL and stops cleanly on SIGTERM", "[se
     if (pid == 0) {
         dup2(out[1], 1);
         close(out[0]);
-        execl(ILC_BIN, ILC_BIN, "serve", "--db", d.db.c_str(), "--port", "0", "--token-file", tok.c_str(), "--open",
+        execl(ILC_BIN, ILC_BIN, "serve", "--db", spare().db.c_str(), "--port", "0", "--token-file", tok.c_str(), "--open",
               static_cast<char*>(nullptr));
         _exit(127);
     }
@@ -562,4 +581,688 @@ TEST_CASE("interlocutor serve prints its URL and stops cleanly on SIGTERM", "[se
     close(out[0]);
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real binary as a ServerApplication, the plugin endpoints, the digest download, the ingest
+// trigger, and the compose suggestions on threads that `interlocutor analyze` reports.
+
+namespace {
+
+// `interlocutor serve` started as a child process; its announced port is parsed from stdout.
+struct ServeProcess {
+    pid_t pid = -1;
+    int port = 0;
+    std::string out;
+    int out_fd = -1;
+
+    // Returns false (with out holding what was printed) when the server exited instead of listening.
+    bool start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
+        int p[2];
+        REQUIRE(pipe(p) == 0);
+        pid = fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            dup2(p[1], 1);
+            dup2(p[1], 2);
+            close(p[0]);
+            for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+            std::vector<char*> argv{const_cast<char*>(ILC_BIN), const_cast<char*>("serve")};
+            for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+            argv.push_back(nullptr);
+            execv(ILC_BIN, argv.data());
+            _exit(127);
+        }
+        close(p[1]);
+        out_fd = p[0];
+        char buf[512];
+        while (out.find("Press Ctrl-C") == std::string::npos) {
+            ssize_t n = read(out_fd, buf, sizeof buf);
+            if (n <= 0) return false;
+            out.append(buf, static_cast<size_t>(n));
+        }
+        auto at = out.find("http://127.0.0.1:");
+        if (at == std::string::npos) return false;
+        port = std::stoi(out.substr(at + 17));
+        return true;
+    }
+    // Sends sig and returns the exit status (-1 when it did not exit normally within 20 s).
+    int stop(int sig = SIGTERM) {
+        if (pid <= 0) return -1;
+        kill(pid, sig);
+        int status = 0;
+        for (int i = 0; i < 200; ++i) {
+            if (waitpid(pid, &status, WNOHANG) == pid) {
+                pid = -1;
+                char buf[512];
+                ssize_t n;
+                while ((n = read(out_fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+                close(out_fd);
+                return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        pid = -1;
+        close(out_fd);
+        return -1;
+    }
+    // Exit status of a server that was expected to exit by itself.
+    int wait_exit() {
+        int status = 0;
+        waitpid(pid, &status, 0);
+        pid = -1;
+        char buf[512];
+        ssize_t n;
+        while ((n = read(out_fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+        close(out_fd);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    ~ServeProcess() {
+        if (pid > 0) stop(SIGKILL);
+    }
+};
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string run_capture(const std::string& cmd) {
+    std::string out;
+    FILE* f = popen(cmd.c_str(), "r");
+    REQUIRE(f != nullptr);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    REQUIRE(pclose(f) == 0);
+    return out;
+}
+
+// `interlocutor analyze --format json` on the dev store with the dev settings: the findings the
+// compose-check tests pick their threads from.
+Object::Ptr analyze_dev() {
+    static std::string json;
+    if (json.empty())
+        json = run_capture(std::string(ILC_BIN) + " analyze --db " + dev().db +
+                           " --now 2026-11-12T10:00:00+01:00 --tz Europe/Paris --holidays " + kDev +
+                           "/holidays.txt --manager marc.moreau@ardentis.fr --format json");
+    Poco::JSON::Parser p;
+    return p.parse(json).extract<Object::Ptr>();
+}
+
+std::vector<Object::Ptr> findings_of(const std::string& kind) {
+    std::vector<Object::Ptr> out;
+    auto all = analyze_dev()->getArray("findings");
+    for (size_t i = 0; i < all->size(); ++i)
+        if (all->getObject(i)->getValue<std::string>("kind") == kind) out.push_back(all->getObject(i));
+    return out;
+}
+
+std::vector<std::string> strings(const Poco::JSON::Array::Ptr& a) {
+    std::vector<std::string> v;
+    for (size_t i = 0; a && i < a->size(); ++i) v.push_back(a->getElement<std::string>(i));
+    return v;
+}
+
+std::string url_encode(const std::string& s) {
+    std::string enc;
+    Poco::URI::encode(s, "/?#%@+$&=;:<> ", enc);
+    return enc;
+}
+
+Object::Ptr suggestion(const Poco::JSON::Array::Ptr& a, const std::string& code) {
+    for (size_t i = 0; i < a->size(); ++i)
+        if (a->getObject(i)->getValue<std::string>("code") == code) return a->getObject(i);
+    return nullptr;
+}
+
+// The recipients of a stored message, as a draft replying to it would keep them (To + Cc).
+std::vector<std::string> recipients_of(const service::Snapshot& s, const std::string& message_id) {
+    std::vector<std::string> out;
+    auto it = s.thread_of_message.find(message_id);
+    REQUIRE(it != s.thread_of_message.end());
+    for (size_t idx : s.threads[it->second].members) {
+        const Message& m = s.messages[idx];
+        if (m.message_id != message_id) continue;
+        for (const auto* l : {&m.to, &m.cc})
+            for (const auto& mb : *l) out.push_back(mb.address);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("compose check: over_chasing on threads analyze reports as chased", "[service.compose][issues.5]") {
+    auto& d = dev();
+    auto snap = d.svc->cache().get();
+    int chased = 0, first = 0;
+    for (const auto& f : findings_of("awaiting_reply")) {
+        const std::string mid = f->getValue<std::string>("message_id");
+        const int unanswered = f->getValue<int>("unanswered_count");
+        const std::string draft = R"({"from":"isabelle.charpentier@ardentis.fr","to":)" + json_list(recipients_of(*snap, mid)) +
+                                  R"(,"subject":"Re: relance","in_reply_to":"<)" + mid + R"(>","body":"Any news?","lang":"en"})";
+        auto sug = check_draft(draft);
+        INFO(mid << " unanswered_count=" << unanswered);
+        // Sending one more makes unanswered_count + 1 unanswered messages: the third or later is over-chasing.
+        if (unanswered + 1 >= 3) {
+            auto s = suggestion(sug, "over_chasing");
+            REQUIRE(s);
+            CHECK(s->getValue<std::string>("message").find("#" + std::to_string(unanswered + 1)) != std::string::npos);
+            ++chased;
+        } else {
+            CHECK_FALSE(suggestion(sug, "over_chasing"));
+            ++first;
+        }
+    }
+    // The dev corpus has both kinds; a test that saw none of one kind would prove nothing.
+    CHECK(chased >= 1);
+    CHECK(first >= 1);
+}
+
+TEST_CASE("compose check: recap_due on all-in-copy group threads without a recent recap", "[service.compose][issues.5]") {
+    auto& d = dev();
+    auto snap = d.svc->cache().get();
+    int due = 0;
+    for (const auto& f : findings_of("all_in_copy")) {
+        const std::string tid = f->getValue<std::string>("thread_id");
+        auto ti = snap->thread_by_id.at(tid);
+        const auto& info = snap->thread_info[ti];
+        const auto group = strings(f->getArray("recipients"));
+        const auto gm = strings(f->getArray("group_messages"));
+        REQUIRE_FALSE(gm.empty());
+        const std::string draft = R"({"from":"isabelle.charpentier@ardentis.fr","to":)" + json_list(group) +
+                                  R"(,"subject":"Re: point","in_reply_to":")" + gm.back() + R"(","body":"Hello all.","lang":"fr"})";
+        auto sug = check_draft(draft);
+        const bool stale = snap->now - info.last_recap > 7 * 86400;
+        INFO(tid << " last_recap=" << info.last_recap);
+        CHECK(static_cast<bool>(suggestion(sug, "recap_due")) == stale);
+        if (stale) {
+            ++due;
+            CHECK(suggestion(sug, "recap_due")->getValue<std::string>("message").find("récapitulatif") != std::string::npos);
+            // Writing the recap itself answers the suggestion.
+            std::string recap = draft;
+            recap.replace(recap.find("Re: point"), 9, "Récapitulatif hebdomadaire");
+            CHECK_FALSE(suggestion(check_draft(recap), "recap_due"));
+        }
+    }
+    CHECK(due >= 1);
+    // A one-to-one thread is no group: never recap_due.
+    const auto mine = findings_of("awaiting_my_reply");
+    REQUIRE_FALSE(mine.empty());
+    for (const auto& f : mine) {
+        const std::string mid = f->getValue<std::string>("message_id");
+        auto ti = snap->thread_of_message.at(mid);
+        if (snap->thread_info[ti].group) continue;
+        const std::string draft = R"({"to":[")" + f->getValue<std::string>("from") + R"("],"in_reply_to":")" + mid +
+                                  R"(","body":"Thanks","lang":"en"})";
+        CHECK_FALSE(suggestion(check_draft(draft), "recap_due"));
+    }
+}
+
+TEST_CASE("compose check: insists_on_cc_dropped names the person analyze flagged", "[service.compose][issues.5]") {
+    auto& d = dev();
+    auto snap = d.svc->cache().get();
+    const auto flagged = findings_of("insists_on_cc");
+    REQUIRE_FALSE(flagged.empty());
+    for (const auto& f : flagged) {
+        const std::string who = f->getValue<std::string>("address");
+        const std::string tid = f->getValue<std::string>("thread_id");
+        const Thread& t = snap->threads[snap->thread_by_id.at(tid)];
+        const std::string last = snap->messages[t.members.back()].message_id;
+        if (last.empty()) continue;
+        std::vector<std::string> without, with;
+        for (const auto& a : recipients_of(*snap, last)) {
+            std::string la = a;
+            for (auto& c : la) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (la != who && !snap->identity.is_owner(la)) without.push_back(a);
+        }
+        const std::string sender = snap->messages[t.members.back()].from.address;
+        if (!snap->identity.is_owner(sender) && sender != who) without.push_back(sender);
+        if (without.empty()) without.push_back("someone@" + f->getValue<std::string>("account"));
+        with = without;
+        with.push_back(who);
+        INFO(tid << " " << who);
+        const std::string base = R"({"from":"isabelle.charpentier@ardentis.fr","subject":"Re: suite","in_reply_to":")" + last +
+                                 R"(","body":"Voici la suite.","lang":"fr","to":)";
+        auto sug = check_draft(base + json_list(without) + "}");
+        bool named = false;
+        for (size_t i = 0; i < sug->size(); ++i) {
+            auto s = sug->getObject(i);
+            if (s->getValue<std::string>("code") == "insists_on_cc_dropped" && s->getValue<std::string>("message").find(who) != std::string::npos) {
+                named = true;
+                CHECK(strings(s->getArray("alternatives")->getObject(0)->getArray("to")) == std::vector<std::string>{who});
+            }
+        }
+        CHECK(named);
+        // Keeping the person in Cc (not only To) satisfies them.
+        auto kept = check_draft(base + json_list(without) + R"(,"cc":[")" + who + R"("]})");
+        for (size_t i = 0; i < kept->size(); ++i)
+            if (kept->getObject(i)->getValue<std::string>("code") == "insists_on_cc_dropped")
+                CHECK(kept->getObject(i)->getValue<std::string>("message").find(who) == std::string::npos);
+    }
+}
+
+TEST_CASE("GET /v1/message answers the plugin contract from analyze's findings", "[service.plugin][issues.5]") {
+    auto& d = dev();
+    const int port = d.svc->port();
+    auto h = auth(d.svc->token());
+    auto snap = d.svc->cache().get();
+    const auto awaiting = findings_of("awaiting_reply");
+    REQUIRE_FALSE(awaiting.empty());
+    for (const auto& f : awaiting) {
+        const std::string mid = f->getValue<std::string>("message_id");
+        // With angle brackets, URL-encoded, as a mail client holds the header.
+        auto r = call(port, "GET", "/v1/message?message_id=" + url_encode("<" + mid + ">"), h);
+        REQUIRE(r.status == 200);
+        auto j = r.json();
+        CHECK(j->getValue<std::string>("message_id") == mid);
+        CHECK(j->getValue<std::string>("thread_id") == f->getValue<std::string>("thread_id"));
+        REQUIRE_FALSE(j->isNull("awaiting"));
+        auto a = j->getObject("awaiting");
+        CHECK(a->getValue<std::string>("kind") == "awaiting_their_reply");
+        CHECK(a->getValue<int>("business_days") == f->getValue<int>("waiting_business_days"));
+        CHECK(a->getValue<int>("chasers") == f->getValue<int>("unanswered_count") - 1);
+        CHECK(a->getValue<std::string>("since").size() == 20);
+        CHECK_FALSE(j->getValue<std::string>("subject").empty());
+    }
+    for (const auto& f : findings_of("awaiting_my_reply")) {
+        auto r = call(port, "GET", "/v1/message?message_id=" + url_encode(f->getValue<std::string>("message_id")), h);
+        REQUIRE(r.status == 200);
+        CHECK(r.json()->getObject("awaiting")->getValue<std::string>("kind") == "awaiting_our_reply");
+    }
+    // A stalled account's thread carries the stall and the account's stakeholders.
+    const auto stalled = findings_of("stalled_deal");
+    REQUIRE_FALSE(stalled.empty());
+    int seen = 0;
+    for (const auto& f : stalled) {
+        const std::string acc = f->getValue<std::string>("account");
+        const std::string ev = strings(f->getArray("evidence")).empty() ? "" : strings(f->getArray("evidence")).front();
+        if (ev.empty()) continue;
+        auto r = call(port, "GET", "/v1/message?message_id=" + url_encode(ev), h);
+        REQUIRE(r.status == 200);
+        auto j = r.json();
+        if (j->isNull("account") || j->getValue<std::string>("account") != acc) continue;
+        ++seen;
+        REQUIRE_FALSE(j->isNull("stall"));
+        const double risk = j->getObject("stall")->getValue<double>("risk");
+        CHECK(risk >= 0.0);
+        CHECK(risk <= 1.0);
+        CHECK(j->getObject("stall")->getValue<std::string>("reason") == snap->stalled_by_account.at(acc)->reason);
+        CHECK_FALSE(j->getObject("stall")->getValue<std::string>("suggested_action").empty());
+        auto sh = j->getArray("stakeholders");
+        CHECK(sh->size() == snap->stakeholders_by_account.at(acc).size());
+        int primary = 0;
+        for (size_t i = 0; i < sh->size(); ++i) primary += sh->getObject(i)->getValue<bool>("primary");
+        CHECK(primary <= 1);
+    }
+    CHECK(seen >= 1);
+    CHECK(call(port, "GET", "/v1/message?message_id=" + url_encode("<nobody@nowhere.invalid>"), h).status == 404);
+    CHECK(call(port, "GET", "/v1/message", h).status == 400);
+    CHECK(call(port, "GET", "/v1/message?message_id=x").status == 401);
+    CHECK(call(port, "POST", "/v1/message?message_id=x", h, "{}").status == 405);
+}
+
+TEST_CASE("POST /v1/sent: the next check on the thread counts the reported chaser", "[service.plugin][issues.5]") {
+    // Its own service: the reported mail stays in memory and must not leak into other tests.
+    auto s = service::Service::start(dev_options(spare().db));
+    REQUIRE(s.ok());
+    auto& svc = *s.value();
+    const int port = svc.port();
+    auto h = auth(svc.token());
+    auto snap = svc.cache().get();
+    // A thread analyze reports with exactly one unanswered message: a second one is still fine,
+    // a third (after a chaser reported as sent) is over-chasing.
+    Object::Ptr f;
+    for (const auto& x : findings_of("awaiting_reply"))
+        if (x->getValue<int>("unanswered_count") == 1) f = x;
+    REQUIRE(f);
+    const std::string mid = f->getValue<std::string>("message_id");
+    const auto to = recipients_of(*snap, mid);
+    const std::string draft = R"({"from":"isabelle.charpentier@ardentis.fr","to":)" + json_list(to) +
+                              R"(,"in_reply_to":"<)" + mid + R"(>","body":"Any news?","lang":"en"})";
+    auto check = [&](const std::string& body) {
+        auto r = call(port, "POST", "/v1/compose/check", h, body);
+        REQUIRE(r.status == 200);
+        return r.json()->getArray("suggestions");
+    };
+    CHECK_FALSE(suggestion(check(draft), "over_chasing"));
+
+    const std::string sent = R"({"message_id":"<chaser-1@ardentis.fr>","in_reply_to":"<)" + mid + R"(>","references":["<)" + mid +
+                             R"(>"],"from":"Isabelle Charpentier <Isabelle.Charpentier@ardentis.fr>","to":)" + json_list(to) +
+                             R"(,"cc":[],"subject":"Re: relance","date":"2026-11-12T09:00:00+01:00"})";
+    auto r = call(port, "POST", "/v1/sent", h, sent);
+    REQUIRE(r.status == 202);
+    CHECK(r.json()->getValue<bool>("recorded"));
+    auto after = suggestion(check(draft), "over_chasing");
+    REQUIRE(after);
+    CHECK(after->getValue<std::string>("message").find("#3") != std::string::npos);
+    // A draft answering the reported chaser itself (not stored anywhere yet) finds the thread too.
+    std::string on_chaser = draft;
+    on_chaser.replace(on_chaser.find("<" + mid + ">"), mid.size() + 2, "chaser-1@ardentis.fr");
+    CHECK(suggestion(check(on_chaser), "over_chasing"));
+    // Reporting the same message twice counts it once.
+    REQUIRE(call(port, "POST", "/v1/sent", h, sent).status == 202);
+    CHECK(suggestion(check(draft), "over_chasing")->getValue<std::string>("message").find("#3") != std::string::npos);
+
+    // Refusals, each with the exact status and the field named.
+    CHECK(call(port, "POST", "/v1/sent", {}, sent).status == 401);
+    CHECK(call(port, "POST", "/v1/sent", h, sent, "text/plain").status == 415);
+    auto nomid = call(port, "POST", "/v1/sent", h, R"({"from":"a@b.c"})");
+    CHECK(nomid.status == 400);
+    CHECK(error_message(nomid).find("'message_id'") != std::string::npos);
+    auto baddate = call(port, "POST", "/v1/sent", h, R"({"message_id":"x@y","date":"yesterday"})");
+    CHECK(baddate.status == 400);
+    CHECK(error_message(baddate).find("'date'") != std::string::npos);
+    auto extra = call(port, "POST", "/v1/sent", h, R"({"message_id":"x@y","bcc_all":true})");
+    CHECK(extra.status == 400);
+    CHECK(error_message(extra).find("'bcc_all'") != std::string::npos);
+    CHECK(call(port, "POST", "/v1/sent", h, R"({"message_id":"x@y","to":"a@b.c"})").status == 400);
+    CHECK(call(port, "POST", "/v1/sent", h, "{\"message_id\":").status == 400);
+    CHECK(call(port, "GET", "/v1/sent", h).status == 405);
+}
+
+TEST_CASE("GET /v1/digest downloads the weekly recap the digest command writes", "[service.digest][issues.5]") {
+    auto& d = dev();
+    const int port = d.svc->port();
+    auto h = auth(d.svc->token());
+    const auto aic = findings_of("all_in_copy");
+    REQUIRE_FALSE(aic.empty());
+    const std::string acc = aic.front()->getValue<std::string>("account");
+    auto r = call(port, "GET", "/v1/digest?account=" + acc + "&week=2026-W46&lang=fr", h);
+    REQUIRE(r.status == 200);
+    CHECK(r.head.getContentType() == "message/rfc822");
+    CHECK(r.head.get("Content-Disposition").find("attachment; filename=\"" + acc + "-2026-W46.eml\"") == 0);
+    CHECK(r.body.find("MIME-Version: 1.0") != std::string::npos);
+    CHECK(r.body.find("multipart/alternative") != std::string::npos);
+    // The same recap as `interlocutor digest` (Message-ID and Date aside): compare the Subject.
+    const std::string eml = d.dir + "/cli-digest.eml";
+    REQUIRE(std::system((std::string(ILC_BIN) + " digest --db " + d.db + " --account " + acc +
+                         " --week 2026-W46 --lang fr --now 2026-11-12T10:00:00+01:00 --tz Europe/Paris --holidays " + kDev +
+                         "/holidays.txt --manager marc.moreau@ardentis.fr --out " + eml + " 2>/dev/null")
+                            .c_str()) == 0);
+    auto subject = [](const std::string& m) {
+        auto a = m.find("\r\nSubject: ");
+        if (a == std::string::npos) return std::string();
+        auto b = m.find("\r\n", a + 2);
+        while (b != std::string::npos && b + 2 < m.size() && (m[b + 2] == ' ' || m[b + 2] == '\t')) b = m.find("\r\n", b + 2);
+        return m.substr(a, b - a);
+    };
+    CHECK_FALSE(subject(r.body).empty());
+    CHECK(subject(r.body) == subject(read_text(eml)));
+
+    auto team = call(port, "GET", "/v1/digest?team=1&week=2026-W46&lang=en", h);
+    CHECK(team.status == 200);
+    CHECK(team.head.getContentType() == "message/rfc822");
+    CHECK(team.body.find("Subject: ") != std::string::npos);
+
+    auto badweek = call(port, "GET", "/v1/digest?account=" + acc + "&week=2026-W99", h);
+    CHECK(badweek.status == 400);
+    CHECK(error_message(badweek).find("week") != std::string::npos);
+    CHECK(call(port, "GET", "/v1/digest?account=" + acc + "&team=1", h).status == 400);
+    CHECK(call(port, "GET", "/v1/digest?week=2026-W46", h).status == 400);
+    CHECK(call(port, "GET", "/v1/digest?account=" + acc + "&lang=de", h).status == 400);
+    CHECK(call(port, "GET", "/v1/digest?account=no-such-account.example&week=2026-W46", h).status == 404);
+    CHECK(call(port, "GET", "/v1/digest?account=" + acc).status == 401);
+}
+
+TEST_CASE("serve as a ServerApplication: config file, log file, SIGINT and SIGTERM", "[service.cli][issues.5]") {
+    const std::string dir = make_temp_dir();
+    const std::string log = dir + "/service.log";
+    {
+        std::ofstream cfg(dir + "/serve.ini");
+        cfg << "; the service's own settings\n[serve]\nport = 0\nlog_file = " << log << "\ntoken_file = " << dir << "/tok\n";
+    }
+    ServeProcess p;
+    REQUIRE(p.start({"--db", spare().db, "--service-config", dir + "/serve.ini"}));
+    INFO(p.out);
+    CHECK(p.out.find("token file: " + dir + "/tok") != std::string::npos);
+    auto t = service::load_or_create_token(dir + "/tok");
+    REQUIRE(t.ok());
+    CHECK(call(p.port, "GET", "/v1/accounts", auth(t.value())).status == 200);
+    CHECK(p.stop(SIGINT) == 0);
+    const std::string text = read_text(log);
+    INFO(text);
+    CHECK(text.find("started on http://127.0.0.1:" + std::to_string(p.port)) != std::string::npos);
+    CHECK(text.find("GET /v1/accounts 200") != std::string::npos);
+    CHECK(text.find("stopped") != std::string::npos);
+    CHECK(text.find(t.value()) == std::string::npos);  // the token never reaches the log
+
+    // SIGTERM, with the log in its default place next to the store.
+    ServeProcess q;
+    REQUIRE(q.start({"--db", spare().db, "--port", "0", "--token-file", dir + "/tok"}));
+    CHECK(call(q.port, "GET", "/v1/health").status == 200);
+    CHECK(q.stop(SIGTERM) == 0);
+    CHECK(read_text(spare().dir + "/serve.log").find("stopped") != std::string::npos);
+
+    // Bad configuration is a clear error and a non-zero exit, never a hang.
+    {
+        std::ofstream cfg(dir + "/bad.ini");
+        cfg << "[serve]\nport = many\n";
+    }
+    ServeProcess bad;
+    CHECK_FALSE(bad.start({"--db", spare().db, "--service-config", dir + "/bad.ini"}));
+    CHECK(bad.wait_exit() != 0);
+    CHECK(bad.out.find("interlocutor serve:") != std::string::npos);
+    ServeProcess missing;
+    CHECK_FALSE(missing.start({"--db", spare().db, "--port", "0", "--service-config", dir + "/none.ini"}));
+    CHECK(missing.wait_exit() != 0);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+TEST_CASE("the dashboard directory: --static-dir, then ILC_STATIC_DIR, then the compiled-in one", "[service.dashboard][issues.5]") {
+    const std::string dir = make_temp_dir();
+    fs::create_directories(dir + "/a");
+    fs::create_directories(dir + "/b");
+    {
+        std::ofstream(dir + "/a/index.html") << "<!doctype html><title>from a</title>";
+        std::ofstream(dir + "/b/index.html") << "<!doctype html><title>from b</title>";
+    }
+    const std::string tok = dir + "/tok";
+    auto page = [&](ServeProcess& p) {
+        auto t = service::load_or_create_token(tok);
+        REQUIRE(t.ok());
+        return call(p.port, "GET", "/", auth(t.value())).body;
+    };
+    {
+        ServeProcess p;
+        REQUIRE(p.start({"--db", spare().db, "--port", "0", "--token-file", tok, "--static-dir", dir + "/a"}, {{"ILC_STATIC_DIR", dir + "/b"}}));
+        CHECK(page(p).find("from a") != std::string::npos);
+        CHECK(p.stop() == 0);
+    }
+    {
+        ServeProcess p;
+        REQUIRE(p.start({"--db", spare().db, "--port", "0", "--token-file", tok}, {{"ILC_STATIC_DIR", dir + "/b"}}));
+        CHECK(page(p).find("from b") != std::string::npos);
+        CHECK(p.stop() == 0);
+    }
+    {
+        ServeProcess p;  // the build tree: the compiled-in source directory
+        REQUIRE(p.start({"--db", spare().db, "--port", "0", "--token-file", tok}));
+        CHECK(page(p).find("manager dashboard") != std::string::npos);
+        CHECK(p.stop() == 0);
+    }
+    ServeProcess wrong;
+    CHECK_FALSE(wrong.start({"--db", spare().db, "--port", "0", "--token-file", tok, "--static-dir", dir + "/nothing"}));
+    CHECK(wrong.wait_exit() != 0);
+    CHECK(wrong.out.find("--static-dir") != std::string::npos);
+    CHECK(service::resolve_static_dir(dir + "/a") == dir + "/a");
+    CHECK(service::resolve_static_dir(dir + "/nothing").empty());
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+TEST_CASE("POST /v1/ingest reads the sources in the background; reads go on; one at a time", "[service.ingest][issues.5]") {
+    const std::string dir = make_temp_dir();
+    const std::string db = dir + "/ingest.db";
+    ingest_dev(db);  // records the three dev mboxes as the store's sources
+    const std::string e = std::string(ILC_CORPORA) + "/enron-mbox/";
+    ServeProcess p;
+    REQUIRE(p.start({"--db", db, "--port", "0", "--token-file", dir + "/tok", "--now", "2026-11-12T10:00:00+01:00", "--source",
+                     e + "enron.allen-p.deleted_items", "--source", e + "enron.allen-p._sent_mail", "--source",
+                     e + "enron.allen-p.sent"}));
+    INFO(p.out);
+    auto t = service::load_or_create_token(dir + "/tok");
+    REQUIRE(t.ok());
+    auto h = auth(t.value());
+    const int before = call(p.port, "GET", "/v1/health").json()->getValue<int>("messages");
+    CHECK(before == 568);
+    auto idle = call(p.port, "GET", "/v1/ingest", h);
+    REQUIRE(idle.status == 200);
+    CHECK_FALSE(idle.json()->getValue<bool>("running"));
+    CHECK(idle.json()->isNull("summary"));
+
+    CHECK(call(p.port, "POST", "/v1/ingest", h, "", "text/plain").status == 415);
+    CHECK(call(p.port, "POST", "/v1/ingest", h, R"({"now":true})").status == 400);
+    CHECK(call(p.port, "POST", "/v1/ingest", {}, "").status == 401);
+    auto started = call(p.port, "POST", "/v1/ingest", h, "");
+    REQUIRE(started.status == 202);
+    CHECK(started.json()->getValue<bool>("running"));
+    auto srcs = strings(started.json()->getArray("sources"));
+    CHECK(srcs.size() == 6);  // three configured + three recorded
+    auto again = call(p.port, "POST", "/v1/ingest", h, "{}");
+    CHECK(again.status == 409);
+    // Reads keep working while it runs, and progress moves.
+    int reads = 0, running_seen = 0;
+    Object::Ptr last;
+    for (int i = 0; i < 600; ++i) {
+        CHECK(call(p.port, "GET", "/v1/findings?kind=stalled_deal", h).status == 200);
+        ++reads;
+        last = call(p.port, "GET", "/v1/ingest", h).json();
+        if (!last->getValue<bool>("running")) break;
+        ++running_seen;
+        CHECK(last->getValue<long long>("bytes_done") <= last->getValue<long long>("bytes_total"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(last);
+    REQUIRE_FALSE(last->getValue<bool>("running"));
+    INFO((last->isNull("error") ? std::string() : last->getValue<std::string>("error")));
+    CHECK(last->isNull("error"));
+    REQUIRE_FALSE(last->isNull("summary"));
+    auto sum = last->getObject("summary");
+    CHECK(sum->getValue<long long>("stored") > 500);
+    CHECK(sum->getValue<long long>("total_messages") == before + sum->getValue<long long>("stored"));
+    CHECK_FALSE(last->getValue<std::string>("finished_at").empty());
+    CHECK(reads >= 1);
+    // The snapshot reloads with the new messages.
+    // (a reload may have caught a batch half-way: wait for the final count)
+    const long long total = sum->getValue<long long>("total_messages");
+    long long after = before;
+    for (int i = 0; i < 120 && after != total; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        after = call(p.port, "GET", "/v1/health").json()->getValue<int>("messages");
+    }
+    CHECK(after == total);
+    // A second run finds every source unchanged and stores nothing new.
+    REQUIRE(call(p.port, "POST", "/v1/ingest", h, "").status == 202);
+    for (int i = 0; i < 600; ++i) {
+        last = call(p.port, "GET", "/v1/ingest", h).json();
+        if (!last->getValue<bool>("running")) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(last->getValue<int>("runs") == 2);
+    CHECK(last->getObject("summary")->getValue<long long>("stored") == 0);
+    CHECK(p.stop() == 0);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
+
+TEST_CASE("GET /v1/accounts/{account}: the account page's stall, stakeholders and weekly timeline", "[service.api][issues.5]") {
+    auto& d = dev();
+    const int port = d.svc->port();
+    auto h = auth(d.svc->token());
+    auto snap = d.svc->cache().get();
+    const auto stalled = findings_of("stalled_deal");
+    REQUIRE_FALSE(stalled.empty());
+    const std::string acc = stalled.front()->getValue<std::string>("account");
+    auto r = call(port, "GET", "/v1/accounts/" + url_encode(acc), h);
+    REQUIRE(r.status == 200);
+    auto j = r.json();
+    CHECK(j->getValue<int>("risk") == snap->stalled_by_account.at(acc)->risk);
+    CHECK(j->getObject("stalled")->getValue<std::string>("reason") == stalled.front()->getValue<std::string>("reason"));
+    CHECK(j->getArray("stakeholders")->size() == snap->stakeholders_by_account.at(acc).size());
+    // The timeline counts every non-automated message from or to the account once.
+    int expected = 0;
+    for (const auto& m : snap->messages) {
+        if (m.automated || m.date <= 0) continue;
+        bool hit = snap->identity.account_of(m.from.address) == acc;
+        if (snap->identity.direction(m) == detect::Direction::outbound) {
+            hit = false;
+            for (const auto* l : {&m.to, &m.cc})
+                for (const auto& mb : *l) hit = hit || snap->identity.account_of(mb.address) == acc;
+        }
+        expected += hit;
+    }
+    int total = 0;
+    std::string prev;
+    auto tl = j->getArray("timeline");
+    for (size_t i = 0; i < tl->size(); ++i) {
+        auto w = tl->getObject(i);
+        total += w->getValue<int>("in") + w->getValue<int>("out");
+        CHECK(w->getValue<std::string>("week") > prev);  // weeks ascending, each once
+        prev = w->getValue<std::string>("week");
+    }
+    CHECK(expected > 0);
+    CHECK(total == expected);
+    CHECK(call(port, "GET", "/v1/accounts/no-such-account.example", h).status == 404);
+    // A Service started without an ingest runner (a library user's) says so instead of pretending.
+    auto none = call(port, "POST", "/v1/ingest", h, "");
+    CHECK(none.status == 501);
+    CHECK(error_message(none).find("no ingest runner") != std::string::npos);
+    CHECK(call(port, "GET", "/v1/ingest", h).json()->getValue<bool>("running") == false);
+    CHECK(call(port, "DELETE", "/v1/ingest", h).status == 405);
+    for (const char* p : {"/v1/accounts/x", "/v1/message?message_id=x", "/v1/digest?team=1", "/v1/ingest"}) {
+        INFO(p);
+        CHECK(call(port, "GET", p).status == 401);
+    }
+}
+
+TEST_CASE("one serve per store: a second one gets a clear error", "[service.cli][issues.5]") {
+    auto& d = dev();  // served by the shared test server
+    auto second = service::Service::start(dev_options(d.db));
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.error().code == ErrorCode::db_locked);
+    CHECK(second.error().message.find("already serving") != std::string::npos);
+    CHECK(second.error().message.find("(pid " + std::to_string(getpid()) + ")") != std::string::npos);
+    ServeProcess p;
+    CHECK_FALSE(p.start({"--db", d.db, "--port", "0", "--token-file", d.dir + "/tok2"}));
+    CHECK(p.wait_exit() != 0);
+    CHECK(p.out.find("another `interlocutor serve` is already serving") != std::string::npos);
+    // The lock goes with the server: once stopped, the store can be served again.
+    {
+        auto a = service::Service::start(dev_options(spare().db));
+        REQUIRE(a.ok());
+    }
+    auto b = service::Service::start(dev_options(spare().db));
+    CHECK(b.ok());
+}
+
+TEST_CASE("the IPv6 loopback serves too, with the same checks", "[service.security][issues.5]") {
+    auto& d = dev();
+    // Containers without IPv6 have no ::1: the service then serves 127.0.0.1 alone (by design).
+    const std::string if6 = read_text("/proc/net/if_inet6");
+    if (if6.find("00000000000000000000000000000001") == std::string::npos) {
+        WARN("no IPv6 loopback on this machine");
+        return;
+    }
+    Poco::Net::HTTPClientSession cs("::1", static_cast<Poco::UInt16>(d.svc->port()));
+    cs.setTimeout(Poco::Timespan(10, 0));
+    Poco::Net::HTTPRequest req("GET", "/v1/accounts", Poco::Net::HTTPMessage::HTTP_1_1);
+    req.set("Host", "[::1]:" + std::to_string(d.svc->port()));
+    req.set("Authorization", "Bearer " + d.svc->token());
+    cs.sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    std::string body;
+    Poco::StreamCopier::copyToString(cs.receiveResponse(resp), body);
+    CHECK(resp.getStatus() == 200);
+    Poco::Net::HTTPClientSession cs2("::1", static_cast<Poco::UInt16>(d.svc->port()));
+    Poco::Net::HTTPRequest bad("GET", "/v1/accounts", Poco::Net::HTTPMessage::HTTP_1_1);
+    bad.setHost("evil.example", static_cast<Poco::UInt16>(d.svc->port()));
+    bad.set("Authorization", "Bearer " + d.svc->token());
+    cs2.sendRequest(bad);
+    Poco::Net::HTTPResponse r2;
+    Poco::StreamCopier::copyToString(cs2.receiveResponse(r2), body);
+    CHECK(r2.getStatus() == 421);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The compose-time check (SPEC "Compose-time check"): suggestions for a draft, from the
 // precomputed snapshot indexes only, so it answers in well under a millisecond.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,21 @@ struct Suggestion {
     std::vector<Alternative> alternatives;
 };
 
-std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& draft);
+// A message the mail client reports as sent (POST /v1/sent) that no ingest has stored yet. The
+// service keeps it in memory so the next check on its thread already counts it.
+struct SentRecord {
+    std::string message_id, in_reply_to;  // bare (no angle brackets)
+    std::vector<std::string> references;  // bare
+    std::string from;
+    std::vector<std::string> to, cc;
+    std::string subject;
+    int64_t date = 0;                     // UTC seconds
+};
+
+// The index of the snapshot thread that ids (In-Reply-To first, then References last first)
+// point to, following sent records that are not stored yet; -1 when none is known.
+long find_thread(const Snapshot& snap, const std::vector<std::string>& ids, const std::vector<SentRecord>& sent = {});
+
+std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& draft, const std::vector<SentRecord>& sent = {});
 
 }  // namespace ilc::service

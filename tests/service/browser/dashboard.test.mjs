@@ -1,0 +1,88 @@
+// Drives the dashboard in headless Chromium and checks it against `interlocutor analyze` output.
+// Usage: node dashboard.test.mjs LOGIN_URL ANALYZE_JSON ARTIFACTS_DIR CHROMIUM WORK_DIR
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+const [url, analyzePath, artifacts, chromiumPath, work] = process.argv.slice(2);
+const require = createRequire(work + '/');
+const { chromium } = require('playwright-core');
+const analysis = JSON.parse(readFileSync(analyzePath, 'utf8'));
+
+// The expected ranking: analyze's stalled deals by risk, ties kept in analyze's order (a stable sort, as the page does).
+const stalled = analysis.findings.filter(f => f.kind === 'stalled_deal').sort((a, b) => b.risk - a.risk);
+assert.ok(stalled.length >= 2, 'the dev corpus has stalled deals to rank');
+
+const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', e => errors.push(String(e)));
+  page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+  // External network must never be asked for: every request stays on the service's origin.
+  const origin = new URL(url).origin;
+  const foreign = [];
+  page.on('request', r => { if (!r.url().startsWith(origin)) foreign.push(r.url()); });
+
+  // The login link swaps the token for a cookie and drops it from the address bar.
+  await page.goto(url);
+  assert.equal(new URL(page.url()).search, '', 'the token left the URL');
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.waitForSelector('#stalled tbody tr[data-account]');
+
+  // 1. The stalled-deal ranking matches analyze, in order, with the same risks.
+  const rows = await page.$$eval('#stalled tbody tr[data-account]', trs => trs.map(r => ({ account: r.dataset.account, risk: Number(r.dataset.risk), text: r.textContent })));
+  assert.deepEqual(rows.map(r => [r.account, r.risk]), stalled.map(s => [s.account, s.risk]), 'stalled ranking = analyze');
+  for (let i = 0; i < rows.length; i++) assert.ok(rows[i].text.includes(stalled[i].suggestion.slice(0, 30)), 'suggestion shown for ' + rows[i].account);
+  await page.screenshot({ path: `${artifacts}/dashboard-overview-en.png`, fullPage: true });
+
+  // Sorting by a header and filtering by an account work on the real table.
+  await page.click('#stalled th:nth-child(3)');  // risk, ascending
+  const asc = await page.$$eval('#stalled tbody tr[data-account]', trs => trs.map(r => Number(r.dataset.risk)));
+  assert.deepEqual(asc, [...asc].sort((a, b) => a - b), 'sorted by risk ascending');
+  await page.fill('#filter', stalled[0].account);
+  const filtered = await page.$$eval('#stalled tbody tr[data-account]', trs => trs.map(r => r.dataset.account));
+  assert.deepEqual([...new Set(filtered)], [stalled[0].account], 'the filter keeps one account');
+  await page.fill('#filter', '');
+
+  // French.
+  await page.click('#lang');
+  await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  assert.equal(await page.textContent('#stalled').then(() => page.textContent('main#overview h2')), 'Dossiers qui s’enlisent, par risque');
+  await page.screenshot({ path: `${artifacts}/dashboard-overview-fr.png`, fullPage: true });
+  await page.click('#lang');
+
+  // 2. The top account's page: stakeholders (role, primary) and risk as analyze has them.
+  const top = stalled[0];
+  await page.click(`#stalled tbody tr[data-account="${top.account}"] a`);
+  await page.waitForSelector('main#account:not([hidden]) #stakeholders tbody tr');
+  assert.match(await page.textContent('#account-title'), new RegExp(String(top.risk)));
+  assert.ok((await page.textContent('#account-stall')).includes(top.suggestion.slice(0, 30)), 'the account page shows the suggestion');
+  const shown = await page.$$eval('#stakeholders tbody tr[data-address]', trs => trs.map(r => [r.dataset.address, r.dataset.role, r.dataset.primary === 'true']));
+  const expected = analysis.stakeholders.filter(s => s.account === top.account).map(s => [s.address, s.role, s.primary]);
+  const key = a => a[0];
+  assert.deepEqual([...shown].sort((a, b) => key(a).localeCompare(key(b))), [...expected].sort((a, b) => key(a).localeCompare(key(b))), 'stakeholders = analyze');
+  const bars = await page.$$eval('#timeline rect.in, #timeline rect.out', r => r.length);
+  assert.ok(bars >= 4, 'the timeline has bars');
+  await page.screenshot({ path: `${artifacts}/dashboard-account.png`, fullPage: true });
+
+  // 3. A finding links to its thread, whose messages show.
+  const threadLink = await page.$('#account-findings a[href^="#thread="]') || (await page.goto(origin + '/#'), await page.$('#awaiting tbody a[href^="#thread="]'));
+  assert.ok(threadLink, 'a finding links to its thread');
+  await threadLink.click();
+  await page.waitForSelector('main#thread:not([hidden]) article.msg');
+  assert.ok((await page.$$('article.msg')).length >= 1);
+  await page.screenshot({ path: `${artifacts}/dashboard-thread.png`, fullPage: true });
+
+  assert.deepEqual(errors, [], 'no script error in the page');
+  assert.deepEqual(foreign, [], 'no request outside the service');
+  console.log(`ok: ${rows.length} stalled deals ranked as analyze; ${shown.length} stakeholders of ${top.account}; screenshots in ${artifacts}`);
+} catch (e) {
+  failed = true;
+  console.error('FAIL:', e.message);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
