@@ -13,6 +13,10 @@
 
 namespace ilc::cli {
 
+#if ILC_HAVE_TEAM
+int cmd_team(int argc, char** argv);
+#endif
+
 #if !ILC_HAVE_SERVICE
 int cmd_serve(int, char**) {
     std::cerr << "interlocutor serve: this build has no service (Poco); rebuild with service/\n";
@@ -20,26 +24,20 @@ int cmd_serve(int, char**) {
 }
 #else
 int cmd_serve(int argc, char** argv) {
-    const std::vector<OptionSpec> specs = {
+    std::vector<OptionSpec> specs = {
         db_option(),
         {"port", true, false, "TCP port on 127.0.0.1 (default: 8765; 0 = any free port)", "N"},
         {"token-file", true, false, "the access token file, created with mode 0600 (default: <db dir>/token)", "FILE"},
         {"open", false, false, "print a dashboard URL that logs the browser in (holds the token: do not share)", ""},
-        {"now", true, false, "the instant to analyze at, ISO 8601 (default: the current time)", "ISO8601"},
-        {"tz", true, false, "the owner's time zone for business days (default: the system's)", "ZONE"},
-        {"holidays", true, false, "a file with one ISO date a line, not counted as business days", "FILE"},
-        {"manager", true, true, "an address of the rep's manager (escalation rules)", "ADDR"},
-        {"me", true, true, "an owner address (default: the store's owner)", "ADDR"},
-        {"internal-domain", true, true, "an internal domain (default: the store's)", "DOMAIN"},
-        {"config", true, false, "thresholds, managers and account merges (see docs/CONFIG.md)", "FILE"},
-        {"lang", true, false, "language of the suggestions: fr or en (default: the mailbox's)", "LANG"},
         {"service-config", true, false, "the service's own settings (INI/.properties: serve.port, serve.sources...; docs/API.md)", "FILE"},
         {"static-dir", true, false, "the dashboard files (default: $ILC_STATIC_DIR, then the installed share/interlocutor/static)", "DIR"},
         {"log-file", true, false, "the service log (default: <db dir>/serve.log)", "FILE"},
         {"source", true, true, "a source POST /v1/ingest reads (besides the store's recorded sources)", "PATH"},
         {"sync-every", true, false, "also ingest the sources every N minutes (default: only on POST /v1/ingest)", "MINUTES"},
-        {"help", false, false, "show this help", ""},
+        {"team", true, false, "serve the team view of this team database instead (docs/TEAM.md)", "URL"},
     };
+    for (auto& o : analysis_option_specs()) specs.push_back(o);
+    specs.push_back({"help", false, false, "show this help", ""});
     Args args;
     if (!args.parse(specs, argc, argv, 2)) return usage_error("serve", args.error());
     if (args.has("help")) {
@@ -53,6 +51,19 @@ int cmd_serve(int argc, char** argv) {
         return 0;
     }
     if (!args.positionals().empty()) return usage_error("serve", "unexpected argument '" + args.positionals()[0] + "'");
+#if ILC_HAVE_TEAM
+    // serve --team URL is the manager's team view: the same program as 'interlocutor team serve'.
+    if (auto team = args.get("team")) {
+        std::vector<std::string> fwd = {"interlocutor", "team", "serve", "--team", *team};
+        if (auto p = args.get("port")) fwd.insert(fwd.end(), {"--port", *p});
+        std::vector<char*> fargv;
+        for (auto& a : fwd) fargv.push_back(a.data());
+        fargv.push_back(nullptr);
+        return cmd_team(static_cast<int>(fwd.size()), fargv.data());
+    }
+#else
+    if (args.has("team")) return usage_error("serve", "this build has no team mode (libpq); rebuild with core/team");
+#endif
     int port = 8765;
     if (auto p = args.get("port")) {
         try {
@@ -73,8 +84,8 @@ int cmd_serve(int argc, char** argv) {
             return usage_error("serve", "--sync-every must be a number of minutes from 1 to 10080");
         }
     }
-    const std::string lang = args.get_or("lang", "");
-    if (!lang.empty() && lang != "fr" && lang != "en") return usage_error("serve", "--lang must be fr or en");
+    auto analysis = read_analysis_options(args);
+    if (!analysis) return option_error("serve", analysis.error());
 
     service::ServiceOptions opts;
     opts.port = port;
@@ -108,27 +119,10 @@ int cmd_serve(int argc, char** argv) {
         return o;
     };
     opts.snapshot.db_path = db_path(args);
+    opts.snapshot.settings = analysis->settings;
     auto& settings = opts.snapshot.settings;
-    if (auto cfg = args.get("config")) {
-        auto c = detect::load_config(*cfg);
-        if (!c) return runtime_error(c.error());
-        detect::apply_config(c.value(), settings);
-    }
-    if (auto now = args.get("now")) {
-        auto t = detect::parse_iso8601(*now);
-        if (!t) return usage_error("serve", "--now: " + t.error().message);
-        settings.now = t.value();
-    }
-    if (auto tz = args.get("tz")) settings.tz = *tz;
-    if (auto h = args.get("holidays")) {
-        auto hol = detect::load_holidays(*h);
-        if (!hol) return runtime_error(hol.error());
-        settings.holidays.insert(hol->begin(), hol->end());
-    }
-    for (const auto& m : args.all("manager")) settings.managers.push_back(m);
     if (args.has("me")) settings.owners = args.all("me");
     if (args.has("internal-domain")) settings.internal_domains = args.all("internal-domain");
-    if (!lang.empty()) settings.lang = lang;
 
     // Block the stop signals before any thread starts, so only the application's sigwait gets them.
     service::block_stop_signals();
