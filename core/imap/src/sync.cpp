@@ -1,0 +1,525 @@
+// IMAP sync (see imap.h). Per folder: EXAMINE (read-only, so \Seen never changes), compare
+// UIDVALIDITY with the stored progress, UID SEARCH for UIDs above the last stored one, then in
+// batches: one UID FETCH of headers + BODYSTRUCTURE, one UID FETCH per distinct set of text
+// sections (pipelined), a rebuilt message for parsers::parse_message holding the original
+// headers, MIME structure and text parts (attachments keep their headers, not their bytes), and
+// one store transaction with the folder's progress.
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <thread>
+
+#include "client.h"
+#include "interlocutor/imap/imap.h"
+#include "interlocutor/imap/response.h"
+#include "interlocutor/ingest/ingest.h"
+#include "interlocutor/parsers/message_parser.h"
+#include "interlocutor/text/understand.h"
+
+namespace ilc::imap {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct FolderInfo {
+    std::string raw_name;  // as the server spells it (modified UTF-7)
+    std::string name;      // UTF-8
+    bool sent = false;
+};
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+Result<std::vector<FolderInfo>> list_folders(Client& c) {
+    std::vector<FolderInfo> out;
+    auto r = c.run("LIST \"\" \"*\"", "LIST", [&](Response& resp) {
+        if (resp.name != "LIST" || resp.data.size() < 3 || !resp.data[0].is_list()) return;
+        FolderInfo f;
+        bool selectable = true;
+        for (const auto& a : resp.data[0].items) {
+            std::string al = lower(a.text);
+            if (al == "\\noselect" || al == "\\nonexistent") selectable = false;
+            if (al == "\\sent") f.sent = true;  // RFC 6154 special-use
+        }
+        f.raw_name = resp.data[2].text;
+        if (!selectable) return;
+        f.name = decode_mailbox_name(f.raw_name);
+        f.sent = f.sent || ingest::is_sent_folder(f.name);
+        out.push_back(std::move(f));
+    });
+    if (!r) return r.error();
+    std::sort(out.begin(), out.end(), [](const FolderInfo& a, const FolderInfo& b) { return a.name < b.name; });
+    return out;
+}
+
+// "1:5,7,9:10" from sorted UIDs.
+std::string uid_set(const std::vector<int64_t>& uids) {
+    std::string s;
+    for (size_t i = 0; i < uids.size();) {
+        size_t j = i;
+        while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
+        if (!s.empty()) s += ',';
+        s += std::to_string(uids[i]);
+        if (j > i) s += ":" + std::to_string(uids[j]);
+        i = j + 1;
+    }
+    return s;
+}
+
+bool is_text_leaf(const BodyPart& p) { return p.type == "text" && (p.subtype == "plain" || p.subtype == "html"); }
+
+// The sections a message needs: ".MIME" headers of every non-top part, bodies of text leaves.
+void needed_sections(const BodyPart& p, std::vector<std::string>& out) {
+    if (p.section.empty()) {
+        if (p.is_multipart) {
+            if (!p.boundary.empty())
+                for (const auto& c : p.children) needed_sections(c, out);
+        } else if (is_text_leaf(p)) {
+            out.push_back("TEXT");
+        }
+        return;
+    }
+    out.push_back(p.section + ".MIME");
+    if (p.is_multipart) {
+        if (!p.boundary.empty())
+            for (const auto& c : p.children) needed_sections(c, out);
+    } else if (is_text_leaf(p)) {
+        out.push_back(p.section);
+    }
+}
+
+using Sections = std::map<std::string, std::string>;
+
+void emit_part(const BodyPart& p, const Sections& got, std::string& out);
+
+// RFC 2046 section 5.1.1: each part after "--boundary" CRLF, the last one closed by "--boundary--".
+void emit_children(const BodyPart& p, const Sections& got, std::string& out) {
+    for (const auto& c : p.children) {
+        out += "--" + p.boundary + "\r\n";
+        emit_part(c, got, out);
+        out += "\r\n";
+    }
+    out += "--" + p.boundary + "--\r\n";
+}
+
+void emit_part(const BodyPart& p, const Sections& got, std::string& out) {
+    if (auto it = got.find(p.section + ".MIME"); it != got.end()) out += it->second;
+    else out += "\r\n";
+    if (p.is_multipart) {
+        if (!p.boundary.empty()) emit_children(p, got, out);
+    } else if (auto it = got.find(p.section); it != got.end()) {
+        out += it->second;
+    }
+}
+
+std::string rebuild_crlf(const std::string& header, const BodyPart* body, const Sections& got);
+
+// IMAP serves CRLF lines; the message is handed to the parser with LF lines, byte for byte what
+// a Maildir file of the same mail holds (the parser keeps some CRs of very long CRLF bodies in
+// the decoded text, which would make the same mail differ between sources).
+std::string rebuild(const std::string& header, const BodyPart* body, const Sections& got) {
+    std::string crlf = rebuild_crlf(header, body, got);
+    std::string lf;
+    lf.reserve(crlf.size());
+    for (size_t i = 0; i < crlf.size(); ++i)
+        if (!(crlf[i] == '\r' && i + 1 < crlf.size() && crlf[i + 1] == '\n')) lf += crlf[i];
+    return lf;
+}
+
+std::string rebuild_crlf(const std::string& header, const BodyPart* body, const Sections& got) {
+    std::string raw = header;
+    if (raw.size() < 4 || raw.compare(raw.size() - 4, 4, "\r\n\r\n") != 0) {
+        if (raw.size() < 2 || raw.compare(raw.size() - 2, 2, "\r\n") != 0) raw += "\r\n";
+        raw += "\r\n";
+    }
+    if (!body) return raw;
+    if (body->is_multipart) {
+        if (!body->boundary.empty()) emit_children(*body, got, raw);
+    } else if (auto it = got.find("TEXT"); it != got.end()) {
+        raw += it->second;
+    }
+    return raw;
+}
+
+// INTERNALDATE "17-Jul-1996 02:44:25 -0700" -> UTC seconds (RFC 3501 date-time).
+std::optional<int64_t> internal_date(const std::string& s) {
+    static const char* months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+    int d = 0, y = 0, hh = 0, mm = 0, ss = 0, zone = 0;
+    char mon[4] = {0};
+    if (std::sscanf(s.c_str(), " %d-%3c-%d %d:%d:%d %d", &d, mon, &y, &hh, &mm, &ss, &zone) != 7) return std::nullopt;
+    int m = -1;
+    for (int i = 0; i < 12; ++i)
+        if (lower(std::string(mon, 3)) == months[i]) m = i;
+    if (m < 0) return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m;
+    tm.tm_mday = d;
+    tm.tm_hour = hh;
+    tm.tm_min = mm;
+    tm.tm_sec = ss;
+    int64_t t = timegm(&tm);
+    int sign = zone < 0 ? -1 : 1;
+    zone = std::abs(zone);
+    return t - sign * ((zone / 100) * 3600 + (zone % 100) * 60);
+}
+
+struct Fetched {
+    int64_t uid = 0;
+    int64_t size = 0;
+    std::optional<int64_t> internal;
+    Flags flags;
+    std::string header;
+    std::optional<BodyPart> body;
+    Sections sections;
+};
+
+// Tests simulate a crash mid-sync: ILC_TEST_ABORT_AFTER_BATCHES=N ends the process right after
+// the N-th committed batch, as a kill -9 would (exit code 75), like the file ingest does.
+void fault_injection_after_commit() {
+    static const char* env = std::getenv("ILC_TEST_ABORT_AFTER_BATCHES");
+    static long remaining = env ? std::atol(env) : -1;
+    if (remaining > 0 && --remaining == 0) std::_Exit(75);
+}
+
+}  // namespace
+
+Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const SyncOptions& options) {
+    const auto t0 = Clock::now();
+    SyncSummary sum;
+    auto url_r = parse_url(url_text);
+    if (!url_r) return url_r.error();
+    const Url url = url_r.value();
+
+    if (!options.me.empty()) {
+        std::vector<std::string> me;
+        for (const auto& a : options.me) me.push_back(lower(a));
+        if (auto st = store.set_owner_addresses(me); !st) return st.error();
+    }
+    if (!options.internal_domains.empty()) {
+        std::vector<std::string> d;
+        for (const auto& a : options.internal_domains) d.push_back(lower(a));
+        if (auto st = store.set_internal_domains(d); !st) return st.error();
+    }
+
+    Client client;
+    if (auto st = client.open(url, options.connect); !st) return st.error();
+    auto all = list_folders(client);
+    if (!all) return all.error();
+
+    std::vector<std::string> wanted = options.folders;
+    if (wanted.empty() && !url.folder.empty()) wanted.push_back(url.folder);
+    std::vector<FolderInfo> folders;
+    if (wanted.empty()) {
+        folders = all.value();
+    } else {
+        for (const auto& w : wanted) {
+            auto it = std::find_if(all->begin(), all->end(), [&](const FolderInfo& f) { return f.name == w; });
+            if (it == all->end())
+                return Error{ErrorCode::not_found, "IMAP folder '" + w + "' does not exist on " + url.host,
+                             "the server has: " + [&] {
+                                 std::string s;
+                                 for (const auto& f : all.value()) s += (s.empty() ? "" : ", ") + f.name;
+                                 return s;
+                             }()};
+            folders.push_back(*it);
+        }
+    }
+
+    std::vector<std::pair<std::string, std::string>> sent_from;
+    const unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+    const size_t batch_size = std::max<size_t>(1, options.batch_messages);
+
+    for (const auto& folder : folders) {
+        FolderSummary fs;
+        fs.name = folder.name;
+        fs.path = url.canonical(folder.name);
+        fs.sent = folder.sent;
+        auto prev_r = store.source_progress(fs.path);
+        if (!prev_r) return prev_r.error();
+
+        int64_t uidvalidity = 0, uidnext = 0, exists = 0;
+        auto ex = client.run("EXAMINE " + quote(folder.raw_name), "EXAMINE " + folder.name, [&](Response& r) {
+            if (r.code == "UIDVALIDITY" && !r.code_args.empty()) uidvalidity = r.code_args[0].number().value_or(0);
+            if (r.code == "UIDNEXT" && !r.code_args.empty()) uidnext = r.code_args[0].number().value_or(0);
+            if (r.name == "EXISTS" && r.number) exists = *r.number;
+        });
+        if (!ex) return ex.error();
+
+        store::SourceProgress prog;
+        prog.path = fs.path;
+        prog.kind = "imap";
+        prog.uidvalidity = uidvalidity;
+        if (auto& prev = prev_r.value()) {
+            if (prev->uidvalidity == uidvalidity) {
+                prog.last_uid = prev->last_uid;
+                prog.message_count = prev->message_count;
+            } else {
+                // RFC 3501 section 2.3.1.1: a new UIDVALIDITY means the old UIDs mean nothing any
+                // more; read the folder again (Message-IDs already stored count as duplicates).
+                fs.uidvalidity_changed = true;
+            }
+        }
+        fs.uidvalidity = uidvalidity;
+        fs.last_uid = prog.last_uid;
+        const bool nothing_new = exists == 0 || (uidnext > 0 && uidnext <= prog.last_uid + 1);
+        if (nothing_new) {
+            if (!prev_r.value() || fs.uidvalidity_changed || !prev_r.value()->completed) {
+                prog.completed = true;
+                if (auto st = store.set_source_progress(prog); !st) return st.error();
+            }
+            sum.folders.push_back(fs);
+            continue;
+        }
+
+        std::vector<int64_t> uids;
+        auto se = client.run("UID SEARCH UID " + std::to_string(prog.last_uid + 1) + ":*", "UID SEARCH in " + folder.name,
+                             [&](Response& r) {
+                                 if (r.name != "SEARCH") return;
+                                 for (const auto& v : r.data)
+                                     if (auto n = v.number(); n && *n > prog.last_uid) uids.push_back(*n);
+                             });
+        if (!se) return se.error();
+        std::sort(uids.begin(), uids.end());
+        uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+
+        for (size_t lo = 0; lo < uids.size(); lo += batch_size) {
+            std::vector<int64_t> chunk(uids.begin() + lo, uids.begin() + std::min(uids.size(), lo + batch_size));
+            std::map<int64_t, Fetched> got;
+            Error parse_error;
+            bool bad_structure = false;
+            auto f1 = client.run("UID FETCH " + uid_set(chunk) +
+                                     " (UID FLAGS INTERNALDATE RFC822.SIZE BODYSTRUCTURE BODY.PEEK[HEADER])",
+                                 "UID FETCH in " + folder.name, [&](Response& r) {
+                                     if (r.name != "FETCH") return;
+                                     const Value* uid = fetch_item(r, "UID");
+                                     if (!uid || !uid->number()) return;
+                                     Fetched& f = got[*uid->number()];
+                                     f.uid = *uid->number();
+                                     if (auto* v = fetch_item(r, "RFC822.SIZE")) f.size = v->number().value_or(0);
+                                     if (auto* v = fetch_item(r, "INTERNALDATE")) f.internal = internal_date(v->text);
+                                     if (auto* v = fetch_item(r, "BODY[HEADER]")) f.header = v->text;
+                                     if (auto* v = fetch_item(r, "FLAGS"))
+                                         for (const auto& fl : v->items) {
+                                             std::string l = lower(fl.text);
+                                             f.flags.seen |= l == "\\seen";
+                                             f.flags.replied |= l == "\\answered";
+                                             f.flags.flagged |= l == "\\flagged";
+                                             f.flags.draft |= l == "\\draft";
+                                             f.flags.trashed |= l == "\\deleted";
+                                             f.flags.passed |= l == "$forwarded";
+                                         }
+                                     if (auto* v = fetch_item(r, "BODYSTRUCTURE")) {
+                                         auto b = parse_bodystructure(*v);
+                                         if (b) f.body = std::move(b.value());
+                                         else if (!bad_structure) {
+                                             bad_structure = true;
+                                             parse_error = b.error();
+                                         }
+                                     }
+                                 });
+            if (!f1) return f1.error();
+            if (bad_structure) {
+                parse_error.message = "IMAP " + url.host + " folder " + folder.name + ": " + parse_error.message;
+                return parse_error;
+            }
+
+            // Group the messages by the sections they need, one pipelined UID FETCH per group.
+            std::map<std::vector<std::string>, std::vector<int64_t>> groups;
+            for (auto& [uid, f] : got) {
+                if (!f.body) continue;
+                std::vector<std::string> secs;
+                needed_sections(*f.body, secs);
+                if (!secs.empty()) groups[secs].push_back(uid);
+            }
+            std::vector<std::pair<std::string, const std::vector<std::string>*>> pending;
+            for (auto& [secs, us] : groups) {
+                std::string items;
+                for (const auto& s : secs) items += (items.empty() ? "" : " ") + std::string("BODY.PEEK[") + s + "]";
+                auto tag = client.send("UID FETCH " + uid_set(us) + " (UID " + items + ")");
+                if (!tag) return tag.error();
+                pending.emplace_back(tag.value(), &secs);
+            }
+            // Dovecot runs pipelined FETCH commands concurrently (RFC 3501 section 5.5 allows it), so
+            // an answer may arrive while another command's completion is awaited: every FETCH
+            // response is filed by its UID and the section names it carries, whoever reads it.
+            auto file_sections = [&](Response& r) {
+                if (r.name != "FETCH" || r.data.empty() || !r.data[0].is_list()) return;
+                const Value* uid = fetch_item(r, "UID");
+                if (!uid || !uid->number()) return;
+                auto it = got.find(*uid->number());
+                if (it == got.end()) return;
+                const auto& items = r.data[0].items;
+                for (size_t k = 0; k + 1 < items.size(); k += 2) {
+                    const std::string& key = items[k].text;
+                    if (key.size() > 6 && (key.compare(0, 5, "BODY[") == 0 || key.compare(0, 5, "body[") == 0) &&
+                        key.back() == ']')
+                        it->second.sections[key.substr(5, key.size() - 6)] = items[k + 1].text;
+                }
+            };
+            for (auto& [tag, secs] : pending) {
+                (void)secs;
+                auto f2 = client.wait(tag, "UID FETCH of text parts in " + folder.name, file_sections);
+                if (!f2) return f2.error();
+            }
+
+            // Parse + understand on every core: contiguous slices, no shared state.
+            std::vector<Fetched*> order;
+            for (auto& [uid, f] : got) order.push_back(&f);
+            std::vector<Message> msgs(order.size());
+            std::vector<size_t> raw_sizes(order.size());
+            auto work = [&](size_t a, size_t b) {
+                for (size_t i = a; i < b; ++i) {
+                    const Fetched& f = *order[i];
+                    std::string raw = rebuild(f.header, f.body ? &*f.body : nullptr, f.sections);
+                    raw_sizes[i] = raw.size();
+                    SourcePos pos{fs.path, f.uid, f.size, folder.name};
+                    msgs[i] = parsers::parse_message(raw, pos);
+                    if (msgs[i].date_source == DateSource::none && f.internal) {
+                        msgs[i].date = *f.internal;
+                        msgs[i].date_source = DateSource::file_mtime;  // the server's delivery time
+                    }
+                    msgs[i].flags = f.flags;
+                    text::understand(msgs[i]);
+                }
+            };
+            const size_t n = order.size();
+            const unsigned w = static_cast<unsigned>(std::min<size_t>(workers, std::max<size_t>(1, n)));
+            std::vector<std::thread> pool;
+            for (unsigned k = 1; k < w; ++k) pool.emplace_back(work, n * k / w, n * (k + 1) / w);
+            work(0, n / w);
+            for (auto& t : pool) t.join();
+
+            // A message without a usable Message-ID gets a synthetic id hashed from its headers
+            // and the first bytes of its raw body (preamble included), which the rebuilt body
+            // does not reproduce for multiparts. Those few are fetched whole (BODY[TEXT]) so the
+            // id equals the one a file ingest of the same mail computes: no duplicate across sources.
+            std::vector<size_t> whole;
+            for (size_t i = 0; i < n; ++i)
+                if (msgs[i].synthetic_id && order[i]->body && order[i]->body->is_multipart) whole.push_back(i);
+            if (!whole.empty()) {
+                std::vector<int64_t> wu;
+                for (size_t i : whole) wu.push_back(order[i]->uid);
+                std::map<int64_t, std::string> text_of;
+                auto f3 = client.run("UID FETCH " + uid_set(wu) + " (UID BODY.PEEK[TEXT])",
+                                     "UID FETCH of messages without Message-ID in " + folder.name, [&](Response& r) {
+                                         const Value* uid = fetch_item(r, "UID");
+                                         const Value* text = fetch_item(r, "BODY[TEXT]");
+                                         if (uid && uid->number() && text) text_of[*uid->number()] = text->text;
+                                     });
+                if (!f3) return f3.error();
+                for (size_t i : whole) {
+                    Fetched& f = *order[i];
+                    auto it = text_of.find(f.uid);
+                    if (it == text_of.end()) continue;
+                    Sections top{{"TEXT", it->second}};
+                    BodyPart single;  // a top-level leaf: the header and the whole body as sent
+                    std::string raw = rebuild(f.header, &single, top);
+                    SourcePos pos{fs.path, f.uid, f.size, folder.name};
+                    msgs[i] = parsers::parse_message(raw, pos);
+                    if (msgs[i].date_source == DateSource::none && f.internal) {
+                        msgs[i].date = *f.internal;
+                        msgs[i].date_source = DateSource::file_mtime;
+                    }
+                    msgs[i].flags = f.flags;
+                    text::understand(msgs[i]);
+                }
+            }
+
+            store::WriteBatch batch(store);
+            if (!batch.status()) return batch.status().error();
+            for (size_t i = 0; i < n; ++i) {
+                Message& m = msgs[i];
+                ++fs.fetched;
+                if (m.from.address.empty() && m.to.empty() && m.subject.empty() && m.body_text.empty() &&
+                    m.in_reply_to.empty() && m.references.empty()) {
+                    ++fs.skipped;
+                    store::IngestIssue issue{fs.path, order[i]->uid, "", "skipped",
+                                             "UID " + std::to_string(order[i]->uid) + ": no header and no text: not a mail message"};
+                    if (auto st = store.record_issue(issue); !st) return st.error();
+                    continue;
+                }
+                if (!m.warnings.empty()) {
+                    ++fs.repaired;
+                    for (const auto& wn : m.warnings)
+                        if (auto st = store.record_issue({fs.path, order[i]->uid, m.message_id, wn.code, wn.detail}); !st)
+                            return st.error();
+                }
+                if (folder.sent) sent_from.emplace_back(m.from.name, m.from.address);
+                auto ins = store.insert_message(m);
+                if (!ins) return ins.error();
+                if (ins.value() == store::InsertOutcome::inserted) ++fs.stored;
+                else ++fs.duplicates;
+            }
+            // Progress is committed with the messages it covers: a crash resumes after chunk.back().
+            prog.last_uid = chunk.back();
+            prog.message_count += static_cast<int64_t>(n);
+            prog.completed = lo + chunk.size() >= uids.size();
+            if (auto st = store.set_source_progress(prog); !st) return st.error();
+            if (auto st = batch.commit(); !st) return st.error();
+            fault_injection_after_commit();
+            fs.last_uid = prog.last_uid;
+            if (options.on_progress)
+                options.on_progress(SyncProgress{folder.name, static_cast<int64_t>(lo + chunk.size()),
+                                                 static_cast<int64_t>(uids.size()), sum.fetched + fs.fetched,
+                                                 std::chrono::duration<double>(Clock::now() - t0).count()});
+        }
+        sum.fetched += fs.fetched;
+        sum.stored += fs.stored;
+        sum.duplicates += fs.duplicates;
+        sum.repaired += fs.repaired;
+        sum.skipped += fs.skipped;
+        sum.folders.push_back(fs);
+    }
+    (void)client.run("LOGOUT", "LOGOUT");
+    sum.bytes = client.bytes_received();
+
+    auto owner = store.owner_addresses();
+    if (!owner) return owner.error();
+    sum.owner = owner.value();
+    if (sum.owner.empty()) {
+        sum.owner = ingest::infer_owner(sent_from);
+        if (!sum.owner.empty()) {
+            sum.owner_inferred = true;
+            if (auto st = store.set_owner_addresses(sum.owner); !st) return st.error();
+        }
+    }
+    if (auto c = store.counts()) sum.total_messages = c->messages;
+    sum.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return sum;
+}
+
+Result<int64_t> append(const std::string& url_with_folder, const std::string& raw_message, const std::string& flags,
+                       const ConnectOptions& options) {
+    auto url = parse_url(url_with_folder);
+    if (!url) return url.error();
+    if (url->folder.empty())
+        return Error{ErrorCode::usage, "APPEND needs a folder in the URL", "write imaps://USER@HOST/Drafts"};
+    // IMAP literals carry CRLF lines (RFC 3501 section 2.2); bare LFs are converted.
+    std::string data;
+    data.reserve(raw_message.size() + raw_message.size() / 40);
+    for (size_t i = 0; i < raw_message.size(); ++i) {
+        if (raw_message[i] == '\n' && (i == 0 || raw_message[i - 1] != '\r')) data += '\r';
+        data += raw_message[i];
+    }
+    Client client;
+    if (auto st = client.open(url.value(), options); !st) return st.error();
+    const std::string box = quote(encode_mailbox_name(url->folder));
+    auto r = client.append(box, flags, data);
+    if (!r && r.error().hint == "TRYCREATE") {
+        // RFC 3501 section 6.3.11: [TRYCREATE] means the folder is missing and may be created.
+        if (auto c = client.run("CREATE " + box, "CREATE " + url->folder); !c) return c.error();
+        r = client.append(box, flags, data);
+    }
+    if (!r) return r.error();
+    int64_t uid = 0;
+    if (r->code == "APPENDUID" && r->code_args.size() >= 2) uid = r->code_args[1].number().value_or(0);
+    (void)client.run("LOGOUT", "LOGOUT");
+    return uid;
+}
+
+}  // namespace ilc::imap
