@@ -12,6 +12,11 @@
 #include "interlocutor/detect/business_days.h"
 #include "interlocutor/digest/digest.h"
 #endif
+#if ILC_HAVE_IMAP
+#include <cstdlib>
+
+#include "interlocutor/imap/imap.h"
+#endif
 
 namespace ilc::cli {
 
@@ -31,6 +36,12 @@ int cmd_digest(int argc, char** argv) {
                                           {"lang", "fr or en (default: the mailbox's)"}}))
         specs.push_back(o);
     specs.push_back({"out", true, false, "the .eml file to write", "FILE"});
+#if ILC_HAVE_IMAP
+    specs.push_back({"drafts", true, false,
+                     "also store it in this IMAP folder, flagged \\Draft (imaps://user@host/Drafts; password: "
+                     "ILC_IMAP_PASSWORD, ~/.netrc or a prompt)", "URL"});
+    specs.push_back({"imap-ca", true, false, "CA certificates (PEM) to trust for --drafts (default: ILC_IMAP_CA, else the system's)", "FILE"});
+#endif
     specs.push_back({"help", false, false, "show this help", ""});
     Args args;
     if (!args.parse(specs, argc, argv, 2)) return usage_error("digest", args.error());
@@ -47,7 +58,10 @@ int cmd_digest(int argc, char** argv) {
     const bool team = args.has("team");
     if (team == args.has("account")) return usage_error("digest", "give either --account ORG or --team");
     auto out = args.get("out");
-    if (!out) return usage_error("digest", "--out FILE is required");
+    auto drafts = args.get("drafts");
+    if (!out && !drafts) return usage_error("digest", "--out FILE (or --drafts URL) is required");
+    if (drafts && drafts->rfind("imap://", 0) != 0 && drafts->rfind("imaps://", 0) != 0)
+        return usage_error("digest", "--drafts must be an imap:// or imaps:// URL with the folder, e.g. imaps://me@host/Drafts");
     auto options = read_analysis_options(args);
     if (!options) return option_error("digest", options.error());
     detect::AnalysisSettings& settings = options->settings;
@@ -102,12 +116,29 @@ int cmd_digest(int argc, char** argv) {
         if (!d) return runtime_error(d.error());
         eml = digest::render_mail(digest::weekly_mail(d.value(), settings));
     }
-    std::ofstream f(*out, std::ios::binary | std::ios::trunc);
-    if (!f) return runtime_error({ErrorCode::io, "cannot write " + *out, "check the folder exists and is writable"});
-    f << eml;
-    f.close();
-    if (!f) return runtime_error({ErrorCode::io, "writing " + *out + " failed", "is the disk full?"});
-    std::cerr << "wrote " << *out << " (" << eml.size() << " bytes)\n";
+    if (out) {
+        std::ofstream f(*out, std::ios::binary | std::ios::trunc);
+        if (!f) return runtime_error({ErrorCode::io, "cannot write " + *out, "check the folder exists and is writable"});
+        f << eml;
+        f.close();
+        if (!f) return runtime_error({ErrorCode::io, "writing " + *out + " failed", "is the disk full?"});
+        std::cerr << "wrote " << *out << " (" << eml.size() << " bytes)\n";
+    }
+#if ILC_HAVE_IMAP
+    if (drafts) {
+        // The recap waits in the rep's Drafts folder, ready to review and send from any client.
+        std::string url = *drafts;
+        const auto scheme_end = url.find("://") + 3;
+        if (url.find('/', scheme_end) == std::string::npos || url.back() == '/')
+            url += (url.back() == '/' ? "" : "/") + std::string("Drafts");
+        imap::ConnectOptions co;
+        const char* ca_env = std::getenv("ILC_IMAP_CA");
+        co.ca_file = args.get_or("imap-ca", ca_env ? ca_env : "");
+        auto uid = imap::append(url, eml, "\\Draft \\Seen", co);
+        if (!uid) return runtime_error(uid.error());
+        std::cerr << "stored in " << url << (uid.value() > 0 ? " (UID " + std::to_string(uid.value()) + ")" : "") << "\n";
+    }
+#endif
     return 0;
 }
 #else

@@ -25,6 +25,7 @@ import argparse
 import imaplib
 import json
 import os
+import re
 import pwd
 import shutil
 import socket
@@ -497,10 +498,12 @@ def main():
 
         # 8. A digest from the CLI goes to Drafts and comes back identical.
         digest = os.path.join(tmp, "digest.eml")
-        run([cli, "digest", "--db", db_files, "--account", "roux-associes.fr", "--week", "2026-W45",
-             "--now", "2026-11-12T10:00:00+01:00", "--tz", "Europe/Paris", "--out", digest])
-        r = run([args.tool, "append", f"imaps://tester@127.0.0.1:{imaps_port}/Drafts", digest, "\\Draft \\Seen"], env=env)
-        uid = int(r.stdout.strip() or 0)
+        # Through the CLI itself: digest --drafts writes the file and APPENDs the same bytes.
+        r = run([cli, "digest", "--db", db_files, "--account", "roux-associes.fr", "--week", "2026-W45",
+                 "--now", "2026-11-12T10:00:00+01:00", "--tz", "Europe/Paris", "--out", digest,
+                 "--drafts", f"imaps://tester@127.0.0.1:{imaps_port}/Drafts"], env=env)
+        m = re.search(r"\(UID (\d+)\)", r.stderr)
+        uid = int(m.group(1)) if m else 0
         box = imaplib.IMAP4_SSL("127.0.0.1", imaps_port, ssl_context=sslctx)
         box.login("tester", PASSWORD)
         box.select("Drafts", readonly=True)
