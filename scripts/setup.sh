@@ -3,12 +3,12 @@
 # when everything is already there. Usage: scripts/setup.sh [--test]  (--test adds test-only tools)
 set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libmimetic-dev libpoco-dev libsqlite3-dev libicu-dev
-            libpsl-dev zlib1g-dev libpst-dev libpq-dev libssl-dev catch2 python3 sqlite3)
+            libpsl-dev zlib1g-dev libpst-dev libpq-dev libssl-dev catch2 python3 sqlite3 zip)
 # Real peers the tests start themselves: Dovecot (IMAP), PostgreSQL (team mode), Chromium
 # (dashboard, digest rendering), Thunderbird under Xvfb or headless (plugin), wrk (service bench),
 # lintian/fakeroot (packaging), notmuch and mu (benchmarks, digest acceptance).
 test_pkgs=(clang libclang-rt-14-dev dovecot-imapd pst-utils notmuch maildir-utils openssl
-           postgresql chromium thunderbird xvfb xauth wrk lintian fakeroot dpkg-dev zip unzip
+           postgresql chromium thunderbird xvfb xauth wrk lintian fakeroot dpkg-dev unzip
            systemd curl man-db bash-completion)
 # Node.js and npm (playwright-core, web-ext, the plugin's unit tests): any nodejs >= 18 will do.
 command -v npm >/dev/null 2>&1 || test_pkgs+=(nodejs npm)

@@ -36,6 +36,16 @@ bool noreply_address(std::string_view addr) {
 
 // A second look at what ingest already classified (Message::automated), so that analysis stays
 // right on messages stored before the classifier knew a case. SPEC "Normalization", Automated.
+// The owner's own mail: automated only for what no person writes by hand (auto-replies,
+// delivery reports, RFC 3834 Auto-Submitted), never for the bulk shapes of looks_automated().
+bool owner_mail_automated(const Message& m) {
+    static const std::set<std::string> bulk = {"bulk_mailer", "bulk_sender", "undisclosed", "broadcast", "marketing"};
+    if (m.is_report) return true;
+    if (m.automated && !bulk.count(m.automated_reason)) return true;
+    std::string as = lower(m.auto_submitted);
+    return !as.empty() && as != "no";  // RFC 3834 section 5
+}
+
 bool looks_automated(const Message& m, const Thresholds& th) {
     if (m.automated || m.is_report) return true;
     // Bulk and marketing mail without list headers: old list servers, newsletters, broadcasts.
@@ -267,11 +277,14 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const
         const Message& msg = msgs[i];
         MsgInfo& mi = info[i];
         mi.from = lower(msg.from.address);
-        mi.automated = looks_automated(msg, s.thresholds);
+        mi.outbound = id.is_owner(mi.from);
+        // The rep's own mail is a person writing, whatever its shape: a mail to 20 people or sent
+        // from a campaign tool is the strongest all-in-copy case and counts as outbound activity.
+        // Only the header rules (auto-replies, reports...) can make it automated.
+        mi.automated = mi.outbound ? owner_mail_automated(msg) : looks_automated(msg, s.thresholds);
         // A second copy counts nowhere: treated as automated mail, which every detector skips.
         if (dup[i] && !mi.automated) mi.duplicate = mi.automated = true;
         if (!mi.automated && broadcasters.count(mi.from)) mi.automated = true;
-        mi.outbound = id.is_owner(mi.from);
         const AddressFacts& ff = facts(mi.from);
         mi.sender_internal = ff.internal;
         mi.from_account = ff.account;

@@ -46,17 +46,9 @@ constexpr std::array kFreemail = {
     "bluewin.ch", "skynet.be", "telenet.be", "hetnet.nl", "planet.nl", "home.nl", "ziggo.nl",
     "arcor.de", "freenet.de", "tin.it", "tiscali.it", "alice.it", "terra.es", "telefonica.net",
     "sapo.pt", "rediffmail.com", "yahoo.", "inbox.com", "gmx.net", "mail.ru", "list.ru", "bk.ru",
+    "zipmail.com", "hotpop.com", "zohomail.com", "zohomail.eu", "mailinator.com", "tutanota.com", "tuta.io",
+    "cybermail.net", "postmaster.co.uk", "coolmail.com", "operamail.com", "lavabit.com", "runbox.com",
 };
-
-// Registrable domains whose first label says "a mailbox provider" ("zipmail.com", "hotpop.com"
-// excepted): webmail brands are almost always named "<something>mail". Company domains that
-// end in "mail" and are not free-mail are rare and can be fixed with an account merge.
-bool looks_like_webmail(const std::string& registrable_domain) {
-    auto dot = registrable_domain.find('.');
-    if (dot == std::string::npos) return false;
-    std::string first = registrable_domain.substr(0, dot);
-    return first.size() > 4 && first.compare(first.size() - 4, 4, "mail") == 0;
-}
 
 std::string registrable(const std::string& domain) {
     if (domain.empty()) return domain;
@@ -82,7 +74,8 @@ bool is_freemail_domain(std::string_view domain_in) {
             return true;
         }
     }
-    return looks_like_webmail(reg);
+    // No "<something>mail.com" guess: sendmail.com or a company's own xyzmail.fr are companies.
+    return false;
 }
 
 std::string organization_of(std::string_view address) {
