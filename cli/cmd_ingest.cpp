@@ -119,6 +119,7 @@ int cmd_ingest(int argc, char** argv) {
         {"format", true, false, "summary format: text (default) or json", "FORMAT"},
 #if ILC_HAVE_IMAP
         {"imap-ca", true, false, "CA certificates (PEM) to trust for imaps:// and imap:// (default: ILC_IMAP_CA, else the system's)", "FILE"},
+        {"imap-full-flags", false, false, "without CONDSTORE on the server, also read every stored message's flags to find changes", ""},
 #endif
         {"help", false, false, "show this help", ""},
     };
@@ -187,6 +188,7 @@ int cmd_ingest(int argc, char** argv) {
         so.internal_domains = opts.internal_domains;
         const char* ca_env = std::getenv("ILC_IMAP_CA");
         so.connect.ca_file = args.get_or("imap-ca", ca_env ? ca_env : "");
+        if (args.has("imap-full-flags")) so.full_flags = true;
         if (tty)
             so.on_progress = [](const imap::SyncProgress& p) {
                 std::fprintf(stderr, "\r\033[K  %s  %lld/%lld  %lld messages  %.1f s", p.folder.c_str(),

@@ -167,3 +167,65 @@ TEST_CASE("modified UTF-7 mailbox names", "[imap.utf7]") {
         CHECK(decode_mailbox_name(encode_mailbox_name(s)) == s);
     CHECK(encode_mailbox_name("Envoyés") == "Envoy&AOk-s");
 }
+
+// --- What the sync remembers about stored messages (core/imap/src/changes.h, docs/IMAP.md).
+#include "changes.h"
+
+TEST_CASE("UID sets round trip and refuse damaged or absurd values", "[imap.changes]") {
+    using namespace ilc::imap::detail;
+    std::vector<int64_t> uids{1, 2, 3, 5, 7, 8, 9, 100};
+    CHECK(encode_uid_set(uids) == "1:3,5,7:9,100");
+    auto back = decode_uid_set("1:3,5,7:9,100");
+    REQUIRE(back);
+    CHECK(*back == uids);
+    CHECK(decode_uid_set("")->empty());
+    CHECK(*decode_uid_set("9,3:4,4") == std::vector<int64_t>{3, 4, 9});  // sorted, distinct
+    CHECK_FALSE(decode_uid_set("1:x"));
+    CHECK_FALSE(decode_uid_set("5:3"));
+    CHECK_FALSE(decode_uid_set("0"));
+    CHECK_FALSE(decode_uid_set("-4"));
+    CHECK_FALSE(decode_uid_set("1:,2"));
+    // A damaged value must not make the sync allocate billions of UIDs.
+    CHECK_FALSE(decode_uid_set("1:4000000000"));
+    CHECK_FALSE(decode_uid_set("1:10,20:30", 15));
+}
+
+TEST_CASE("flag bits match the store's column and IMAP flag lists", "[imap.changes]") {
+    using namespace ilc::imap::detail;
+    auto r = parse_response("* 3 FETCH (UID 9 FLAGS (\\Seen \\ANSWERED $Forwarded \\Deleted custom))\r\n");
+    REQUIRE(r.ok());
+    const Value* fl = fetch_item(*r, "FLAGS");
+    REQUIRE(fl);
+    ilc::Flags f = parse_flags(*fl);
+    CHECK(f.seen);
+    CHECK(f.replied);
+    CHECK(f.passed);
+    CHECK(f.trashed);
+    CHECK_FALSE(f.flagged);
+    CHECK(flags_bits(f) == (1 | 2 | 16 | 32));
+    CHECK(flags_bits(flags_from_bits(45)) == 45);
+    CHECK(flags_text(f) == "seen replied trashed passed");
+    CHECK(flags_text(ilc::Flags{}).empty());
+}
+
+TEST_CASE("flag overlay and removals survive a round trip; damaged lines are dropped", "[imap.changes]") {
+    using namespace ilc::imap::detail;
+    std::map<int64_t, FlagEntry> m{{4, {3, "a@x"}}, {10, {0, "b@y"}}};
+    auto back = decode_flag_overlay(encode_flag_overlay(m));
+    REQUIRE(back.size() == 2);
+    CHECK(back[4].bits == 3);
+    CHECK(back[4].message_id == "a@x");
+    CHECK(back[10].message_id == "b@y");
+    auto damaged = decode_flag_overlay("x\t1\tid\n7\t99\tid\n8\n9\t5\tok@z\n");
+    REQUIRE(damaged.size() == 1);
+    CHECK(damaged[9].bits == 5);
+
+    std::vector<ilc::imap::Removal> rm{{"imaps://u@h/INBOX", 12, "m@x", 1700000000}, {"imaps://u@h/INBOX", 13, "", 1700000001}};
+    auto rb = decode_removed("imaps://u@h/INBOX", encode_removed(rm));
+    REQUIRE(rb.size() == 2);
+    CHECK(rb[0].uid == 12);
+    CHECK(rb[0].message_id == "m@x");
+    CHECK(rb[1].message_id.empty());
+    CHECK(rb[1].detected_at == 1700000001);
+    CHECK(decode_removed("p", "garbage\n\t\t\n").empty());
+}

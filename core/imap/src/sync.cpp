@@ -6,10 +6,13 @@
 // one store transaction with the folder's progress.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <iterator>
 #include <map>
 #include <thread>
 
+#include "changes.h"
 #include "client.h"
 #include "interlocutor/imap/imap.h"
 #include "interlocutor/imap/response.h"
@@ -186,6 +189,174 @@ void fault_injection_after_commit() {
     if (remaining > 0 && --remaining == 0) std::_Exit(75);
 }
 
+// Where each stored message came from: (source path, UID) -> (Message-ID, stored flags bits).
+// Loaded once per sync, and only when a folder reports changed flags or removed UIDs.
+struct StoredIndex {
+    bool loaded = false;
+    std::map<std::pair<std::string, int64_t>, std::pair<std::string, int>> by_pos;
+
+    Status load(store::Store& store) {
+        if (loaded) return ok_status();
+        store::LoadOptions lo;
+        lo.with_text = false;
+        auto msgs = store.load_messages(lo);
+        if (!msgs) return msgs.error();
+        for (const auto& m : msgs.value())
+            by_pos[{m.source.path, m.source.offset}] = {m.message_id, detail::flags_bits(m.flags)};
+        loaded = true;
+        return ok_status();
+    }
+    const std::pair<std::string, int>* find(const std::string& path, int64_t uid) const {
+        auto it = by_pos.find({path, uid});
+        return it == by_pos.end() ? nullptr : &it->second;
+    }
+};
+
+int64_t now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Flag changes and removals of the messages earlier syncs stored from this folder (UIDs up to
+// last_uid), written to the store's meta (changes.h) in one transaction. On return `known`
+// holds the UIDs up to last_uid still on the server.
+//
+// Removals: the UIDs present at the last sync are remembered; when EXISTS minus the new UIDs
+// still equals their number nothing can have been expunged (UIDs below UIDNEXT are never
+// reused, RFC 3501 section 2.3.1.1), so the default sync sends nothing more. Otherwise one
+// UID SEARCH of the stored range tells which are gone.
+// Flags: with CONDSTORE, UID FETCH (FLAGS) (CHANGEDSINCE the last HIGHESTMODSEQ) returns only
+// the changed ones (RFC 7162 section 3.1.4); without it, every stored UID's FLAGS, only when
+// asked (full_flags).
+Status check_stored(Client& client, store::Store& store, StoredIndex& index, const std::string& folder_name,
+                    FolderSummary& fs, bool same_validity, int64_t last_uid, int64_t exists, int64_t new_count,
+                    bool full_flags, std::vector<int64_t>& known) {
+    known.clear();
+    if (!same_validity || last_uid == 0) {
+        // Nothing stored under this UIDVALIDITY yet: state about the old UIDs means nothing now.
+        if (fs.uidvalidity_changed) {
+            if (auto st = store.set_meta(detail::uids_key(fs.path), ""); !st) return st;
+            if (auto st = store.set_meta(detail::flags_key(fs.path), ""); !st) return st;
+        }
+        return ok_status();
+    }
+    auto saved = store.get_meta(detail::uids_key(fs.path));
+    if (!saved) return saved.error();
+    std::optional<std::vector<int64_t>> before;
+    if (saved.value()) before = detail::decode_uid_set(*saved.value());
+    std::vector<int64_t> gone;
+    if (before && static_cast<int64_t>(before->size()) == exists - new_count) {
+        known = *before;
+    } else {
+        // Also the first sync after an upgrade (nothing remembered yet): the set is only seeded.
+        auto se = client.run("UID SEARCH UID 1:" + std::to_string(last_uid), "UID SEARCH of stored UIDs in " + folder_name,
+                             [&](Response& r) {
+                                 if (r.name != "SEARCH") return;
+                                 for (const auto& v : r.data)
+                                     if (auto n = v.number(); n && *n >= 1 && *n <= last_uid) known.push_back(*n);
+                             });
+        if (!se) return se.error();
+        std::sort(known.begin(), known.end());
+        known.erase(std::unique(known.begin(), known.end()), known.end());
+        if (before)
+            std::set_difference(before->begin(), before->end(), known.begin(), known.end(), std::back_inserter(gone));
+    }
+
+    std::map<int64_t, Flags> current;
+    auto on_flags = [&](Response& r) {
+        if (r.name != "FETCH") return;
+        const Value* uid = fetch_item(r, "UID");
+        const Value* fl = fetch_item(r, "FLAGS");
+        if (!uid || !uid->number() || !fl || !fl->is_list()) return;
+        if (std::binary_search(known.begin(), known.end(), *uid->number())) current[*uid->number()] = detail::parse_flags(*fl);
+    };
+    auto ms = store.get_meta(detail::modseq_key(fs.path));
+    if (!ms) return ms.error();
+    int64_t since = 0;
+    if (ms.value()) {
+        // "UIDVALIDITY/HIGHESTMODSEQ"; anything else (empty: no CONDSTORE last time) is no base.
+        const std::string& v = *ms.value();
+        auto slash = v.find('/');
+        if (slash != std::string::npos && v.substr(0, slash) == std::to_string(fs.uidvalidity))
+            since = std::atoll(v.c_str() + slash + 1);
+    }
+    if (fs.condstore && since > 0) {
+        fs.flag_check = FlagCheck::condstore;
+        if (fs.highest_modseq > since && !known.empty()) {
+            auto r = client.run("UID FETCH 1:" + std::to_string(last_uid) + " (UID FLAGS) (CHANGEDSINCE " +
+                                    std::to_string(since) + ")",
+                                "UID FETCH of changed flags in " + folder_name, on_flags);
+            if (!r) return r.error();
+        }
+    } else if (full_flags && !known.empty()) {
+        fs.flag_check = FlagCheck::full;
+        auto r = client.run("UID FETCH 1:" + std::to_string(last_uid) + " (UID FLAGS)", "UID FETCH of flags in " + folder_name,
+                            on_flags);
+        if (!r) return r.error();
+    }
+    if (current.empty() && gone.empty()) {
+        if (!before || saved.value() != detail::encode_uid_set(known))
+            return store.set_meta(detail::uids_key(fs.path), detail::encode_uid_set(known));
+        return ok_status();
+    }
+
+    if (auto st = index.load(store); !st) return st;
+    auto ov = store.get_meta(detail::flags_key(fs.path));
+    if (!ov) return ov.error();
+    auto overlay = ov.value() ? detail::decode_flag_overlay(*ov.value()) : std::map<int64_t, detail::FlagEntry>{};
+    for (const auto& [uid, now_flags] : current) {
+        const auto* row = index.find(fs.path, uid);
+        // A copy whose Message-ID was first stored from another folder or file keeps that row's
+        // flags; its own flags are not tracked (the row is not this UID's).
+        if (!row) continue;
+        const int stored_bits = row->second;
+        auto it = overlay.find(uid);
+        const int before_bits = it != overlay.end() ? it->second.bits : stored_bits;
+        const int after_bits = detail::flags_bits(now_flags);
+        if (after_bits != before_bits)
+            fs.flag_changes.push_back(
+                FlagChange{uid, row->first, detail::flags_from_bits(before_bits), detail::flags_from_bits(after_bits)});
+        if (after_bits == stored_bits) overlay.erase(uid);
+        else overlay[uid] = detail::FlagEntry{after_bits, row->first};
+    }
+    const int64_t now = now_seconds();
+    for (int64_t uid : gone) {
+        const auto* row = index.find(fs.path, uid);
+        fs.removed.push_back(Removal{fs.path, uid, row ? row->first : std::string(), now});
+        overlay.erase(uid);
+    }
+
+    store::WriteBatch batch(store);
+    if (!batch.status()) return batch.status();
+    if (auto st = store.set_meta(detail::uids_key(fs.path), detail::encode_uid_set(known)); !st) return st;
+    if (auto st = store.set_meta(detail::flags_key(fs.path), detail::encode_flag_overlay(overlay)); !st) return st;
+    if (!fs.removed.empty()) {
+        auto rm = store.get_meta(detail::removed_key(fs.path));
+        if (!rm) return rm.error();
+        std::string all = rm.value().value_or("") + detail::encode_removed(fs.removed);
+        if (auto st = store.set_meta(detail::removed_key(fs.path), all); !st) return st;
+        // The issue list is what `ingest` reports and people read: each removal is listed there
+        // too; the stored message itself is kept (its thread and findings still need it).
+        for (const auto& r : fs.removed)
+            if (auto st = store.record_issue({fs.path, r.uid, r.message_id, "removed_on_server",
+                                              "UID " + std::to_string(r.uid) +
+                                                  " was expunged on the server; the stored copy is kept"});
+                !st)
+                return st;
+    }
+    return batch.commit();
+}
+
+// Writes the folder's "UIDVALIDITY/HIGHESTMODSEQ" (empty without CONDSTORE) when it changed:
+// an empty incremental sync then writes nothing at all.
+Status remember_modseq(store::Store& store, const FolderSummary& fs) {
+    const std::string v =
+        fs.condstore ? std::to_string(fs.uidvalidity) + "/" + std::to_string(fs.highest_modseq) : std::string();
+    auto cur = store.get_meta(detail::modseq_key(fs.path));
+    if (!cur) return cur.error();
+    if (cur.value() && *cur.value() == v) return ok_status();
+    return store.set_meta(detail::modseq_key(fs.path), v);
+}
+
 }  // namespace
 
 Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const SyncOptions& options) {
@@ -233,6 +404,9 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
     std::vector<std::pair<std::string, std::string>> sent_from;
     const unsigned workers = std::max(1u, std::thread::hardware_concurrency());
     const size_t batch_size = std::max<size_t>(1, options.batch_messages);
+    const char* full_env = std::getenv("ILC_IMAP_FULL_FLAGS");
+    const bool full_flags = options.full_flags || (full_env && std::string(full_env) == "1");
+    StoredIndex index;
 
     for (const auto& folder : folders) {
         FolderSummary fs;
@@ -242,20 +416,31 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
         auto prev_r = store.source_progress(fs.path);
         if (!prev_r) return prev_r.error();
 
-        int64_t uidvalidity = 0, uidnext = 0, exists = 0;
-        auto ex = client.run("EXAMINE " + quote(folder.raw_name), "EXAMINE " + folder.name, [&](Response& r) {
+        int64_t uidvalidity = 0, uidnext = 0, exists = 0, highest_modseq = 0;
+        bool nomodseq = false;
+        // RFC 7162 section 3.1.8: the CONDSTORE parameter of EXAMINE makes the server report
+        // HIGHESTMODSEQ (or NOMODSEQ for a mailbox that keeps none).
+        const bool server_condstore = client.has_capability("CONDSTORE");
+        auto ex = client.run("EXAMINE " + quote(folder.raw_name) + (server_condstore ? " (CONDSTORE)" : ""),
+                             "EXAMINE " + folder.name, [&](Response& r) {
             if (r.code == "UIDVALIDITY" && !r.code_args.empty()) uidvalidity = r.code_args[0].number().value_or(0);
             if (r.code == "UIDNEXT" && !r.code_args.empty()) uidnext = r.code_args[0].number().value_or(0);
+            if (r.code == "HIGHESTMODSEQ" && !r.code_args.empty()) highest_modseq = r.code_args[0].number().value_or(0);
+            if (r.code == "NOMODSEQ") nomodseq = true;
             if (r.name == "EXISTS" && r.number) exists = *r.number;
         });
         if (!ex) return ex.error();
+        fs.condstore = server_condstore && !nomodseq && highest_modseq > 0;
+        fs.highest_modseq = fs.condstore ? highest_modseq : 0;
 
         store::SourceProgress prog;
         prog.path = fs.path;
         prog.kind = "imap";
         prog.uidvalidity = uidvalidity;
+        bool same_validity = false;
         if (auto& prev = prev_r.value()) {
             if (prev->uidvalidity == uidvalidity) {
+                same_validity = true;
                 prog.last_uid = prev->last_uid;
                 prog.message_count = prev->message_count;
             } else {
@@ -267,25 +452,38 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
         fs.uidvalidity = uidvalidity;
         fs.last_uid = prog.last_uid;
         const bool nothing_new = exists == 0 || (uidnext > 0 && uidnext <= prog.last_uid + 1);
+
+        std::vector<int64_t> uids;
+        if (!nothing_new) {
+            auto se = client.run("UID SEARCH UID " + std::to_string(prog.last_uid + 1) + ":*",
+                                 "UID SEARCH in " + folder.name, [&](Response& r) {
+                                     if (r.name != "SEARCH") return;
+                                     for (const auto& v : r.data)
+                                         if (auto n = v.number(); n && *n > prog.last_uid) uids.push_back(*n);
+                                 });
+            if (!se) return se.error();
+            std::sort(uids.begin(), uids.end());
+            uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+        }
+
+        // Flag changes and removals of the messages stored by earlier syncs (UIDs <= last_uid).
+        std::vector<int64_t> known;  // UIDs <= last_uid present on the server, as of now
+        if (auto st = check_stored(client, store, index, folder.name, fs, same_validity, prog.last_uid, exists,
+                                   static_cast<int64_t>(uids.size()), full_flags, known);
+            !st)
+            return st.error();
+
         if (nothing_new) {
             if (!prev_r.value() || fs.uidvalidity_changed || !prev_r.value()->completed) {
                 prog.completed = true;
                 if (auto st = store.set_source_progress(prog); !st) return st.error();
             }
+            if (auto st = remember_modseq(store, fs); !st) return st.error();
+            sum.flags_changed += static_cast<int64_t>(fs.flag_changes.size());
+            sum.removed += static_cast<int64_t>(fs.removed.size());
             sum.folders.push_back(fs);
             continue;
         }
-
-        std::vector<int64_t> uids;
-        auto se = client.run("UID SEARCH UID " + std::to_string(prog.last_uid + 1) + ":*", "UID SEARCH in " + folder.name,
-                             [&](Response& r) {
-                                 if (r.name != "SEARCH") return;
-                                 for (const auto& v : r.data)
-                                     if (auto n = v.number(); n && *n > prog.last_uid) uids.push_back(*n);
-                             });
-        if (!se) return se.error();
-        std::sort(uids.begin(), uids.end());
-        uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
 
         for (size_t lo = 0; lo < uids.size(); lo += batch_size) {
             std::vector<int64_t> chunk(uids.begin() + lo, uids.begin() + std::min(uids.size(), lo + batch_size));
@@ -297,22 +495,17 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
                                  "UID FETCH in " + folder.name, [&](Response& r) {
                                      if (r.name != "FETCH") return;
                                      const Value* uid = fetch_item(r, "UID");
-                                     if (!uid || !uid->number()) return;
+                                     // Unsolicited FETCH responses (flag updates of other
+                                     // messages, RFC 3501 section 7.4.2) are not ours to store.
+                                     if (!uid || !uid->number() ||
+                                         !std::binary_search(chunk.begin(), chunk.end(), *uid->number()))
+                                         return;
                                      Fetched& f = got[*uid->number()];
                                      f.uid = *uid->number();
                                      if (auto* v = fetch_item(r, "RFC822.SIZE")) f.size = v->number().value_or(0);
                                      if (auto* v = fetch_item(r, "INTERNALDATE")) f.internal = internal_date(v->text);
                                      if (auto* v = fetch_item(r, "BODY[HEADER]")) f.header = v->text;
-                                     if (auto* v = fetch_item(r, "FLAGS"))
-                                         for (const auto& fl : v->items) {
-                                             std::string l = lower(fl.text);
-                                             f.flags.seen |= l == "\\seen";
-                                             f.flags.replied |= l == "\\answered";
-                                             f.flags.flagged |= l == "\\flagged";
-                                             f.flags.draft |= l == "\\draft";
-                                             f.flags.trashed |= l == "\\deleted";
-                                             f.flags.passed |= l == "$forwarded";
-                                         }
+                                     if (auto* v = fetch_item(r, "FLAGS")) f.flags = detail::parse_flags(*v);
                                      if (auto* v = fetch_item(r, "BODYSTRUCTURE")) {
                                          auto b = parse_bodystructure(*v);
                                          if (b) f.body = std::move(b.value());
@@ -460,6 +653,8 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
             prog.message_count += static_cast<int64_t>(n);
             prog.completed = lo + chunk.size() >= uids.size();
             if (auto st = store.set_source_progress(prog); !st) return st.error();
+            for (const auto& [uid, f] : got) known.push_back(uid);
+            if (auto st = store.set_meta(detail::uids_key(fs.path), detail::encode_uid_set(known)); !st) return st.error();
             if (auto st = batch.commit(); !st) return st.error();
             fault_injection_after_commit();
             fs.last_uid = prog.last_uid;
@@ -468,6 +663,12 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
                                                  static_cast<int64_t>(uids.size()), sum.fetched + fs.fetched,
                                                  std::chrono::duration<double>(Clock::now() - t0).count()});
         }
+        // The flags of everything stored so far are current as of the EXAMINE: the next sync asks
+        // for changes since this HIGHESTMODSEQ. Written after the folder's last batch so an
+        // interrupted sync asks again from the older value (asking twice changes nothing).
+        if (auto st = remember_modseq(store, fs); !st) return st.error();
+        sum.flags_changed += static_cast<int64_t>(fs.flag_changes.size());
+        sum.removed += static_cast<int64_t>(fs.removed.size());
         sum.fetched += fs.fetched;
         sum.stored += fs.stored;
         sum.duplicates += fs.duplicates;

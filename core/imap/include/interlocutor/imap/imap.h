@@ -9,6 +9,7 @@
 // committed UID and a crash never leaves half a batch.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,33 @@ struct SyncOptions {
     std::vector<std::string> me;                 // owner addresses (as ingest --me)
     std::vector<std::string> internal_domains;   // as ingest --internal-domain
     size_t batch_messages = 500;                 // messages per fetch round and write transaction
+    // Without CONDSTORE on the server, flag changes of stored messages are only read when this
+    // is set (--imap-full-flags, or ILC_IMAP_FULL_FLAGS=1): one FLAGS fetch of every stored UID,
+    // too costly for every incremental sync. With CONDSTORE only the changed ones are fetched.
+    bool full_flags = false;
     std::function<void(const SyncProgress&)> on_progress;
+};
+
+// A stored message whose flags changed on the server since the last sync.
+struct FlagChange {
+    int64_t uid = 0;
+    std::string message_id;
+    Flags before, after;  // before: the flags last known (stored row, or the last change seen)
+};
+
+// A UID stored earlier and expunged on the server since. The stored message is kept.
+struct Removal {
+    std::string path;  // imaps://user@host/Folder
+    int64_t uid = 0;
+    std::string message_id;  // empty when the UID's message was first stored from another source
+    int64_t detected_at = 0; // seconds since epoch
+};
+
+// How a folder's flag changes were looked for in this sync.
+enum class FlagCheck {
+    none,       // nothing stored yet, or no CONDSTORE and no --imap-full-flags
+    condstore,  // RFC 7162: UID FETCH (FLAGS) (CHANGEDSINCE last HIGHESTMODSEQ)
+    full,       // --imap-full-flags: FLAGS of every stored UID
 };
 
 struct FolderSummary {
@@ -71,11 +98,17 @@ struct FolderSummary {
     bool uidvalidity_changed = false;  // the folder was recreated: read again from UID 1
     int64_t fetched = 0, stored = 0, duplicates = 0, repaired = 0, skipped = 0;
     int64_t last_uid = 0;
+    bool condstore = false;        // the server keeps mod-sequences for this folder (RFC 7162)
+    int64_t highest_modseq = 0;    // HIGHESTMODSEQ at EXAMINE, remembered for the next sync
+    FlagCheck flag_check = FlagCheck::none;
+    std::vector<FlagChange> flag_changes;
+    std::vector<Removal> removed;  // removed on the server since the last sync
 };
 
 struct SyncSummary {
     std::vector<FolderSummary> folders;
     int64_t fetched = 0, stored = 0, duplicates = 0, repaired = 0, skipped = 0;
+    int64_t flags_changed = 0, removed = 0;  // over all folders, see FolderSummary
     int64_t bytes = 0;       // bytes received from the server
     double seconds = 0;
     std::vector<std::string> owner;
@@ -84,6 +117,17 @@ struct SyncSummary {
 };
 
 Result<SyncSummary> sync(store::Store& store, const std::string& url, const SyncOptions& options);
+
+// What the IMAP syncs learnt about already-stored messages, read back from the store's meta
+// (the store has no API to rewrite a stored row's flags; see docs/IMAP.md):
+// - flags: the server's current flags of every stored message whose flags differ from the ones
+//   stored with its row, by Message-ID; a loader applies them over Message::flags;
+// - removed: every UID seen expunged on the server, oldest first. The messages stay stored.
+struct ServerChanges {
+    std::map<std::string, Flags> flags;
+    std::vector<Removal> removed;
+};
+Result<ServerChanges> server_changes(store::Store& store);
 
 // Appends raw_message (RFC 5322, LF or CRLF) to the folder named by the URL's path
 // ("imaps://user@host/Drafts"), with flags such as "\\Draft \\Seen". Returns the new UID when
