@@ -87,6 +87,51 @@ struct HttpError {
     std::string code, message;
 };
 
+// ?lang=fr|en on the endpoints that carry suggestion texts; "" = the analysis language.
+std::string lower(std::string v) {
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+}
+
+std::string query_lang(const Poco::Net::NameValueCollection& q) {
+    const std::string lang = q.get("lang", "");
+    if (!lang.empty() && lang != "fr" && lang != "en") throw HttpError{400, "bad_query", "lang: must be fr or en"};
+    return lang;
+}
+
+// The stalled-deal finding of an account, with its texts in lang: the same finding (same index)
+// in that language's analysis.
+const detect::StalledDeal* stalled_in(const Snapshot& s, const std::string& account, const std::string& lang) {
+    auto it = s.stalled_by_account.find(account);
+    if (it == s.stalled_by_account.end()) return nullptr;
+    const auto& other = s.result_in(lang).stalled_deal;
+    const size_t i = static_cast<size_t>(it->second - s.result.stalled_deal.data());
+    return i < other.size() && other[i].account == account ? &other[i] : it->second;
+}
+
+// A finding's date (the thread's latest message, else the account's) and its rep (the thread's,
+// else the account's).
+int64_t finding_date(const Snapshot& s, const Poco::JSON::Object& f) {
+    if (f.has("thread_id")) {
+        auto it = s.thread_by_id.find(f.getValue<std::string>("thread_id"));
+        if (it != s.thread_by_id.end()) return s.thread_info[it->second].last_date;
+    }
+    if (f.has("account")) {
+        auto it = s.last_activity_by_account.find(f.getValue<std::string>("account"));
+        if (it != s.last_activity_by_account.end()) return it->second;
+    }
+    return 0;
+}
+
+std::string finding_rep(const Snapshot& s, const Poco::JSON::Object& f) {
+    if (f.has("thread_id") && f.get("thread_id").isString()) {
+        std::string r = s.rep_of_thread(f.getValue<std::string>("thread_id"));
+        if (!r.empty()) return r;
+    }
+    if (f.has("account") && f.get("account").isString()) return s.rep_of_account(f.getValue<std::string>("account"));
+    return "";
+}
+
 }  // namespace
 
 // One `serve` per store: an flock on <db>.serve.lock, held for the service's life (closing the
@@ -111,21 +156,24 @@ struct Service::Impl {
     // The findings of a snapshot, each already serialized with its last_activity: GET /v1/findings
     // answers by picking and joining them instead of re-parsing the analysis for every request.
     struct IndexedFinding {
-        std::string kind, account, json;
+        std::string kind, account, rep, json;
         int64_t last_activity = 0;
     };
     using FindingsIndex = std::vector<IndexedFinding>;
     std::mutex findings_mu;
     const Snapshot* findings_for = nullptr;
-    std::shared_ptr<const FindingsIndex> findings_cache;
+    std::map<std::string, std::shared_ptr<const FindingsIndex>> findings_cache;  // by language
 
-    template <class DateOf>
-    std::shared_ptr<const FindingsIndex> findings_index(const Snapshot& snap, DateOf date_of) {
+    std::shared_ptr<const FindingsIndex> findings_index(const Snapshot& snap, const std::string& lang_asked) {
+        const std::string lang = lang_asked.empty() ? snap.result.lang : lang_asked;
+        // Outside the lock: another language's first analysis takes seconds on a big store.
+        const std::string& analysis_json = snap.analysis_json_in(lang);
         std::lock_guard lk(findings_mu);
-        if (findings_for == &snap && findings_cache) return findings_cache;
+        if (findings_for != &snap) findings_cache.clear();
+        if (findings_for == &snap && findings_cache.count(lang)) return findings_cache[lang];
         // The analyze JSON contract is the one source of the finding fields: parse it, keep the order.
         Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-        auto root = parser.parse(snap.analysis_json).extract<Poco::JSON::Object::Ptr>();
+        auto root = parser.parse(analysis_json).extract<Poco::JSON::Object::Ptr>();
         auto all = root->getArray("findings");
         auto index = std::make_shared<FindingsIndex>();
         index->reserve(all->size());
@@ -134,8 +182,18 @@ struct Service::Impl {
             IndexedFinding x;
             x.kind = f->getValue<std::string>("kind");
             x.account = f->has("account") && f->get("account").isString() ? f->getValue<std::string>("account") : "";
-            x.last_activity = date_of(*f);
+            x.last_activity = finding_date(snap, *f);
             f->set("last_activity", iso_utc(x.last_activity));
+            x.rep = finding_rep(snap, *f);
+            f->set("rep", x.rep);
+            auto name = snap.rep_names.find(x.rep);
+            f->set("rep_name", name == snap.rep_names.end() ? std::string() : name->second);
+            // The thread's subject, so that a list of findings says what each is about.
+            if (!f->has("subject") && f->has("thread_id") && f->get("thread_id").isString()) {
+                auto t = snap.thread_by_id.find(f->getValue<std::string>("thread_id"));
+                if (t != snap.thread_by_id.end() && !snap.threads[t->second].members.empty())
+                    f->set("subject", snap.messages[snap.threads[t->second].members.front()].subject);
+            }
             std::ostringstream os;
             f->stringify(os);
             x.json = os.str();
@@ -144,7 +202,7 @@ struct Service::Impl {
         // The snapshot pointer identifies it: the cache holds a reference so the address cannot be reused.
         findings_snapshot_hold = cache->get();
         findings_for = findings_snapshot_hold.get() == &snap ? &snap : nullptr;
-        findings_cache = index;
+        findings_cache[lang] = index;
         return index;
     }
     std::shared_ptr<const Snapshot> findings_snapshot_hold;
@@ -473,8 +531,9 @@ private:
             const Poco::Net::NameValueCollection& q) {
         auto snap = s_.cache->get();
         if (path == "/v1/findings") return findings(resp, method, *snap, q);
-        if (path == "/v1/accounts") return accounts(resp, method, *snap);
-        if (path.rfind("/v1/accounts/", 0) == 0) return account(resp, method, *snap, path.substr(13));
+        if (path == "/v1/accounts") return accounts(resp, method, *snap, q);
+        if (path.rfind("/v1/accounts/", 0) == 0) return account(resp, method, *snap, path.substr(13), q);
+        if (path == "/v1/reps") return reps(resp, method, *snap);
         if (path == "/v1/stakeholders") return stakeholders(resp, method, *snap, q);
         if (path == "/v1/threads") return threads(resp, method, *snap, q);
         if (path.rfind("/v1/threads/", 0) == 0) return thread(resp, method, *snap, path.substr(12));
@@ -486,21 +545,10 @@ private:
         throw HttpError{404, "not_found", "no such endpoint: " + path};
     }
 
-    static int64_t finding_date(const Snapshot& s, const Poco::JSON::Object& f) {
-        if (f.has("thread_id")) {
-            auto it = s.thread_by_id.find(f.getValue<std::string>("thread_id"));
-            if (it != s.thread_by_id.end()) return s.thread_info[it->second].last_date;
-        }
-        if (f.has("account")) {
-            auto it = s.last_activity_by_account.find(f.getValue<std::string>("account"));
-            if (it != s.last_activity_by_account.end()) return it->second;
-        }
-        return 0;
-    }
-
     int findings(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const Poco::Net::NameValueCollection& q) {
         require_method(method, "GET");
-        const std::string kind = q.get("kind", ""), account = q.get("account", "");
+        const std::string kind = q.get("kind", ""), account = q.get("account", ""), rep = lower(q.get("rep", ""));
+        const std::string lang = query_lang(q);
         int64_t since = 0;
         if (q.has("since")) {
             auto t = detect::parse_iso8601(q.get("since"));
@@ -511,18 +559,19 @@ private:
                                                     "stalled_deal", "many_internal_contacts"};
         if (!kind.empty() && !kinds.count(kind)) throw HttpError{400, "bad_query", "kind: unknown finding kind '" + kind + "'"};
         // Each finding is serialized once per snapshot (see findings_index); a request only picks and joins.
-        auto index = s_.findings_index(s, [&](const Poco::JSON::Object& f) { return finding_date(s, f); });
+        auto index = s_.findings_index(s, lang);
         std::string body;
         size_t count = 0;
         for (const auto& f : *index) {
             if (!kind.empty() && f.kind != kind) continue;
             if (!account.empty() && f.account != account) continue;
+            if (!rep.empty() && f.rep != rep) continue;
             if (since && f.last_activity < since) continue;
             if (count++) body += ',';
             body += f.json;
         }
         JsonWriter head;
-        head.begin_object().kv("lang", s.result.lang).kv("count", static_cast<long long>(count)).end_object();
+        head.begin_object().kv("lang", lang.empty() ? s.result.lang : lang).kv("count", static_cast<long long>(count)).end_object();
         std::string out = head.str();
         out.pop_back();  // reopen the object to append the findings array
         out += ",\"findings\":[" + body + "]}";
@@ -535,10 +584,30 @@ private:
             .kv("messages_from", sh.messages_from).kv("messages_to", sh.messages_to).end_object();
     }
 
-    int accounts(HTTPServerResponse& resp, const std::string& method, const Snapshot& s) {
+    // GET /v1/reps: the reps the findings and accounts are attributed to, for the dashboard's selector.
+    int reps(HTTPServerResponse& resp, const std::string& method, const Snapshot& s) {
         require_method(method, "GET");
+        std::map<std::string, std::pair<int, int>> counts;  // rep -> (threads, accounts)
+        for (const auto& t : s.thread_info) ++counts[t.rep].first;
+        for (const auto& [acc, r] : s.rep_by_account) ++counts[r].second;
+        counts.erase("");
+        JsonWriter w;
+        w.begin_object().key("reps").begin_array();
+        for (const auto& [r, n] : counts) {
+            auto name = s.rep_names.find(r);
+            w.begin_object().kv("address", r).kv("name", name == s.rep_names.end() ? std::string() : name->second)
+                .kv("owner", s.identity.is_owner(r)).kv("threads", n.first).kv("accounts", n.second).end_object();
+        }
+        w.end_array().end_object();
+        return send(resp, 200, w.str());
+    }
+
+    int accounts(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const Poco::Net::NameValueCollection& q) {
+        require_method(method, "GET");
+        const std::string lang = query_lang(q), rep = lower(q.get("rep", ""));
         std::vector<const detect::AccountSummary*> list;
-        for (const auto& a : s.result.accounts) list.push_back(&a);
+        for (const auto& a : s.result.accounts)
+            if (rep.empty() || s.rep_of_account(a.account) == rep) list.push_back(&a);
         auto risk = [&](const std::string& acc) {
             auto it = s.stalled_by_account.find(acc);
             return it == s.stalled_by_account.end() ? -1 : it->second->risk;
@@ -547,14 +616,14 @@ private:
         JsonWriter w;
         w.begin_object().key("accounts").begin_array();
         for (const auto* a : list) {
-            w.begin_object().kv("account", a->account).kv("people", a->people).kv("engaged", a->engaged);
+            w.begin_object().kv("account", a->account).kv("rep", s.rep_of_account(a->account)).kv("people", a->people)
+                .kv("engaged", a->engaged);
             auto la = s.last_activity_by_account.find(a->account);
             w.kv("last_activity", la == s.last_activity_by_account.end() ? std::string() : iso_utc(la->second));
-            auto st = s.stalled_by_account.find(a->account);
-            if (st != s.stalled_by_account.end()) {
-                w.kv("risk", st->second->risk).key("stalled").begin_object().kv("reason", st->second->reason)
-                    .kv("escalate", st->second->escalate).kv("since", st->second->since)
-                    .kv("suggestion", st->second->suggestion).end_object();
+            if (const auto* st = stalled_in(s, a->account, lang)) {
+                w.kv("risk", st->risk).key("stalled").begin_object().kv("reason", st->reason)
+                    .kv("escalate", st->escalate).kv("since", st->since)
+                    .kv("suggestion", st->suggestion).end_object();
             } else {
                 w.kv("risk", 0).kv_null("stalled");
             }
@@ -572,8 +641,10 @@ private:
 
     // GET /v1/accounts/{account}: one account's page: its summary, stall, stakeholders with
     // relationship strengths, and messages in and out per week (UTC weeks starting on Monday).
-    int account(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const std::string& acc) {
+    int account(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const std::string& acc,
+                const Poco::Net::NameValueCollection& q) {
         require_method(method, "GET");
+        const std::string lang = query_lang(q);
         const detect::AccountSummary* a = nullptr;
         for (const auto& x : s.result.accounts)
             if (x.account == acc) a = &x;
@@ -596,13 +667,13 @@ private:
             (out ? w.second : w.first)++;
         }
         JsonWriter w;
-        w.begin_object().kv("account", acc).kv("people", a ? a->people : 0).kv("engaged", a ? a->engaged : 0);
+        w.begin_object().kv("account", acc).kv("rep", s.rep_of_account(acc)).kv("people", a ? a->people : 0)
+            .kv("engaged", a ? a->engaged : 0);
         auto la = s.last_activity_by_account.find(acc);
         w.kv("last_activity", la == s.last_activity_by_account.end() ? std::string() : iso_utc(la->second));
-        auto st = s.stalled_by_account.find(acc);
-        if (st != s.stalled_by_account.end())
-            w.kv("risk", st->second->risk).key("stalled").begin_object().kv("reason", st->second->reason)
-                .kv("escalate", st->second->escalate).kv("since", st->second->since).kv("suggestion", st->second->suggestion)
+        if (const auto* st = stalled_in(s, acc, lang))
+            w.kv("risk", st->risk).key("stalled").begin_object().kv("reason", st->reason)
+                .kv("escalate", st->escalate).kv("since", st->since).kv("suggestion", st->suggestion)
                 .end_object();
         else
             w.kv("risk", 0).kv_null("stalled");
@@ -846,6 +917,7 @@ private:
         if (!q.has("message_id") || bare_id(q.get("message_id")).empty())
             throw HttpError{400, "bad_query", "message_id: the Message-ID is required"};
         const std::string mid = bare_id(q.get("message_id"));
+        const std::string lang = query_lang(q);
         auto it = s.thread_of_message.find(mid);
         if (it == s.thread_of_message.end()) throw HttpError{404, "not_found", "no stored message with Message-ID '" + mid + "'"};
         const Thread& t = s.threads[it->second];
@@ -876,10 +948,10 @@ private:
                 break;
             }
         if (!awaiting) w.kv_null("awaiting");
-        auto st = info.account.empty() ? s.stalled_by_account.end() : s.stalled_by_account.find(info.account);
-        if (st != s.stalled_by_account.end())
-            w.key("stall").begin_object().kv("risk", st->second->risk / 100.0).kv("reason", st->second->reason)
-                .kv("suggested_action", st->second->suggestion).kv("escalate", st->second->escalate).end_object();
+        const detect::StalledDeal* stall = info.account.empty() ? nullptr : stalled_in(s, info.account, lang);
+        if (stall)
+            w.key("stall").begin_object().kv("risk", stall->risk / 100.0).kv("reason", stall->reason)
+                .kv("suggested_action", stall->suggestion).kv("escalate", stall->escalate).end_object();
         else
             w.kv_null("stall");
         w.key("stakeholders").begin_array();

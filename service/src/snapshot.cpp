@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <ctime>
 #include <map>
 
@@ -25,15 +26,32 @@ void build_indexes(Snapshot& s) {
     const auto& id = s.identity;
     const int min_group = s.settings.thresholds.all_in_copy_min_recipients;
     s.thread_info.resize(s.threads.size());
+    const std::string owner = id.owners().empty() ? std::string() : id.person_key(id.owners().front());
+    std::unordered_map<std::string, int64_t> rep_date_by_account;
     for (size_t ti = 0; ti < s.threads.size(); ++ti) {
         const Thread& t = s.threads[ti];
         s.thread_by_id[t.id] = ti;
         ThreadInfo& info = s.thread_info[ti];
         std::map<std::string, int> account_hits;
+        int64_t rep_date = INT64_MIN;
         for (size_t idx : t.members) {
             const Message& m = s.messages[idx];
             if (!m.message_id.empty()) s.thread_of_message[m.message_id] = ti;
             info.last_date = std::max(info.last_date, m.date);
+            // The rep: the internal person who wrote last, on the thread and on each account addressed.
+            if (!m.automated && id.is_internal(m.from.address)) {
+                const std::string who = id.person_key(m.from.address);
+                if (m.date >= rep_date) rep_date = m.date, info.rep = who;
+                if (!m.from.name.empty()) s.rep_names[who] = m.from.name;
+                else s.rep_names.try_emplace(who, "");
+                for (const auto* list : {&m.to, &m.cc})
+                    for (const auto& mb : *list) {
+                        auto acc = id.account_of(mb.address);
+                        if (acc.empty()) continue;
+                        auto [it, fresh] = rep_date_by_account.try_emplace(acc, m.date);
+                        if (fresh || m.date >= it->second) it->second = m.date, s.rep_by_account[acc] = who;
+                    }
+            }
             const bool outbound = id.direction(m) == detect::Direction::outbound;
             if (!m.automated && has_cue(m, "recap")) info.last_recap = std::max(info.last_recap, m.date);
             if (outbound) {
@@ -62,10 +80,17 @@ void build_indexes(Snapshot& s) {
             auto facc = id.account_of(m.from.address);
             if (!facc.empty()) s.last_activity_by_account[facc] = std::max(s.last_activity_by_account[facc], m.date);
         }
+        if (info.rep.empty()) info.rep = owner;
         account_hits.erase("");
         int best = 0;
         for (const auto& [acc, n] : account_hits)
             if (n > best) best = n, info.account = acc;
+    }
+    // Accounts nobody internal wrote to (inbound only) are the owner's.
+    if (!owner.empty()) {
+        s.rep_names.try_emplace(owner, "");
+        for (const auto& [acc, when] : s.last_activity_by_account) s.rep_by_account.try_emplace(acc, owner);
+        for (const auto& a : s.result.accounts) s.rep_by_account.try_emplace(a.account, owner);
     }
     for (size_t i = 0; i < s.result.all_in_copy.size(); ++i) {
         const auto& f = s.result.all_in_copy[i];
@@ -122,6 +147,39 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
     snap->loaded_at = static_cast<int64_t>(std::time(nullptr));
     build_indexes(*snap);
     return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+const detect::AnalysisResult& Snapshot::result_in(const std::string& lang) const {
+    if (lang.empty() || lang == result.lang) return result;
+    std::lock_guard lk(languages->mu);
+    auto& slot = languages->results[lang];
+    if (!slot) {
+        // Same messages, threads and settings: the detectors find the same things in the same
+        // order, and only write their texts in the other language.
+        detect::AnalysisSettings other = settings;
+        other.lang = lang;
+        other.now = now;  // the same instant as the snapshot's own analysis, not the clock's
+        slot = std::make_unique<detect::AnalysisResult>(detect::analyze(messages, threads, other));
+        languages->json[lang] = detect::to_json(*slot);
+    }
+    return *slot;
+}
+
+const std::string& Snapshot::analysis_json_in(const std::string& lang) const {
+    if (lang.empty() || lang == result.lang) return analysis_json;
+    result_in(lang);
+    std::lock_guard lk(languages->mu);
+    return languages->json[lang];
+}
+
+std::string Snapshot::rep_of_thread(const std::string& thread_id) const {
+    auto it = thread_by_id.find(thread_id);
+    return it == thread_by_id.end() ? std::string() : thread_info[it->second].rep;
+}
+
+std::string Snapshot::rep_of_account(const std::string& account) const {
+    auto it = rep_by_account.find(account);
+    return it == rep_by_account.end() ? std::string() : it->second;
 }
 
 SnapshotCache::SnapshotCache(SnapshotOptions opts) : opts_(std::move(opts)) {}

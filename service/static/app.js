@@ -13,6 +13,7 @@ const I18N = {
         stakeholders: 'Stakeholders', person: 'Person', role: 'Role', title_col: 'Title', exchanges: 'Two-way exchanges',
         strength: 'Relationship (1–5)', findings: 'Findings', kind: 'Kind', detail: 'Detail', inbound: 'in', outbound: 'out',
         primary: 'primary contact', no_stall: 'Not stalled.', thread: 'Thread', back: 'Back',
+        rep: 'Rep', all_reps: 'all reps', all_accounts: 'all accounts', over_chasing: 'chased 3 times or more: change the approach',
         reasons: { budget: 'budget', technical: 'technical', champion_hesitant: 'hesitant champion',
                    consensus_impossible: 'no consensus', not_urgent: 'not urgent', unknown: 'unknown' },
         roles: { decision_maker: 'decision maker', signatory: 'signatory', prescriber: 'technical prescriber',
@@ -29,6 +30,7 @@ const I18N = {
         stakeholders: 'Interlocuteurs', person: 'Personne', role: 'Rôle', title_col: 'Fonction', exchanges: 'Échanges aller-retour',
         strength: 'Relation (1–5)', findings: 'Constats', kind: 'Type', detail: 'Détail', inbound: 'reçus', outbound: 'envoyés',
         primary: 'contact principal', no_stall: 'Pas d’enlisement.', thread: 'Conversation', back: 'Retour',
+        rep: 'Commercial', all_reps: 'tous les commerciaux', all_accounts: 'tous les comptes', over_chasing: 'relancé 3 fois ou plus : changer d’approche',
         reasons: { budget: 'budget', technical: 'technique', champion_hesitant: 'champion hésitant',
                    consensus_impossible: 'consensus impossible', not_urgent: 'pas urgent', unknown: 'inconnue' },
         roles: { decision_maker: 'décideur', signatory: 'signataire', prescriber: 'prescripteur technique',
@@ -41,6 +43,20 @@ let lang = localStorage.getItem('ilc_lang') || (navigator.language || 'en').slic
 if (!I18N[lang]) lang = 'en';
 let data = null;
 const pages = {};  // account -> /v1/accounts/{account}, thread id -> /v1/threads/{id}
+// The overview's filters live in the URL hash (#rep=…&org=…&q=…) so that a link reproduces the
+// view; the rep and the account are the API's own filters (/v1/findings?rep=&account=).
+const filters = { rep: '', org: '', q: '' };
+function overviewHash() {
+  const p = new URLSearchParams();
+  for (const k of ['rep', 'org', 'q']) if (filters[k]) p.set(k, filters[k]);
+  return '#' + p.toString();
+}
+function query(params) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) p.set(k, v);
+  const s = p.toString();
+  return s ? '?' + s : '';
+}
 
 function t(k) { return I18N[lang][k] || k; }
 function tr(group, k) { return (I18N[lang][group] || {})[k] || k; }
@@ -61,9 +77,10 @@ function row(tbody, cells, sortKeys) {
 }
 function empty(tbody, n) { const r = el('tr', undefined, 'empty'); const td = el('td', t('none')); td.colSpan = n; r.appendChild(td); tbody.appendChild(r); }
 function riskCell(r) { return el('span', String(r), 'risk ' + (r >= 70 ? 'high' : r >= 40 ? 'mid' : 'low')); }
+function repName(f) { return f.rep_name || f.rep || ''; }
 function day(iso) { return (iso || '').slice(0, 10); }
 function matches(...fields) {
-  const q = document.getElementById('filter').value.trim().toLowerCase();
+  const q = filters.q.trim().toLowerCase();
   return !q || fields.some(f => String(f ?? '').toLowerCase().includes(q));
 }
 async function get(path) {
@@ -104,29 +121,39 @@ function renderOverview() {
   if (!tb.rows.length) empty(tb, 6);
   tb = document.querySelector('#awaiting tbody'); tb.replaceChildren();
   const aw = f.filter(x => x.kind === 'awaiting_reply').sort((a, b) => b.waiting_business_days - a.waiting_business_days);
+  // The account opens the account page, the subject the thread: two links, each saying where it goes.
   for (const a of aw)
-    if (matches(a.account, ...(a.recipients || [])))
-      row(tb, [threadLink(a.account, a.thread_id), a.waiting_business_days, a.unanswered_count + (a.over_chasing ? ' ⚠' : ''), a.next_follow_up],
-          [undefined, a.waiting_business_days, a.unanswered_count]);
-  if (!tb.rows.length) empty(tb, 4);
+    if (matches(a.account, a.subject, a.rep, a.rep_name, ...(a.recipients || []))) {
+      const r = row(tb, [accountLink(a.account), threadLink(a.subject || t('thread'), a.thread_id), repName(a), a.waiting_business_days,
+                         a.unanswered_count + (a.over_chasing ? ' ⚠' : ''), a.next_follow_up],
+                    [undefined, undefined, undefined, a.waiting_business_days, a.unanswered_count]);
+      r.dataset.thread = a.thread_id;
+      if (a.over_chasing) r.title = t('over_chasing');
+    }
+  if (!tb.rows.length) empty(tb, 6);
   tb = document.querySelector('#awaiting_mine tbody'); tb.replaceChildren();
   const mine = f.filter(x => x.kind === 'awaiting_my_reply').sort((a, b) => b.waiting_business_days - a.waiting_business_days);
   for (const a of mine)
-    if (matches(a.account, a.from, a.subject)) row(tb, [a.from, threadLink(a.subject, a.thread_id), a.waiting_business_days]);
-  if (!tb.rows.length) empty(tb, 3);
+    if (matches(a.account, a.from, a.subject, a.rep, a.rep_name))
+      row(tb, [a.from, threadLink(a.subject, a.thread_id), repName(a), a.waiting_business_days], [undefined, undefined, undefined, a.waiting_business_days]);
+  if (!tb.rows.length) empty(tb, 4);
   tb = document.querySelector('#aic tbody'); tb.replaceChildren();
   for (const a of f.filter(x => x.kind === 'all_in_copy'))
     if (matches(a.account, ...(a.recipients || []))) {
-      const c = el('span'); c.append(accountLink(a.account), ' · ', threadLink(t('thread'), a.thread_id));
+      // The subject names the thread: "Thread" alone did not say which one.
+      const c = el('span'); c.append(accountLink(a.account), el('br'), threadLink(a.subject || t('thread'), a.thread_id));
       row(tb, [c, (a.recipients || []).join(', '), a.suggestion]);
     }
   if (!tb.rows.length) empty(tb, 3);
   tb = document.querySelector('#accounts tbody'); tb.replaceChildren();
   for (const a of data.accounts.accounts)
-    if (matches(a.account, ...a.stakeholders.map(s => s.name + ' ' + s.address)))
-      row(tb, [accountLink(a.account), riskCell(a.risk), a.people, day(a.last_activity), a.warnings.map(w => tr('warn', w)).join(', ')],
+    if ((!filters.rep || a.rep === filters.rep) && (!filters.org || a.account === filters.org) &&
+        matches(a.account, ...a.stakeholders.map(s => s.name + ' ' + s.address)))
+      // Risk is scored for stalled deals only: another account shows "—", not a reassuring 0.
+      row(tb, [accountLink(a.account), a.stalled ? riskCell(a.risk) : '—', a.people, day(a.last_activity), a.warnings.map(w => tr('warn', w)).join(', ')],
           [undefined, a.risk, a.people]);
   if (!tb.rows.length) empty(tb, 5);
+  document.body.dataset.filtered = data.findings.rep || '';
 }
 
 // Bars of messages in (blue) and out (grey) per week, drawn as inline SVG at 1:1 scale. Quiet
@@ -165,7 +192,11 @@ function timeline(sparse) {
 
 function renderAccount(acc) {
   const a = pages['a:' + acc];
-  document.getElementById('account-title').replaceChildren(el('span', acc), ' ', riskCell(a.risk));
+  const title = document.getElementById('account-title');
+  title.replaceChildren(el('span', acc));
+  if (a.stalled) title.append(' — ' + t('risk') + ' ', riskCell(a.risk));
+  const rep = data && data.reps.reps.find(r => r.address === a.rep);
+  if (a.rep) title.append(el('span', ` · ${t('rep')}: ${(rep && rep.name) || a.rep}`, 'addr'));
   const st = document.getElementById('account-stall');
   st.textContent = a.stalled ? `${t('reason')}: ${tr('reasons', a.stalled.reason)}${a.stalled.escalate ? ' — ' + t('escalate') : ''} · ${t('since')} ${day(a.stalled.since)} · ${a.stalled.suggestion}`
                              : t('no_stall') + ' ' + t('last') + ': ' + day(a.last_activity);
@@ -183,7 +214,7 @@ function renderAccount(acc) {
   }
   if (!a.stakeholders.length) empty(tb, 5);
   const fb = document.querySelector('#account-findings tbody'); fb.replaceChildren();
-  for (const f of data.findings.findings.filter(x => x.account === acc)) {
+  for (const f of a.findings) {
     const detail = f.suggestion || (f.recipients || []).join(', ');
     row(fb, [threadLink(tr('kinds', f.kind), f.thread_id), detail]);
   }
@@ -206,19 +237,27 @@ function renderThread(id) {
 }
 
 async function route() {
-  const h = decodeURIComponent(location.hash.slice(1));
-  const show = id => { for (const m of document.querySelectorAll('main')) m.hidden = m.id !== id; };
+  const h = new URLSearchParams(location.hash.slice(1));
+  // The overview's filters only act on the overview: elsewhere they are hidden, not misleading.
+  const show = id => { for (const m of document.querySelectorAll('main')) m.hidden = m.id !== id; document.body.dataset.view = id; };
   try {
-    if (h.startsWith('account=')) {
-      const acc = h.slice(8);
-      pages['a:' + acc] = await get('/v1/accounts/' + encodeURIComponent(acc));
+    if (h.has('account')) {
+      const acc = h.get('account');
+      const [page, found] = await Promise.all([get('/v1/accounts/' + encodeURIComponent(acc) + query({ lang })),
+                                               get('/v1/findings' + query({ account: acc, lang }))]);
+      page.findings = found.findings;
+      pages['a:' + acc] = page;
       show('account'); renderAccount(acc);
-    } else if (h.startsWith('thread=')) {
-      const id = h.slice(7);
+    } else if (h.has('thread')) {
+      const id = h.get('thread');
       pages['t:' + id] = await get('/v1/threads/' + encodeURIComponent(id));
       show('thread'); renderThread(id);
     } else {
-      show('overview'); if (data) renderOverview();
+      // The overview: its filters come from the hash (a shared link), then the findings for them.
+      filters.rep = h.get('rep') || ''; filters.org = h.get('org') || ''; filters.q = h.get('q') || '';
+      syncControls();
+      show('overview');
+      if (data) { await loadFindings(); renderOverview(); }
     }
   } catch (e) {
     setStatus(e.message, true);
@@ -234,13 +273,42 @@ function render() {
   for (const e of document.querySelectorAll('[data-i18n-placeholder]')) e.placeholder = t(e.dataset.i18nPlaceholder);
   if (!data) return;
   setStatus(data.health.messages + ' ' + t('loaded'));
-  route();
+  // data-shown tells (tests, too) that the view is drawn in this language with the service's texts.
+  route().then(() => { document.body.dataset.shown = lang; });
+}
+
+// The selectors show the current filters; a rep or account the store does not know (an old
+// link) is kept as an option so the view still says what it filters on.
+function syncControls() {
+  const fill = (sel, items, value) => {
+    const first = sel.options[0];
+    sel.replaceChildren(first);
+    const values = new Set(items.map(i => i.value));
+    if (value && !values.has(value)) items = [...items, { value, label: value }];
+    for (const i of items) { const o = el('option', i.label); o.value = i.value; sel.appendChild(o); }
+    sel.value = value;
+  };
+  if (data) {
+    fill(document.getElementById('rep'), data.reps.reps.map(r => ({ value: r.address, label: r.name ? `${r.name} <${r.address}>` : r.address })), filters.rep);
+    fill(document.getElementById('org'), [...data.accounts.accounts].sort((a, b) => a.account.localeCompare(b.account))
+                                           .map(a => ({ value: a.account, label: a.account })), filters.org);
+  }
+  const box = document.getElementById('filter');
+  if (box.value !== filters.q) box.value = filters.q;
+  for (const a of document.querySelectorAll('#home, a.back')) a.href = overviewHash();
+}
+
+// The findings for the current rep / account filters and language, from the API.
+async function loadFindings() {
+  const rep = filters.rep;
+  data.findings = await get('/v1/findings' + query({ rep, account: filters.org, lang }));
+  data.findings.rep = rep;
 }
 
 async function load() {
   try {
-    const [health, findings, accounts] = await Promise.all([get('/v1/health'), get('/v1/findings'), get('/v1/accounts')]);
-    data = { health, findings, accounts };
+    const [health, reps, accounts] = await Promise.all([get('/v1/health'), get('/v1/reps'), get('/v1/accounts' + query({ lang }))]);
+    data = { health, reps, accounts, findings: { findings: [] } };  // route() fetches the findings for its filters
     document.body.dataset.ready = '1';
   } catch (e) {
     setStatus(e.message, true);
@@ -249,12 +317,27 @@ async function load() {
   render();
 }
 
+// A filter change on the overview rewrites the hash in place (no history entry per keystroke);
+// from another view it goes back to the overview with that filter.
+function setFilter(key, value) {
+  filters[key] = value;
+  const onOverview = !document.getElementById('overview').hidden;
+  if (!onOverview) { location.hash = overviewHash(); return; }
+  history.replaceState(null, '', overviewHash());
+  document.getElementById('home').href = overviewHash();
+  if (key === 'q') { if (data) renderOverview(); return; }
+  if (data) loadFindings().then(renderOverview, e => setStatus(e.message, true));
+}
+
 document.getElementById('lang').addEventListener('click', () => {
   lang = lang === 'fr' ? 'en' : 'fr';
   localStorage.setItem('ilc_lang', lang);
-  render();
+  // The suggestions are written by the service: fetch them again in the new language.
+  load();
 });
-document.getElementById('filter').addEventListener('input', () => { if (data) renderOverview(); });
+document.getElementById('filter').addEventListener('input', e => setFilter('q', e.target.value));
+document.getElementById('rep').addEventListener('change', e => setFilter('rep', e.target.value));
+document.getElementById('org').addEventListener('change', e => setFilter('org', e.target.value));
 window.addEventListener('hashchange', route);
 document.querySelectorAll('table.sortable').forEach(sortable);
 render();

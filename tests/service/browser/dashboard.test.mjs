@@ -1,13 +1,14 @@
 // Drives the dashboard in headless Chromium and checks it against `interlocutor analyze` output.
-// Usage: node dashboard.test.mjs LOGIN_URL ANALYZE_JSON ARTIFACTS_DIR CHROMIUM WORK_DIR
+// Usage: node dashboard.test.mjs LOGIN_URL ANALYZE_JSON ARTIFACTS_DIR CHROMIUM WORK_DIR ANALYZE_FR_JSON
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 
-const [url, analyzePath, artifacts, chromiumPath, work] = process.argv.slice(2);
+const [url, analyzePath, artifacts, chromiumPath, work, analyzeFrPath] = process.argv.slice(2);
 const require = createRequire(work + '/');
 const { chromium } = require('playwright-core');
 const analysis = JSON.parse(readFileSync(analyzePath, 'utf8'));
+const analysisFr = JSON.parse(readFileSync(analyzeFrPath, 'utf8'));
 
 // The expected ranking: analyze's stalled deals by risk, ties kept in analyze's order (a stable sort, as the page does).
 const stalled = analysis.findings.filter(f => f.kind === 'stalled_deal').sort((a, b) => b.risk - a.risk);
@@ -47,12 +48,67 @@ try {
   assert.deepEqual([...new Set(filtered)], [stalled[0].account], 'the filter keeps one account');
   await page.fill('#filter', '');
 
-  // French.
+  // The account selector: the API's ?account= filter. The awaiting table then holds exactly
+  // analyze's awaiting_reply findings of that account, and the hash carries the choice.
+  // Polls in node: the page's CSP forbids the eval that page.waitForFunction(fn, arg) relies on.
+  const until = async (pg, fn, arg) => {
+    for (let i = 0; i < 200; i++) { if (await pg.evaluate(fn, arg)) return; await new Promise(r => setTimeout(r, 50)); }
+    throw new Error('timed out waiting for ' + fn.toString().slice(0, 120) + ' ' + arg);
+  };
+  const awaitingRows = () => page.$$eval('#awaiting tbody tr:not(.empty)', trs => trs.map(r => r.dataset.thread));
+  const waitRows = async n => until(page, n => document.querySelectorAll('#awaiting tbody tr:not(.empty)').length === n, n);
+  const awaited = analysis.findings.filter(f => f.kind === 'awaiting_reply');
+  const byAccount = new Map();
+  for (const f of awaited) byAccount.set(f.account, (byAccount.get(f.account) || 0) + 1);
+  const [busy] = [...byAccount.entries()].sort((a, b) => b[1] - a[1])[0];
+  await page.selectOption('#org', busy);
+  await until(page, a => location.hash.includes('org=' + encodeURIComponent(a)), busy);
+  await waitRows(byAccount.get(busy));
+  assert.deepEqual((await awaitingRows()).sort(), awaited.filter(f => f.account === busy).map(f => f.thread_id).sort(), 'account filter = analyze');
+  const stalledShown = await page.$$eval('#stalled tbody tr[data-account]', trs => trs.map(r => r.dataset.account));
+  assert.ok(stalledShown.every(a => a === busy), 'the stalled table keeps the chosen account only');
+  await page.selectOption('#org', '');
+  await waitRows(awaited.length);
+
+  // The rep selector: every awaiting finding belongs to exactly one rep, so the reps' tables
+  // together are analyze's awaiting_reply findings, each once; the owner is one of the reps.
+  const reps = await page.$$eval('#rep option', os => os.map(o => o.value).filter(Boolean));
+  assert.ok(reps.includes('isabelle.charpentier@ardentis.fr'), 'the owner is a rep: ' + reps);
+  const perRep = [];
+  for (const r of reps) {
+    await page.selectOption('#rep', r);
+    await until(page, r => location.hash.includes('rep=' + encodeURIComponent(r)) && document.body.dataset.filtered === r, r);
+    perRep.push(...await awaitingRows());
+  }
+  assert.deepEqual(perRep.sort(), awaited.map(f => f.thread_id).sort(), 'the reps split analyze\'s awaiting findings');
+  // A link reproduces the view: open the hash of a filtered overview in a fresh page.
+  const colleague = reps.find(r => r !== 'isabelle.charpentier@ardentis.fr') || reps[0];
+  await page.selectOption('#rep', colleague);
+  await until(page, r => document.body.dataset.filtered === r, colleague);
+  const colleagueRows = (await awaitingRows()).sort();
+  const link = page.url();
+  const page2 = await context.newPage();
+  await page2.goto(link);
+  await until(page2, r => document.body.dataset.filtered === r, colleague);
+  assert.equal(await page2.inputValue('#rep'), colleague, 'the link restores the rep selector');
+  assert.deepEqual((await page2.$$eval('#awaiting tbody tr:not(.empty)', trs => trs.map(r => r.dataset.thread))).sort(), colleagueRows);
+  await page2.screenshot({ path: `${artifacts}/dashboard-overview-rep.png`, fullPage: true });
+  await page2.close();
+  await page.selectOption('#rep', '');
+  await waitRows(awaited.length);
+
+  // French: the headings and the suggestion texts, as `analyze --lang fr` writes them.
   await page.click('#lang');
-  await page.waitForFunction(() => document.documentElement.lang === 'fr');
-  assert.equal(await page.textContent('#stalled').then(() => page.textContent('main#overview h2')), 'Dossiers qui s’enlisent, par risque');
+  await page.waitForSelector('body[data-shown="fr"]');
+  assert.equal(await page.textContent('main#overview h2'), 'Dossiers qui s’enlisent, par risque');
+  const stalledFr = analysisFr.findings.filter(f => f.kind === 'stalled_deal').sort((a, b) => b.risk - a.risk);
+  assert.notEqual(stalledFr[0].suggestion, stalled[0].suggestion, 'analyze --lang fr writes another text');
+  const frRows = await page.$$eval('#stalled tbody tr[data-account]', trs => trs.map(r => [r.dataset.account, r.textContent]));
+  assert.ok(frRows.length === stalledFr.length, 'all stalled deals in French');
+  for (const s of stalledFr) assert.ok(frRows.find(r => r[0] === s.account)[1].includes(s.suggestion), 'French suggestion for ' + s.account);
   await page.screenshot({ path: `${artifacts}/dashboard-overview-fr.png`, fullPage: true });
   await page.click('#lang');
+  await page.waitForSelector('body[data-shown="en"]');
 
   // 2. The top account's page: stakeholders (role, primary) and risk as analyze has them.
   const top = stalled[0];

@@ -33,6 +33,8 @@ SETTINGS=(--now 2026-11-12T10:00:00+01:00 --tz Europe/Paris --holidays "$DEV/hol
 "$BIN" ingest "$DEV/mbox/INBOX.mbox" "$DEV/mbox/Sent.mbox" "$DEV/mbox/Archives.mbox" --db "$TMP/dev.db" \
   --me isabelle.charpentier@ardentis.fr --me icharpentier@ardentis.fr --internal-domain ardentis.fr >/dev/null
 "$BIN" analyze --db "$TMP/dev.db" "${SETTINGS[@]}" --format json >"$TMP/analyze.json"
+# The same analysis with French suggestions: the dashboard's FR switch must show these texts.
+"$BIN" analyze --db "$TMP/dev.db" "${SETTINGS[@]}" --lang fr --format json >"$TMP/analyze-fr.json"
 
 "$BIN" serve --db "$TMP/dev.db" --port 0 --open "${SETTINGS[@]}" >"$TMP/serve.out" 2>&1 &
 SERVER_PID=$!
@@ -44,7 +46,7 @@ done
 URL=$(sed -n 's/^  dashboard: //p' "$TMP/serve.out")
 [ -n "$URL" ] || { echo "FAIL: serve printed no dashboard URL" >&2; cat "$TMP/serve.out" >&2; exit 1; }
 
-NODE_PATH="$WORK/node_modules" node "$HERE/dashboard.test.mjs" "$URL" "$TMP/analyze.json" "$ARTIFACTS" "$CHROMIUM" "$WORK"
+NODE_PATH="$WORK/node_modules" node "$HERE/dashboard.test.mjs" "$URL" "$TMP/analyze.json" "$ARTIFACTS" "$CHROMIUM" "$WORK" "$TMP/analyze-fr.json"
 
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID"   # a clean stop exits 0; set -e fails the test otherwise

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +30,17 @@ struct ThreadInfo {
     int64_t last_date = 0;        // UTC seconds of the latest message
     int64_t last_recap = 0;       // UTC seconds of the latest recap message, 0 = none
     int trailing_unanswered = 0;  // outbound messages after the last non-automated inbound one
+    // The rep of the thread: the internal person (Identity::person_key) who last wrote in it,
+    // else the owner: in a single-rep store every thread is the owner's to answer.
+    std::string rep;
+};
+
+// The analysis again in another language than the snapshot's (the suggestion texts are written
+// by core/detect in one language per run), computed on first use and kept with the snapshot.
+struct LanguageCache {
+    std::mutex mu;
+    std::map<std::string, std::unique_ptr<detect::AnalysisResult>> results;  // by "fr" / "en"
+    std::map<std::string, std::string> json;                                 // detect::to_json of each
 };
 
 struct Snapshot {
@@ -50,6 +62,20 @@ struct Snapshot {
     std::unordered_map<std::string, std::vector<size_t>> stakeholders_by_account;  // -> result.stakeholders
     std::unordered_map<std::string, int64_t> last_activity_by_account;
     std::unordered_map<std::string, const detect::StalledDeal*> stalled_by_account;
+    // The rep of each account: the internal person who last wrote to it, else the owner.
+    std::unordered_map<std::string, std::string> rep_by_account;
+    // Display names of the reps (person key -> the name of their latest message, "" if none).
+    std::map<std::string, std::string> rep_names;
+    std::shared_ptr<LanguageCache> languages = std::make_shared<LanguageCache>();
+
+    // The analysis with its suggestions written in lang ("fr"/"en"; "" = the snapshot's own).
+    // Findings are the same, in the same order, in every language: only the texts differ, so an
+    // index into result's vectors is valid in the other language's result too.
+    const detect::AnalysisResult& result_in(const std::string& lang) const;
+    const std::string& analysis_json_in(const std::string& lang) const;
+    // The rep of a thread id or an account ("" when neither is known).
+    std::string rep_of_thread(const std::string& thread_id) const;
+    std::string rep_of_account(const std::string& account) const;
 };
 
 // How to analyze: like `interlocutor analyze`. Empty owners / internal domains = the store's.
