@@ -10,6 +10,11 @@
 #include "interlocutor/service/service.h"
 #include "interlocutor/store/store.h"
 #endif
+#if ILC_HAVE_SERVICE && ILC_HAVE_TEAM
+#include "interlocutor/team/publish.h"
+#include "interlocutor/team/team_config.h"
+#include "interlocutor/team/sql_connection.h"
+#endif
 
 namespace ilc::cli {
 
@@ -35,6 +40,8 @@ int cmd_serve(int argc, char** argv) {
         {"source", true, true, "a source POST /v1/ingest reads (besides the store's recorded sources)", "PATH"},
         {"sync-every", true, false, "also ingest the sources every N minutes (default: only on POST /v1/ingest)", "MINUTES"},
         {"team", true, false, "serve the team view of this team database instead (docs/TEAM.md)", "URL"},
+        {"publish-team", true, false, "also publish to this team database at start and on a schedule (default: [team] url when [team] sets publish_every)", "URL"},
+        {"publish-every", true, false, "the publish interval: 30s, 15m, 1h (default: [team] publish_every, then 15m)", "DURATION"},
     };
     for (auto& o : analysis_option_specs()) specs.push_back(o);
     specs.push_back({"help", false, false, "show this help", ""});
@@ -42,7 +49,8 @@ int cmd_serve(int argc, char** argv) {
     if (!args.parse(specs, argc, argv, 2)) return usage_error("serve", args.error());
     if (args.has("help")) {
         std::cout << format_help("interlocutor serve [--db FILE] [--port N] [--token-file F] [--open] [--service-config FILE]\n"
-                                 "                   [--source PATH]... [--sync-every MINUTES] [analyze options]",
+                                 "                   [--source PATH]... [--sync-every MINUTES] [--publish-team URL [--publish-every D]]\n"
+                                 "                   [analyze options]",
                                  "Serves the JSON API (docs/API.md) and the manager dashboard on 127.0.0.1 until\n"
                                  "interrupted (Ctrl-C / SIGTERM). Every request but /v1/health needs the token:\n"
                                  "'Authorization: Bearer <token>'. The store is reloaded when an ingest changes it;\n"
@@ -131,6 +139,47 @@ int cmd_serve(int argc, char** argv) {
     app.port_given = args.has("port");
     app.print_open_url = args.has("open");
     app.out = &std::cout;
+
+#if ILC_HAVE_TEAM
+    // The rep's scheduled team publish (docs/TEAM.md): --publish-team, or the config's [team]
+    // when it sets publish_every (a [team] url alone is for 'interlocutor publish'). It runs in
+    // its own thread, logged in the service log, and never holds a lock a request needs.
+    const TeamSettings& tcfg = analysis->team;
+    std::string publish_url = args.get_or("publish-team", "");
+    if (publish_url.empty() && tcfg.publish_every_seconds > 0) publish_url = tcfg.url;
+    int publish_every = tcfg.publish_every_seconds > 0 ? tcfg.publish_every_seconds : 15 * 60;
+    if (auto e = args.get("publish-every")) {
+        auto secs = team::parse_duration_seconds(*e);
+        if (!secs) return usage_error("serve", "--publish-every takes a duration like 30s, 15m or 1h (at least 1s)");
+        if (publish_url.empty()) return usage_error("serve", "--publish-every needs --publish-team URL (or url in the config's [team])");
+        publish_every = *secs;
+    }
+    if (args.has("publish-team") && publish_url.empty()) return usage_error("serve", "--publish-team needs a URL");
+    if (tcfg.publish_every_seconds > 0 && publish_url.empty())
+        return usage_error("serve", "the config's [team] sets publish_every but no url");
+    std::unique_ptr<team::ScheduledPublisher> publisher;
+    if (!publish_url.empty()) {
+        team::PublishRequest request;
+        request.db_path = opts.snapshot.db_path;
+        request.rep = tcfg.rep;
+        request.settings = analysis->settings;
+        request.owners = args.all("me");
+        request.internal_domains = args.all("internal-domain");
+        request.policy.private_accounts = tcfg.private_accounts;
+        request.policy.exclusive_contacts = tcfg.exclusive_contacts;
+        app.on_started = [&publisher, publish_url, publish_every, request](const service::ServeAppOptions::LogLine& log) {
+            log(false, "team publish: to " + team::redact_url(publish_url) + " now and every " +
+                           std::to_string(publish_every) + " s");
+            publisher = std::make_unique<team::ScheduledPublisher>(publish_url, request, publish_every, log);
+            publisher->start();
+        };
+        app.on_stopping = [&publisher] {
+            if (publisher) publisher->stop();
+        };
+    }
+#else
+    if (args.has("publish-team")) return usage_error("serve", "this build has no team mode (libpq); rebuild with core/team");
+#endif
     return service::run_serve_app(opts, app);
 }
 #endif

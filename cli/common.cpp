@@ -8,6 +8,9 @@
 #if ILC_HAVE_DIGEST
 #include "interlocutor/digest/digest_config.h"
 #endif
+#if ILC_HAVE_TEAM
+#include "interlocutor/team/team_config.h"
+#endif
 
 namespace ilc::cli {
 
@@ -78,32 +81,39 @@ std::vector<OptionSpec> analysis_option_specs(const std::map<std::string, std::s
 
 namespace {
 
-// The config file: with the digest built, its account names and reps are taken out first (the
-// detectors' parser refuses keys it does not know), with line numbers kept for error messages.
+// The config file. The detectors' parser refuses sections and keys it does not know, so the
+// parts other libraries own are taken out first, each with its lines blanked so that line numbers
+// in error messages stay right: [team] (core/team), then the digest's account names and reps.
 Status load_config_into(const std::string& path, AnalysisOptions& out) {
-#if ILC_HAVE_DIGEST
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{ErrorCode::io, "cannot read config file " + path, "check the --config path"};
     std::ostringstream ss;
     ss << in.rdbuf();
-    auto split = digest::split_config(ss.str());
-    if (!split) {
-        Error e = split.error();
+    std::string text = ss.str();
+    auto with_path = [&](Error e) {
         e.message = path + ": " + e.message;
         return e;
-    }
-    auto c = detect::parse_config(split->rest);
-    if (!c) {
-        Error e = c.error();
-        e.message = path + ": " + e.message;
-        return e;
-    }
+    };
+#if ILC_HAVE_TEAM
+    auto team_split = team::split_team_config(text);
+    if (!team_split) return with_path(team_split.error());
+    const auto& t = team_split->team;
+    out.team.url = t.url;
+    out.team.rep = t.rep;
+    out.team.private_accounts = t.private_accounts;
+    out.team.exclusive_contacts = t.exclusive_contacts;
+    out.team.publish_every_seconds = t.publish_every_seconds.value_or(0);
+    text = std::move(team_split->rest);
+#endif
+#if ILC_HAVE_DIGEST
+    auto split = digest::split_config(text);
+    if (!split) return with_path(split.error());
     out.account_names = split->digest.account_names;
     for (const auto& r : split->digest.reps) out.reps.emplace_back(r.name, r.addresses);
-#else
-    auto c = detect::load_config(path);
-    if (!c) return c.error();
+    text = std::move(split->rest);
 #endif
+    auto c = detect::parse_config(text);
+    if (!c) return with_path(c.error());
     detect::apply_config(c.value(), out.settings);
     return ok_status();
 }

@@ -37,6 +37,14 @@ Result<Corpus> load_corpus(store::Store& store, bool with_text);
 // its own help text for some of them (help_overrides: option name -> text).
 std::vector<OptionSpec> analysis_option_specs(const std::map<std::string, std::string>& help_overrides = {});
 
+// The config file's [team] section (docs/CONFIG.md, docs/TEAM.md): read by publish (its options
+// win) and serve (the scheduled publish). Empty when the file has none or the build has no team.
+struct TeamSettings {
+    std::string url, rep;
+    std::vector<std::string> private_accounts, exclusive_contacts;
+    int publish_every_seconds = 0;  // 0 = not set
+};
+
 // What read_analysis_options() understood. The config file's digest part (account names, reps:
 // docs/CONFIG.md) comes along so that one file serves every verb.
 struct AnalysisOptions {
@@ -44,6 +52,7 @@ struct AnalysisOptions {
     std::string lang;                   // --lang as given ("" = the mailbox's)
     std::map<std::string, std::string> account_names;                       // organization -> name
     std::vector<std::pair<std::string, std::vector<std::string>>> reps;     // rep name -> addresses
+    TeamSettings team;                                                       // the [team] section
 };
 // Reads the config file, then the options that override it. A bad --now or --lang is a usage
 // error (ErrorCode::usage, message naming the option); an unreadable config or holidays file is

@@ -93,9 +93,18 @@ protected:
             if (app_.print_open_url) out << "  dashboard: " << s.url() << "?token=" << s.token() << "\n";
             out << "Press Ctrl-C to stop.\n" << std::flush;
         }
+        if (app_.on_started) {
+            // Poco's Logger is thread-safe: background threads write to the same service log.
+            Poco::Logger& log = logger();
+            app_.on_started([&log](bool error, const std::string& line) {
+                if (error) log.error(line);
+                else log.information(line);
+            });
+        }
         waitForTerminationRequest();
         logger().information("interlocutor serve: stopping (termination requested)");
         if (app_.out) *app_.out << "interlocutor serve: stopping\n" << std::flush;
+        if (app_.on_stopping) app_.on_stopping();
         s.stop();
         svc.value().reset();
         logger().information("interlocutor serve: stopped");

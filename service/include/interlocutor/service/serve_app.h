@@ -1,6 +1,7 @@
 #pragma once
 // `interlocutor serve` as a Poco::Util::ServerApplication: the service configuration file, the
 // application log file, and a clean stop on SIGINT/SIGTERM (waitForTerminationRequest).
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -16,6 +17,13 @@ struct ServeAppOptions {
     bool port_given = false;         // opts.port came from --port
     bool print_open_url = false;     // --open: print the URL that logs the browser in
     std::ostream* out = nullptr;     // where the URL and the token file are announced (stdout)
+    // Background work the caller adds to the service (serve --publish-team: the scheduled team
+    // publish). on_started runs once the service listens and the log file is open, with a
+    // function that writes a line to the service log (error = true: an error line); on_stopping
+    // runs on SIGINT/SIGTERM before the service stops. Neither may block for long.
+    using LogLine = std::function<void(bool error, const std::string& line)>;
+    std::function<void(const LogLine& log)> on_started;
+    std::function<void()> on_stopping;
 };
 
 // Blocks SIGINT/SIGTERM/SIGQUIT in the calling thread; call it before any thread starts so that

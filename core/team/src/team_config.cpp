@@ -1,0 +1,125 @@
+// The [team] section of the config file; see team_config.h.
+#include "interlocutor/team/team_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace ilc::team {
+namespace {
+
+const std::set<std::string> kTeamKeys = {"url", "rep", "private_accounts", "exclusive_contacts", "publish_every"};
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return s;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return out;
+}
+
+Error line_error(int line_no, const std::string& what) {
+    return Error{ErrorCode::parse, "config line " + std::to_string(line_no) + ": " + what,
+                 "see docs/CONFIG.md, section \"[team]\""};
+}
+
+// Lists are written with spaces or commas, optionally in brackets (the detectors' convention).
+std::vector<std::string> split_list(std::string_view v) {
+    v = trim(v);
+    if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : v) {
+        if (c == ',' || c == ' ' || c == '\t' || c == ';') {
+            if (!cur.empty()) out.push_back(lower(cur));
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) out.push_back(lower(cur));
+    return out;
+}
+
+// One key = value line of [team] into out; an error message when the line is wrong.
+std::optional<std::string> apply_key(const std::string& key, std::string_view value, TeamConfig& out) {
+    if (key == "url") {
+        if (value.empty()) return "url needs a team database (postgresql://user@host/db or an SQLite file)";
+        out.url = std::string(value);
+    } else if (key == "rep") {
+        if (value.empty()) return "rep needs a name";
+        out.rep = std::string(value);
+    } else if (key == "private_accounts") {
+        for (auto& a : split_list(value)) {
+            if (a.find('.') == std::string::npos || a.find('@') != std::string::npos)
+                return "'" + a + "' is not an organization (private_accounts takes domains like acme.com)";
+            out.private_accounts.push_back(std::move(a));
+        }
+    } else if (key == "exclusive_contacts") {
+        for (auto& a : split_list(value)) {
+            if (a.find('@') == std::string::npos || a.front() == '@' || a.back() == '@')
+                return "'" + a + "' is not an address (exclusive_contacts)";
+            out.exclusive_contacts.push_back(std::move(a));
+        }
+    } else if (key == "publish_every") {
+        auto s = parse_duration_seconds(value);
+        if (!s) return "publish_every takes a duration like 30s, 15m or 1h (at least 1s), got '" + std::string(value) + "'";
+        out.publish_every_seconds = *s;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int> parse_duration_seconds(std::string_view text) {
+    text = trim(text);
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    if (digits == 0 || digits > 7) return std::nullopt;
+    const long long n = std::stoll(std::string(text.substr(0, digits)));
+    const std::string_view unit = text.substr(digits);
+    const long long mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+    if (mult == 0 || n < 1 || n * mult > 7 * 24 * 3600) return std::nullopt;
+    return int(n * mult);
+}
+
+Result<SplitTeamConfig> split_team_config(std::string_view text) {
+    SplitTeamConfig out;
+    std::string section;
+    int line_no = 0;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+        const size_t nl = text.find('\n', pos);
+        const std::string_view raw = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        const bool last = nl == std::string_view::npos;
+        pos = last ? text.size() + 1 : nl + 1;
+        ++line_no;
+        const std::string_view line = trim(raw);
+        bool ours = false;
+        if (!line.empty() && line.front() == '[' && line.back() == ']') {
+            section = lower(trim(line.substr(1, line.size() - 2)));
+            if (section == "team") out.team.present = true;
+        } else if (section == "team" && !line.empty() && line.front() != '#' && line.front() != ';') {
+            // The detectors also read their global keys (managers, me, tz...) in [team]: only
+            // the sharing keys are ours, the rest of the section goes on to them, header included,
+            // and they name any unknown key with its line.
+            const auto eq = line.find('=');
+            const std::string key = eq == std::string_view::npos ? "" : lower(trim(line.substr(0, eq)));
+            if (kTeamKeys.count(key)) {
+                ours = true;
+                std::string_view value = trim(line.substr(eq + 1));
+                if (auto hash = value.find(" #"); hash != std::string_view::npos) value = trim(value.substr(0, hash));
+                if (auto err = apply_key(key, value, out.team)) return line_error(line_no, *err);
+            }
+        }
+        if (!ours) out.rest.append(raw);
+        if (!last) out.rest += '\n';
+    }
+    return out;
+}
+
+}  // namespace ilc::team
