@@ -515,6 +515,62 @@ def main():
         check(uid > 0 and got == want and b"\\Draft" in flags,
               f"digest APPENDed to Drafts (UID {uid}, {len(want)} bytes) and fetched back identical, \\Draft set",
               f"got {len(got)} bytes, flags {flags!r}")
+
+        # 9. The service's ingest trigger syncs a configured IMAP source (POST /v1/ingest).
+        db_serve = os.path.join(tmp, "serve.db")
+        src = f"imaps://tester@127.0.0.1:{imaps_port}/INBOX"
+        serve = subprocess.Popen([cli, "serve", "--db", db_serve, "--port", "0", "--source", src,
+                                  "--me", "isabelle.charpentier@ardentis.fr"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            url = None
+            deadline = time.time() + 60
+            while time.time() < deadline and url is None:
+                line = serve.stdout.readline()
+                if not line:
+                    break
+                m = re.search(r"listening on (http://\S+?)/?$", line.strip())
+                if m:
+                    url = m.group(1)
+            check(url is not None, "serve started with an IMAP --source")
+            token = open(os.path.join(tmp, "token")).read().strip()
+            import urllib.request
+
+            def call(method, path, body=None):
+                req = urllib.request.Request(url + path, method=method, data=body,
+                                             headers={"Authorization": "Bearer " + token,
+                                                      "Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=30) as resp:
+                    return resp.status, json.loads(resp.read() or b"{}")
+
+            status, _ = call("POST", "/v1/ingest", b"{}")
+            check(status == 202, f"POST /v1/ingest accepted ({status})")
+            state = {}
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                _, state = call("GET", "/v1/ingest")
+                if not state.get("running") and (state.get("summary") or state.get("error")):
+                    break
+                time.sleep(0.3)
+            summary = state.get("summary") or {}
+            stored = summary.get("stored", 0)
+            check(stored > 0 and not summary.get("source_errors"),
+                  f"the service synced the IMAP folder: {stored} messages stored", json.dumps(state)[:400])
+            health = {}
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                _, health = call("GET", "/v1/health")
+                if health.get("messages", 0) == stored:
+                    break
+                time.sleep(0.3)
+            check(health.get("messages", 0) == stored, f"the reloaded service sees them ({health.get('messages')})",
+                  json.dumps(health)[:300])
+        finally:
+            serve.terminate()
+            try:
+                serve.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                serve.kill()
         return 0
     except SystemExit as e:
         return 1 if e.code else 0
