@@ -31,6 +31,10 @@ struct LoadOptions {
     // new_text, quoted and signature are the bulk of the rows; analyses that only need
     // headers, cues and flags skip them.
     bool with_text = true;
+    // The quoted part is the largest of the three and no detector reads it (they read new_text
+    // and the signature): analyze loads without it, which cuts its memory by about a third.
+    // Ignored when with_text is false.
+    bool with_quoted = true;
 };
 
 // Ingest progress of one source (an mbox file, a Maildir or .eml tree, one IMAP folder, a PST),
