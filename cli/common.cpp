@@ -44,7 +44,12 @@ Result<std::unique_ptr<store::Store>> open_store_for_reading(const Args& args) {
 
 Result<Corpus> load_corpus(store::Store& store, bool with_text) {
     Corpus c;
-    auto msgs = store.load_messages(store::LoadOptions{with_text});
+    // No verb reads the quoted history (detectors and digest read new text and signatures): it
+    // is the largest text column, so it stays on disk (docs/PERFORMANCE.md).
+    store::LoadOptions lo;
+    lo.with_text = with_text;
+    lo.with_quoted = false;
+    auto msgs = store.load_messages(lo);
     if (!msgs) return msgs.error();
     c.messages = std::move(msgs.value());
     auto owners = store.owner_addresses();

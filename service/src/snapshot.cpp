@@ -117,7 +117,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
         return e;
     }
     auto snap = std::make_shared<Snapshot>();
-    auto msgs = st.value()->load_messages(store::LoadOptions{true});
+    auto msgs = st.value()->load_messages(store::LoadOptions{/*with_text=*/true, /*with_quoted=*/false});
     if (!msgs) return msgs.error();
     snap->messages = std::move(msgs.value());
     auto owners = st.value()->owner_addresses();

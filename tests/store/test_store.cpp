@@ -302,6 +302,21 @@ TEST_CASE("every field of a fully populated message round-trips", "[store.roundt
     REQUIRE(light->size() == 3);
     check_same((*light)[0], full, false);
 
+    // Without the quoted history (what analyze, digest and the service load): everything else
+    // is there, the quoted part is not.
+    REQUIRE(!full.quoted.empty());
+    LoadOptions no_quotes;
+    no_quotes.with_quoted = false;
+    auto unquoted = store->load_messages(no_quotes);
+    REQUIRE(unquoted.ok());
+    REQUIRE(unquoted->size() == 3);
+    CHECK((*unquoted)[0].quoted.empty());
+    CHECK((*unquoted)[0].new_text == full.new_text);
+    CHECK((*unquoted)[0].signature == full.signature);
+    Message expected = full;
+    expected.quoted.clear();
+    check_same((*unquoted)[0], expected);
+
     auto found = store->find_message(full.message_id);
     REQUIRE(found.ok());
     REQUIRE(found->has_value());
