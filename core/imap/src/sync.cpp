@@ -328,6 +328,13 @@ Status check_stored(Client& client, store::Store& store, StoredIndex& index, con
     store::WriteBatch batch(store);
     if (!batch.status()) return batch.status();
     if (auto st = store.set_meta(detail::uids_key(fs.path), detail::encode_uid_set(known)); !st) return st;
+    // The server's flags become the stored row's (the store keeps one row per Message-ID, owned
+    // by this UID: index.find() returned it), so the overlay keeps nothing for them.
+    for (const auto& fc : fs.flag_changes) {
+        auto updated = store.update_flags(fc.message_id, fc.after);
+        if (!updated) return updated.error();
+        if (updated.value()) overlay.erase(fc.uid);
+    }
     if (auto st = store.set_meta(detail::flags_key(fs.path), detail::encode_flag_overlay(overlay)); !st) return st;
     if (!fs.removed.empty()) {
         auto rm = store.get_meta(detail::removed_key(fs.path));

@@ -196,7 +196,7 @@ struct Store::Impl {
 
     // Prepared once, reused for every row (prepared lazily by prepared()).
     Stmt ins_message, ins_recipient, ins_folder, ins_more_folder, sel_rowid;
-    Stmt sel_meta, upd_meta, sel_source, upd_source, ins_issue;
+    Stmt sel_meta, upd_meta, sel_source, upd_source, ins_issue, upd_flags;
 
     ~Impl() {
         if (db) {
@@ -749,6 +749,17 @@ Status Store::set_meta(const std::string& key, const std::string& value) {
     (*pr)->bind(1, key);
     (*pr)->bind(2, value);
     return (*pr)->run("writing setting " + key);
+}
+
+Result<bool> Store::update_flags(const std::string& message_id, const Flags& flags) {
+    auto st = impl_->require_writer();
+    if (!st.ok()) return st.error();
+    auto pr = impl_->prepared(impl_->upd_flags, "UPDATE messages SET flags = ? WHERE message_id = ?");
+    if (!pr.ok()) return pr.error();
+    (*pr)->bind(1, flags_bits(flags));
+    (*pr)->bind(2, message_id);
+    if (auto r = (*pr)->run("updating the flags of " + message_id); !r.ok()) return r.error();
+    return sqlite3_changes(impl_->db) > 0;
 }
 
 Result<std::vector<std::string>> Store::owner_addresses() {

@@ -110,6 +110,8 @@ public:
     // --- meta: free key/value pairs plus typed helpers for the owner settings.
     Result<std::optional<std::string>> get_meta(const std::string& key);
     Status set_meta(const std::string& key, const std::string& value);
+    // A stored message's flags changed at its source (IMAP CONDSTORE): true when the row exists.
+    Result<bool> update_flags(const std::string& message_id, const Flags& flags);
     Result<std::vector<std::string>> owner_addresses();
     Status set_owner_addresses(const std::vector<std::string>& addresses);
     Result<std::vector<std::string>> internal_domains();
