@@ -35,13 +35,6 @@ void write_file(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary) << text;
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // Every value of a rep's rows in every team table, as one text.
 std::string dump_rep(team::SqlConnection& c, const std::string& rep) {
     std::string all;
@@ -55,35 +48,8 @@ std::string dump_rep(team::SqlConnection& c, const std::string& rep) {
     return all;
 }
 
-size_t count_of(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-    return n;
-}
-
-// A child process that is killed (SIGKILL) if the test leaves before it stopped on its own.
-struct Child {
-    pid_t pid = -1;
-    ~Child() {
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, nullptr, 0);
-        }
-    }
-    // The exit status after SIGTERM, or -1 when it did not exit within the timeout.
-    int terminate(int timeout_s) {
-        kill(pid, SIGTERM);
-        for (int i = 0; i < timeout_s * 10; ++i) {
-            int status = 0;
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                pid = -1;
-                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        return -1;
-    }
-};
+using test::count_of;
+using test::read_file;
 
 }  // namespace
 
@@ -127,6 +93,14 @@ TEST_CASE("split_team_config takes the sharing keys out and keeps line numbers",
     CHECK_FALSE(team::parse_duration_seconds("-5m"));
     CHECK_FALSE(team::parse_duration_seconds("8d"));
     CHECK_FALSE(team::parse_duration_seconds("99999999999"));
+    // Values whose product with the unit overflows 32 (and 64) bits are refused, not wrapped
+    // around to a small positive interval.
+    CHECK_FALSE(team::parse_duration_seconds("999999999h"));
+    CHECK_FALSE(team::parse_duration_seconds("1193047h"));       // 2^32 s + 1904 s: wraps to 1904 s in 32 bits
+    CHECK_FALSE(team::parse_duration_seconds("5124095576030432h"));  // wraps to 3584 s in 64 bits
+    CHECK_FALSE(team::parse_duration_seconds("99999999999999999999999999s"));
+    CHECK(team::parse_duration_seconds("168h") == 7 * 24 * 3600);
+    CHECK(team::parse_duration_seconds("0000030s") == 30);
 }
 
 TEST_CASE("one config with [team] serves analyze and publish; its private account never reaches PostgreSQL",
@@ -236,17 +210,9 @@ TEST_CASE("serve --publish-team publishes at start and on schedule, logs it and 
                             test::quote(dir + "/token") + " --log-file " + test::quote(log) + " --config " +
                             test::quote(dir + "/ilc.conf") + " --publish-team " + test::quote(pg) +
                             " --publish-every 1s" + analysis_flags() + " > " + test::quote(out) + " 2>&1";
-    Child serve;
-    serve.pid = fork();
-    REQUIRE(serve.pid >= 0);
-    if (serve.pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    }
+    test::Child serve(cmd);
     // Wait for two publishes in the service log (the first at start, the next a second later).
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-    while (count_of(read_file(log), "published for served") < 2 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    test::wait_for([&] { return count_of(read_file(log), "published for served") >= 2; }, 90);
     const std::string log_text = read_file(log);
     INFO(log_text << read_file(out));
     REQUIRE(count_of(log_text, "published for served") >= 2);
@@ -288,17 +254,9 @@ TEST_CASE("serve --publish-team logs a failed round and retries it", "[team.serv
     const std::string cmd = "exec " + B + " serve --db " + test::quote(db) + " --port 0 --token-file " +
                             test::quote(dir + "/token") + " --log-file " + test::quote(log) + " --publish-team " +
                             test::quote(url) + " --publish-every 1s > /dev/null 2>&1";
-    Child serve;
-    serve.pid = fork();
-    REQUIRE(serve.pid >= 0);
-    if (serve.pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    test::Child serve(cmd);
     // One line per failed round, each ending "(retrying in 1 s)" (libpq's message may say "failed" too).
-    while (count_of(read_file(log), "(retrying in") < 2 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    test::wait_for([&] { return count_of(read_file(log), "(retrying in") >= 2; }, 60);
     const std::string text = read_file(log);
     INFO(text);
     CHECK(count_of(text, "team publish to") >= 2);

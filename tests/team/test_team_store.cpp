@@ -1,5 +1,6 @@
 // The team database on both back ends: migrations, one-transaction publishes that replace the
 // rep's rows, the team-view queries, a publish killed midway, tokens stored hashed.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +134,7 @@ TEST_CASE("a publish killed midway leaves the previous publish in place, and the
         pid_t pid = fork();
         REQUIRE(pid >= 0);
         if (pid == 0) {
+            setenv("ILC_TESTING_FAULTS", "1", 1);
             setenv("ILC_TEAM_CRASH_AFTER_ROWS", "250", 1);
             auto db = TeamStore::open(url);
             if (!db) std::_Exit(3);
@@ -211,4 +213,41 @@ TEST_CASE("bad team URLs and unreachable servers give clear errors", "[team.stor
     auto c = TeamStore::open("/nonexistent-dir/team.db");
     REQUIRE_FALSE(c.ok());
     CHECK(redact_url("postgresql://u:pw@h/db") == "postgresql://u:***@h/db");
+}
+
+namespace {
+int mode_of(const std::string& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return int(st.st_mode & 0777);
+}
+}  // namespace
+
+TEST_CASE("the SQLite team database and its -wal/-shm files are readable by their owner only", "[team.store]") {
+    // Under the usual umask 022 a plain open would make the files 0644; the team file holds token
+    // hashes and who knows whom.
+    const mode_t old_umask = ::umask(022);
+    const std::string path = test::temp_dir() + "/team.db";
+    {
+        auto db = TeamStore::open(path);
+        REQUIRE(db.ok());
+        REQUIRE(db.value()->publish(sample("alice", "acme.com", 70, 3)).ok());
+        REQUIRE(db.value()->add_user("alice", Role::rep).ok());
+        CHECK(mode_of(path) == 0600);
+        CHECK(mode_of(path + "-wal") == 0600);
+        CHECK(mode_of(path + "-shm") == 0600);
+    }
+    // A file an older build left world-readable is narrowed when it is opened again.
+    {
+        auto db = TeamStore::open(path);
+        REQUIRE(db.ok());
+        REQUIRE(db.value()->publish(sample("bob", "acme.com", 40, 2)).ok());
+        REQUIRE(::chmod(path.c_str(), 0644) == 0);
+        REQUIRE(::chmod((path + "-wal").c_str(), 0644) == 0);
+        auto again = TeamStore::open(path);
+        REQUIRE(again.ok());
+        CHECK(mode_of(path) == 0600);
+        CHECK(mode_of(path + "-wal") == 0600);
+    }
+    ::umask(old_umask);
 }

@@ -18,6 +18,7 @@ public:
     explicit PgConnection(PGconn* c) : conn_(c) {}
     ~PgConnection() override { PQfinish(conn_); }
     Backend backend() const override { return Backend::postgresql; }
+    bool connection_lost() const override { return PQstatus(conn_) == CONNECTION_BAD; }
 
     Result<SqlRows> query(const std::string& sql, const std::vector<SqlValue>& params) override {
         std::vector<const char*> values(params.size());

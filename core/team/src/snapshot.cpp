@@ -49,11 +49,22 @@ void write_list(JsonWriter& w, const char* key, const std::vector<std::string>& 
     w.end_array();
 }
 
+// What build_snapshot withheld because it involves a private account: those threads and their
+// messages. A finding of another account may still point into them (a private person in Cc of
+// an acme.com thread), so findings are filtered on these too, not only on their own account.
+struct Withheld {
+    std::set<std::string> threads, messages;
+    bool thread(const std::string& id) const { return !id.empty() && threads.count(id) > 0; }
+    bool message(const std::string& id) const { return !id.empty() && messages.count(id) > 0; }
+};
+
 // Only ids, counts, dates and addresses that passed the filter: no suggestion text (it may name
 // a contact) and no words of any mail.
-void add_findings(TeamSnapshot& snap, const detect::AnalysisResult& r, const Filter& f) {
+void add_findings(TeamSnapshot& snap, const detect::AnalysisResult& r, const Filter& f, const Withheld& held) {
     for (const auto& a : r.awaiting_reply) {
-        if (f.private_account(a.account)) continue;
+        if (f.private_account(a.account) || held.thread(a.thread_id) || held.message(a.message_id) ||
+            held.message(a.first_unanswered))
+            continue;
         JsonWriter w;
         w.begin_object().kv("thread_id", a.thread_id).kv("message_id", a.message_id)
             .kv("first_unanswered", a.first_unanswered).kv("unanswered_count", a.unanswered_count)
@@ -64,7 +75,7 @@ void add_findings(TeamSnapshot& snap, const detect::AnalysisResult& r, const Fil
         snap.findings.push_back({"awaiting_reply", a.account, a.thread_id, 0, "", "", false, w.take()});
     }
     for (const auto& a : r.awaiting_my_reply) {
-        if (f.private_account(a.account)) continue;
+        if (f.private_account(a.account) || held.thread(a.thread_id) || held.message(a.message_id)) continue;
         JsonWriter w;
         w.begin_object().kv("thread_id", a.thread_id).kv("message_id", a.message_id)
             .kv("waiting_business_days", a.waiting_business_days).kv("account", a.account);
@@ -74,7 +85,7 @@ void add_findings(TeamSnapshot& snap, const detect::AnalysisResult& r, const Fil
         snap.findings.push_back({"awaiting_my_reply", a.account, a.thread_id, 0, "", "", false, w.take()});
     }
     for (const auto& a : r.all_in_copy) {
-        if (f.private_account(a.account)) continue;
+        if (f.private_account(a.account) || held.thread(a.thread_id)) continue;
         JsonWriter w;
         w.begin_object().kv("thread_id", a.thread_id).kv("account", a.account)
             .kv("group_messages", int(a.group_messages.size())).kv("outbound_messages", a.outbound_messages)
@@ -85,7 +96,9 @@ void add_findings(TeamSnapshot& snap, const detect::AnalysisResult& r, const Fil
         snap.findings.push_back({"all_in_copy", a.account, a.thread_id, 0, "", "", false, w.take()});
     }
     for (const auto& a : r.insists_on_cc) {
-        if (f.private_account(a.account) || !f.shareable(a.address)) continue;
+        if (f.private_account(a.account) || !f.shareable(a.address) || held.thread(a.thread_id) ||
+            held.message(a.message_id))
+            continue;
         JsonWriter w;
         w.begin_object().kv("address", a.address).kv("thread_id", a.thread_id).kv("account", a.account)
             .kv("cause", a.cause).kv("message_id", a.message_id).end_object();
@@ -97,7 +110,12 @@ void add_findings(TeamSnapshot& snap, const detect::AnalysisResult& r, const Fil
         w.begin_object().kv("account", a.account).kv("path", a.path).kv("since", a.since)
             .kv("quiet_business_days", a.quiet_business_days).kv("reason", a.reason).kv("escalate", a.escalate)
             .kv("risk", a.risk);
-        write_list(w, "evidence", a.evidence);
+        // The deal itself is of a shared account; only its evidence messages that sit in a
+        // withheld thread are left out.
+        std::vector<std::string> evidence;
+        for (const auto& id : a.evidence)
+            if (!held.message(id)) evidence.push_back(id);
+        write_list(w, "evidence", evidence);
         w.end_object();
         snap.findings.push_back({"stalled_deal", a.account, "", a.risk, a.reason, a.since, a.escalate, w.take()});
     }
@@ -124,6 +142,7 @@ TeamSnapshot build_snapshot(const std::string& rep, const std::vector<Message>& 
 
     std::map<std::string, AccountMeta> accounts;
     std::set<std::string> thread_ids;
+    Withheld withheld;
     for (const auto& t : threads) {
         if (t.members.empty() || !thread_ids.insert(t.id).second) continue;
         // The thread's account is the external organization it involves most often; a thread
@@ -145,7 +164,12 @@ TeamSnapshot build_snapshot(const std::string& rep, const std::vector<Message>& 
             for (const auto& mb : m.to) visit(mb);
             for (const auto& mb : m.cc) visit(mb);
         }
-        if (touches_private || account_count.empty()) continue;
+        if (touches_private) {
+            withheld.threads.insert(t.id);
+            for (size_t i : t.members) withheld.messages.insert(msgs[i].message_id);
+            continue;
+        }
+        if (account_count.empty()) continue;
         std::string account;
         int best = 0;
         for (const auto& [acc, n] : account_count)
@@ -195,7 +219,7 @@ TeamSnapshot build_snapshot(const std::string& rep, const std::vector<Message>& 
             snap.contacts.push_back(std::move(c));
         }
     }
-    add_findings(snap, result, filter);
+    add_findings(snap, result, filter, withheld);
     return snap;
 }
 

@@ -1,5 +1,11 @@
 // The SQLite back end: one connection to a file, WAL mode so readers never block the writer.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "backends.h"
 
@@ -68,7 +74,38 @@ private:
 
 }  // namespace
 
+namespace {
+
+// The team file holds token hashes and who knows whom: only its owner may read it. It is created
+// 0600 here, before SQLite opens it (open(2) with an explicit mode, not umask(), which is
+// process-wide and would race with other threads); a file an older version left 0644 is narrowed.
+// SQLite creates the -wal and -shm files with the mode of the database file, so they follow; ones
+// that already exist are narrowed too.
+Status restrict_file_modes(const std::string& path) {
+    if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return ok_status();
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return Error{ErrorCode::io, "cannot open the team database '" + path + "': " + std::strerror(errno),
+                     "check that the directory exists and is writable"};
+    const int rc = ::fchmod(fd, 0600);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0)
+        return Error{ErrorCode::io, "cannot make the team database '" + path + "' private (mode 0600): " + std::strerror(err),
+                     "the file holds token hashes; make it owned by the user who runs interlocutor"};
+    for (const char* suffix : {"-wal", "-shm"}) {
+        const std::string side = path + suffix;
+        struct stat st {};
+        if (::stat(side.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && ::chmod(side.c_str(), 0600) != 0)
+            return Error{ErrorCode::io, "cannot make '" + side + "' private (mode 0600): " + std::strerror(errno), ""};
+    }
+    return ok_status();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqlConnection>> open_sqlite(const std::string& path) {
+    if (auto s = restrict_file_modes(path); !s) return s.error();
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
     if (rc != SQLITE_OK) {

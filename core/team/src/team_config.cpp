@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <set>
 
 namespace ilc::team {
@@ -79,12 +80,21 @@ std::optional<int> parse_duration_seconds(std::string_view text) {
     text = trim(text);
     size_t digits = 0;
     while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    if (digits == 0 || digits > 7) return std::nullopt;
-    const long long n = std::stoll(std::string(text.substr(0, digits)));
+    if (digits == 0) return std::nullopt;
     const std::string_view unit = text.substr(digits);
-    const long long mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
-    if (mult == 0 || n < 1 || n * mult > 7 * 24 * 3600) return std::nullopt;
-    return int(n * mult);
+    const int64_t mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+    if (mult == 0) return std::nullopt;
+    // The bound is checked in 64 bits on every digit, before and after the unit, so no count of
+    // digits (999999999h, twenty nines) can overflow on the way to "over a week".
+    constexpr int64_t kMax = 7 * 24 * 3600;
+    int64_t n = 0;
+    for (size_t i = 0; i < digits; ++i) {
+        n = n * 10 + (text[i] - '0');
+        if (n > kMax) return std::nullopt;
+    }
+    const int64_t seconds = n * mult;
+    if (n < 1 || seconds > kMax) return std::nullopt;
+    return int(seconds);
 }
 
 Result<SplitTeamConfig> split_team_config(std::string_view text) {

@@ -28,10 +28,13 @@ using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
 // A few database connections shared by the request threads (one libpq connection must not be
-// used by two threads at once).
+// used by two threads at once). A connection whose server went away (PostgreSQL restarted) is
+// dropped when it comes back, with the idle ones (they lost the same server), and the next
+// request opens a new one: the service recovers without a restart.
 class StorePool {
 public:
     Status fill(const std::string& url, int n) {
+        url_ = url;
         for (int i = 0; i < n; ++i) {
             auto s = TeamStore::open(url);
             if (!s) return s.error();
@@ -39,25 +42,44 @@ public:
         }
         return ok_status();
     }
-    std::unique_ptr<TeamStore> take() {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return !free_.empty(); });
-        auto s = std::move(free_.back());
-        free_.pop_back();
-        return s;
+    Result<std::unique_ptr<TeamStore>> take() {
+        std::unique_ptr<TeamStore> s;
+        {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [&] { return !free_.empty(); });
+            s = std::move(free_.back());
+            free_.pop_back();
+        }
+        if (s) return s;
+        // An empty slot: its connection was lost. Connect outside the lock (it may take a while).
+        auto opened = TeamStore::open(url_);
+        if (!opened) {
+            give(nullptr);
+            return opened.error();
+        }
+        return std::move(opened.value());
     }
-    void give(std::unique_ptr<TeamStore> s) {
+    // Returns a leased store (or an empty slot); true when its connection was found lost.
+    bool give(std::unique_ptr<TeamStore> s) {
+        bool lost = false;
         {
             std::lock_guard lock(mu_);
+            if (s && s->connection().connection_lost()) {
+                lost = true;
+                s.reset();
+                for (auto& idle : free_) idle.reset();
+            }
             free_.push_back(std::move(s));
         }
         cv_.notify_one();
+        return lost;
     }
 
 private:
+    std::string url_;
     std::mutex mu_;
     std::condition_variable cv_;
-    std::vector<std::unique_ptr<TeamStore>> free_;
+    std::vector<std::unique_ptr<TeamStore>> free_;  // an empty pointer is a slot to reconnect
 };
 
 // Verified tokens, keyed by their SHA-256 (never the token itself), so PBKDF2 runs once per
@@ -122,25 +144,47 @@ public:
     void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
         // Nothing may escape a handler: an exception would close the connection without answer.
         try {
-            route(req, resp);
+            // The answer is built first and sent at the end, so that a request that met a lost
+            // database connection (the server restarted since the last request) can run once
+            // more on a new connection instead of answering 503. Every endpoint is a GET.
+            for (int attempt = 0; attempt < 2; ++attempt) {
+                reply_ = Reply{};
+                lost_connection_ = false;
+                route(req, resp);
+                if (!lost_connection_) break;
+            }
         } catch (const Poco::Exception& e) {
+            reply_ = Reply{};
             send(resp, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, error_json("internal error: " + e.displayText()));
         } catch (const std::exception& e) {
+            reply_ = Reply{};
             send(resp, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, error_json(std::string("internal error: ") + e.what()));
         }
+        if (resp.sent()) return;
+        resp.setStatus(reply_.status);
+        resp.setContentType(reply_.type);
+        resp.set("Cache-Control", "no-store");
+        if (reply_.challenge) resp.set("WWW-Authenticate", "Bearer");
+        resp.setContentLength(std::streamsize(reply_.body.size()));
+        resp.send() << reply_.body;
     }
 
 private:
     static std::string error_json(const std::string& m) { return "{\"error\":" + quoted(m) + "}"; }
 
-    void send(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const std::string& body,
+    struct Reply {
+        HTTPResponse::HTTPStatus status = HTTPResponse::HTTP_INTERNAL_SERVER_ERROR;
+        std::string body = "{\"error\":\"no answer\"}";
+        std::string type = "application/json; charset=utf-8";
+        bool challenge = false;  // a 401 carries WWW-Authenticate: Bearer
+    };
+
+    // Records the answer; handleRequest sends it (see there why).
+    void send(HTTPServerResponse&, HTTPResponse::HTTPStatus status, const std::string& body,
               const std::string& type = "application/json; charset=utf-8") {
-        if (resp.sent()) return;
-        resp.setStatus(status);
-        resp.setContentType(type);
-        resp.set("Cache-Control", "no-store");
-        resp.setContentLength(std::streamsize(body.size()));
-        resp.send() << body;
+        reply_.status = status;
+        reply_.body = body;
+        reply_.type = type;
     }
 
     // DNS rebinding: a page of another site that resolves its name to 127.0.0.1 must not reach us.
@@ -160,11 +204,16 @@ private:
 
         if (path == "/" || path == "/index.html") return send(resp, HTTPResponse::HTTP_OK, kPage, "text/html; charset=utf-8");
 
+        auto leased = s_.pool.take();
+        if (!leased) return send(resp, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, error_json(leased.error().to_string()));
         struct Lease {
             StorePool& pool;
             std::unique_ptr<TeamStore> store;
-            ~Lease() { pool.give(std::move(store)); }
-        } lease{s_.pool, s_.pool.take()};
+            bool& lost;
+            ~Lease() {
+                if (pool.give(std::move(store))) lost = true;
+            }
+        } lease{s_.pool, std::move(leased.value()), lost_connection_};
         TeamStore& db = *lease.store;
 
         if (path == "/v1/health") {
@@ -173,9 +222,11 @@ private:
             return send(resp, HTTPResponse::HTTP_OK, "{\"ok\":true,\"schema_version\":" + std::to_string(v.value()) + "}");
         }
 
-        auto user = authenticate(req, db);
+        auto checked = authenticate(req, db);
+        if (!checked) return send(resp, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, error_json(checked.error().to_string()));
+        const auto& user = checked.value();
         if (!user) {
-            resp.set("WWW-Authenticate", "Bearer");
+            reply_.challenge = true;
             return send(resp, HTTPResponse::HTTP_UNAUTHORIZED,
                         error_json("a valid token is required: 'Authorization: Bearer <token>' "
                                    "(made by 'interlocutor team user add')"));
@@ -258,20 +309,24 @@ private:
         send(resp, HTTPResponse::HTTP_NOT_FOUND, error_json("no such endpoint: " + path));
     }
 
-    std::optional<User> authenticate(const HTTPServerRequest& req, TeamStore& db) {
+    // The user of the request's token; nullopt for a missing or wrong token; an error when the
+    // database could not be asked (that is a 503, not a 401).
+    Result<std::optional<User>> authenticate(const HTTPServerRequest& req, TeamStore& db) {
         const std::string auth = req.get("Authorization", "");
         const std::string prefix = "Bearer ";
-        if (auth.rfind(prefix, 0) != 0) return std::nullopt;
+        if (auth.rfind(prefix, 0) != 0) return std::optional<User>{};
         const std::string token = auth.substr(prefix.size());
         const std::string key = sha256_hex(token);
         if (auto u = s_.tokens.get(key)) return u;
         auto r = db.authenticate(token);
-        if (!r || !r.value()) return std::nullopt;
-        s_.tokens.put(key, *r.value());
+        if (!r) return r.error();
+        if (r.value()) s_.tokens.put(key, *r.value());
         return r.value();
     }
 
     Shared& s_;
+    Reply reply_;
+    bool lost_connection_ = false;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {

@@ -158,7 +158,10 @@ Status TeamStore::migrate() {
 Status TeamStore::publish(const TeamSnapshot& snap) {
     if (snap.rep.empty()) return Error{ErrorCode::usage, "a publish needs the rep's name", "pass --rep NAME"};
     long long crash_after = 0;
-    if (const char* e = std::getenv("ILC_TEAM_CRASH_AFTER_ROWS")) crash_after = std::atoll(e);
+    // Fault injection for the tests only: a stray variable in a user's environment must not kill
+    // a real publish, so it takes ILC_TESTING_FAULTS=1 as well.
+    if (const char* t = std::getenv("ILC_TESTING_FAULTS"); t && std::string(t) == "1")
+        if (const char* e = std::getenv("ILC_TEAM_CRASH_AFTER_ROWS")) crash_after = std::atoll(e);
     long long written = 0;
 
     Transaction tx(*conn_);
@@ -171,7 +174,8 @@ Status TeamStore::publish(const TeamSnapshot& snap) {
     if (conn_->backend() == Backend::postgresql) {
         int slots = 2;
         if (const char* e = std::getenv("ILC_TEAM_PUBLISH_SLOTS"); e && std::atoi(e) > 0) slots = std::atoi(e);
-        if (auto s = conn_->exec("SELECT pg_advisory_xact_lock(7240002, abs(hashtext($1)) % $2)",
+        // hashtext() may return INT_MIN, whose abs() is "integer out of range": mask the sign bit.
+        if (auto s = conn_->exec("SELECT pg_advisory_xact_lock(7240002, (hashtext($1) & 2147483647) % $2)",
                                  {snap.rep, std::to_string(slots)});
             !s)
             return s;

@@ -26,6 +26,9 @@ public:
     virtual Result<SqlRows> query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
     // Statements separated by ';', without parameters (schema scripts).
     virtual Status exec_script(const std::string& sql) = 0;
+    // True once the server side is gone (PostgreSQL restarted, network cut): every later
+    // statement would fail the same way, so the owner should open a new connection.
+    virtual bool connection_lost() const { return false; }
 
     Status exec(const std::string& sql, const std::vector<SqlValue>& params = {}) {
         auto r = query(sql, params);

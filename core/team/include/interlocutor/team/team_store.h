@@ -60,8 +60,9 @@ public:
 
     // Replaces every row of snapshot.rep in one transaction: readers see the previous publish
     // or this one, never a mix; an interrupted publish leaves the previous one in place.
-    // ILC_TEAM_CRASH_AFTER_ROWS=N (fault injection for tests) ends the process abruptly after
-    // N rows written inside the transaction.
+    // ILC_TEAM_CRASH_AFTER_ROWS=N with ILC_TESTING_FAULTS=1 (fault injection for tests; ignored
+    // without the second variable) ends the process abruptly after N rows written inside the
+    // transaction.
     Status publish(const TeamSnapshot& snapshot);
 
     // Stalled deals of the team, highest risk first; empty filters mean all.
