@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <functional>
+#include <unordered_map>
 #include <vector>
 
 #include "interlocutor/text/normalize.h"
@@ -20,6 +22,83 @@ std::string lower_ascii(std::string_view s) {
     for (char& c : r) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
     return r;
 }
+
+// A fixed list of folded phrases written " word word ", looked for in a folded text padded with
+// spaces. One pass over the text: at each word start the word is looked up among the phrases'
+// first words, and only those phrases are compared, instead of one std::string::find per phrase
+// (each of which stops at every space of the text, since the phrases start with one). Finds
+// exactly what `text.find(phrase) != npos` finds for every phrase.
+class PhraseSet {
+public:
+    template <std::size_t N>
+    explicit PhraseSet(const std::array<std::string_view, N>& phrases) : phrases_(phrases.begin(), phrases.end()) {
+        for (std::size_t k = 0; k < phrases_.size(); ++k) {
+            std::string_view p = phrases_[k];
+            std::size_t sp = p.size() > 1 ? p.find(' ', 1) : std::string_view::npos;
+            bool regular = p.size() > 2 && p.front() == ' ' && p.back() == ' ' && p[1] != ' ' &&
+                           p.find("  ") == std::string_view::npos && sp != std::string_view::npos;
+            if (!regular) { irregular_.push_back(k); continue; }
+            std::string_view first = p.substr(1, sp - 1);
+            by_first_[std::string(first)].push_back(k);
+            mark(first);
+        }
+    }
+
+    std::size_t size() const { return phrases_.size(); }
+
+    // found[k] is set for every phrase k that occurs in text; returns how many distinct ones do.
+    // stop_at_first: return as soon as one is found (found is then incomplete).
+    std::size_t scan(std::string_view text, std::vector<char>& found, bool stop_at_first) const {
+        found.assign(phrases_.size(), 0);
+        std::size_t hits = 0;
+        for (std::size_t k : irregular_)
+            if (text.find(phrases_[k]) != std::string_view::npos) {
+                found[k] = 1;
+                ++hits;
+                if (stop_at_first) return hits;
+            }
+        std::size_t s = 1;
+        while (s < text.size()) {
+            if (text[s] == ' ' || text[s - 1] != ' ') { ++s; continue; }
+            std::size_t e = text.find(' ', s);
+            if (e == std::string_view::npos) break;  // a phrase needs a space after its first word
+            // Most words are no phrase's first word: a (first byte, length) filter skips hashing them.
+            if (!marked(text.substr(s, e - s))) { s = e + 1; continue; }
+            auto it = by_first_.find(text.substr(s, e - s));
+            if (it != by_first_.end()) {
+                for (std::size_t k : it->second) {
+                    if (found[k]) continue;
+                    std::string_view p = phrases_[k];
+                    if (text.compare(s - 1, p.size(), p) != 0) continue;
+                    found[k] = 1;
+                    ++hits;
+                    if (stop_at_first) return hits;
+                }
+            }
+            s = e + 1;
+        }
+        return hits;
+    }
+
+    bool any(std::string_view text) const {
+        std::vector<char> found;
+        return scan(text, found, true) > 0;
+    }
+
+private:
+    struct ViewHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
+    };
+    void mark(std::string_view w) { first_len_[static_cast<unsigned char>(w[0])] |= 1u << std::min<std::size_t>(w.size(), 31); }
+    bool marked(std::string_view w) const {
+        return (first_len_[static_cast<unsigned char>(w[0])] >> std::min<std::size_t>(w.size(), 31)) & 1u;
+    }
+    std::array<std::uint32_t, 256> first_len_{};
+    std::vector<std::string_view> phrases_;
+    std::vector<std::size_t> irregular_;
+    std::unordered_map<std::string, std::vector<std::size_t>, ViewHash, std::equal_to<>> by_first_;
+};
 
 using ilc::days_from_civil;  // interlocutor/civil_date.h
 
@@ -123,13 +202,15 @@ bool is_noreply_address(std::string_view address) {
 
 bool is_ooo_subject(std::string_view subject) {
     std::string f = fold(subject.substr(0, 400));
+    // Written padded so that a phrase matches whole words only, as " subject " is padded below.
     static const std::array<std::string_view, 22> anywhere = {
-        "absence du bureau", "reponse automatique", "out of office", "out of the office", "automatic reply",
-        "auto reply", "autoreply", "auto response", "autoresponse", "abwesenheit", "abwesenheitsnotiz",
-        "message d absence", "absent du bureau", "absente du bureau", "i am away", "away from the office",
-        "on vacation", "en conges", "vacation reply", "office closed", "automatische antwort",
-        "risposta automatica"};
-    for (auto p : anywhere) if (contains(" " + f + " ", " " + std::string(p) + " ")) return true;
+        " absence du bureau ", " reponse automatique ", " out of office ", " out of the office ", " automatic reply ",
+        " auto reply ", " autoreply ", " auto response ", " autoresponse ", " abwesenheit ", " abwesenheitsnotiz ",
+        " message d absence ", " absent du bureau ", " absente du bureau ", " i am away ", " away from the office ",
+        " on vacation ", " en conges ", " vacation reply ", " office closed ", " automatische antwort ",
+        " risposta automatica "};
+    static const PhraseSet anywhere_set(anywhere);
+    if (anywhere_set.any(" " + f + " ")) return true;
     // "Auto:", "Automatique :", "[Auto-Reply]" at the head of the subject.
     std::string lead = lower_ascii(subject.substr(0, 20));
     return starts_with(lead, "auto:") || starts_with(lead, "automatique") || starts_with(lead, "[auto") ||
@@ -146,16 +227,15 @@ bool is_ooo_body(std::string_view body) {
         " i am currently away ", " i am on vacation ", " i m on vacation ", " on annual leave ",
         " on leave until ", " limited access to email ", " limited access to my email ",
         " ich bin bis ", " abwesend "};
-    int hits = 0;
-    for (auto p : phrases) if (contains(f, p)) ++hits;
-    if (hits == 0) return false;
+    static const PhraseSet absence(phrases);
+    if (!absence.any(f)) return false;
     // A person writing "I will be out of the office next week" in a real mail: require a
     // return-date formula with it (and classify_automated also requires a short body).
     static const std::array<std::string_view, 10> returns = {
         " jusqu au ", " de retour ", " retour le ", " until ", " back on ", " return on ", " returning on ",
         " back in the office ", " je reviendrai ", " i will return "};
-    bool ret = std::any_of(returns.begin(), returns.end(), [&](std::string_view r) { return contains(f, r); });
-    return ret;
+    static const PhraseSet return_formulas(returns);
+    return return_formulas.any(f);
 }
 
 std::optional<int64_t> parse_return_date(std::string_view text, int64_t reference) {
@@ -282,8 +362,8 @@ std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan
         " type in unsubscribe ", " prefer not to receive further ", " confirming your removal ",
         " subscription center ", " this email has been sent to ", " powered by constant contact ",
         " replace the subject field with the word remove ", " reply with remove "};
-    for (auto p : footers)
-        if (contains(f, p)) return "marketing";
+    static const PhraseSet footer_set(footers);
+    if (footer_set.any(f)) return "marketing";
     // Promotions without a recognizable footer: several of these words together. One or two of
     // them occur in a person's mail ("is the offer still valid?"), three of them do not.
     static const std::array<std::string_view, 29> promo = {
@@ -293,9 +373,9 @@ std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan
         " permission marketing ", " not sent unsolicited ", " prefer not to receive ", " subscribed to receive ",
         " register today ", " register now ", " register online ", " early bird ", " group rate ",
         " inscrivez vous des maintenant ", " places limitees "};
-    int hits = 0;
-    for (auto p : promo) hits += contains(f, p);
-    if (hits >= 3) return "marketing";
+    static const PhraseSet promo_set(promo);
+    std::vector<char> found;
+    if (promo_set.scan(f, found, false) >= 3) return "marketing";
     return {};
 }
 
@@ -309,8 +389,6 @@ AutomatedVerdict classify_automated(const Message& m) {
     // (auto-replied, auto-generated, auto-notified) marks automated mail.
     bool auto_submitted = !as.empty() && !starts_with(as, "no");
     bool autoreply = !m.x_autoreply.empty() || !m.x_autorespond.empty();
-    bool ooo_subject = is_ooo_subject(m.subject);
-    bool ooo_body = is_ooo_body(m.body_text);
     std::string prec = lower_ascii(m.precedence);
     bool precedence = contains(prec, "bulk") || contains(prec, "list") || contains(prec, "junk");
     bool list = !m.list_id.empty() || !m.list_unsubscribe.empty();
@@ -323,10 +401,14 @@ AutomatedVerdict classify_automated(const Message& m) {
     bool bounce = std::any_of(bounce_subjects.begin(), bounce_subjects.end(),
                               [&](std::string_view b) { return starts_with(subj, b); });
     bool noreply = is_noreply_address(m.from.address);
-    std::string bulk = bulk_reason(m);
     // An out-of-office body counts alone only in a short mail, so a long real mail that mentions
     // an absence is not taken for an auto-reply; with an automated header it always counts.
-    bool ooo = ooo_subject || (ooo_body && (auto_submitted || autoreply || m.body_text.size() < 1200));
+    // The subject and body scans run only when their answer can still name the reason: a report
+    // or a bounce comes first in the order below, and a long body without an automated header
+    // cannot count (these scans were a fifth of the ingest's instructions).
+    bool ooo = !report && !bounce &&
+               (is_ooo_subject(m.subject) ||
+                ((auto_submitted || autoreply || m.body_text.size() < 1200) && is_ooo_body(m.body_text)));
     const std::pair<bool, const char*> order[] = {
         {report, "report"}, {bounce, "bounce"}, {ooo, "ooo"}, {auto_submitted, "auto_submitted"},
         {autoreply, "autoreply"}, {precedence, "precedence"}, {list, "list"}, {noreply, "noreply"}};
@@ -336,9 +418,13 @@ AutomatedVerdict classify_automated(const Message& m) {
         v.reason = reason;
         break;
     }
-    if (!v.automated && !bulk.empty()) {
-        v.automated = true;
-        v.reason = bulk;
+    // The bulk heuristics (which scan the body) only matter when no header already decided.
+    if (!v.automated) {
+        std::string bulk = bulk_reason(m);
+        if (!bulk.empty()) {
+            v.automated = true;
+            v.reason = std::move(bulk);
+        }
     }
     if (v.automated && v.reason == "ooo") {
         v.ooo_until = parse_return_date(m.body_text, m.date);

@@ -1,6 +1,9 @@
 #include "interlocutor/text/cues.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -76,11 +79,31 @@ std::size_t match_from(const std::vector<PatWord>& words, std::size_t wi,
 
 // Patterns indexed by their first word, so a scan costs a hash look-up per token (plus one per
 // distinct prefix length for "word*" patterns) instead of a pass per pattern.
+// Transparent hashing: look-ups by std::string_view (a token's prefix) without building a string.
+struct ViewHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using PatternIndex = std::unordered_map<std::string, std::vector<std::size_t>, ViewHash, std::equal_to<>>;
+
 struct Matcher {
     std::vector<Pattern> patterns;
-    std::unordered_map<std::string, std::vector<std::size_t>> by_exact;
-    std::unordered_map<std::string, std::vector<std::size_t>> by_prefix;
+    PatternIndex by_exact;
+    PatternIndex by_prefix;
     std::vector<std::size_t> prefix_lengths;
+    // Cheap filters in front of the hash look-ups (most tokens start no pattern): bit min(len, 31)
+    // of [first byte] is set when some pattern's first word (exact) or first prefix ("word*")
+    // has that first byte and length. `unfiltered` when a first word is empty (never in practice).
+    std::array<std::uint32_t, 256> exact_first{};
+    std::array<std::uint32_t, 256> prefix_first{};
+    bool unfiltered = false;
+    static std::uint32_t bit(std::size_t len) { return 1u << std::min<std::size_t>(len, 31); }
+    bool may_exact(const std::string& tok) const {
+        return unfiltered || tok.empty() || (exact_first[static_cast<unsigned char>(tok[0])] & bit(tok.size()));
+    }
+    bool may_prefix(const std::string& tok, std::size_t len) const {
+        return unfiltered || tok.empty() || (prefix_first[static_cast<unsigned char>(tok[0])] & bit(len));
+    }
     std::unordered_map<std::string, std::size_t> family_index;
 
     Matcher() {
@@ -92,6 +115,9 @@ struct Matcher {
                 if (p.words.empty()) continue;
                 std::size_t idx = patterns.size();
                 const PatWord& first = p.words.front();
+                if (first.norm.empty()) unfiltered = true;
+                else (first.kind == PatWord::prefix ? prefix_first : exact_first)
+                         [static_cast<unsigned char>(first.norm[0])] |= bit(first.norm.size());
                 if (first.kind == PatWord::prefix) {
                     by_prefix[first.norm].push_back(idx);
                     if (std::find(prefix_lengths.begin(), prefix_lengths.end(), first.norm.size()) ==
@@ -139,11 +165,12 @@ std::vector<Cue> scan(std::string_view text, const std::size_t* only_family) {
     for (std::size_t ti = 0; ti < toks.size(); ++ti) {
         candidates.clear();
         const std::string& tok = toks[ti].norm;
-        if (auto it = m.by_exact.find(tok); it != m.by_exact.end())
-            candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+        if (m.may_exact(tok))
+            if (auto it = m.by_exact.find(tok); it != m.by_exact.end())
+                candidates.insert(candidates.end(), it->second.begin(), it->second.end());
         for (std::size_t len : m.prefix_lengths) {
-            if (len > tok.size()) continue;
-            if (auto it = m.by_prefix.find(tok.substr(0, len)); it != m.by_prefix.end())
+            if (len > tok.size() || !m.may_prefix(tok, len)) continue;
+            if (auto it = m.by_prefix.find(std::string_view(tok).substr(0, len)); it != m.by_prefix.end())
                 candidates.insert(candidates.end(), it->second.begin(), it->second.end());
         }
         // Longest match per family at this position.

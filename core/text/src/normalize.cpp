@@ -107,33 +107,95 @@ bool fold_code_point(char32_t c, std::string& out) {
     return fold_with_icu(c, out);
 }
 
+namespace {
+
+// Appends the folded form of the code point at text[i] to out (when it is a word character) and
+// advances i; returns whether it is a word character. Separators fold to nothing, so appending
+// straight into the current word is the same as folding into a temporary first. ASCII, the bulk
+// of mail text, is handled inline without the table or a call.
+inline bool fold_next(std::string_view text, std::size_t& i, std::string& out) {
+    auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+        ++i;
+        if (b >= 'a' && b <= 'z') { out += static_cast<char>(b); return true; }
+        if (b >= 'A' && b <= 'Z') { out += static_cast<char>(b + 32); return true; }
+        if (b >= '0' && b <= '9') { out += static_cast<char>(b); return true; }
+        return false;
+    }
+    char32_t c = next_code_point(text, i);
+    if (c < 0x800) {
+        const FoldTable& t = fold_table();
+        if (!t.word[c]) return false;
+        out += t.folded[c];
+        return true;
+    }
+    return fold_with_icu(c, out);
+}
+
+inline bool ascii_alnum(unsigned char b) {
+    return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
+}
+
+// fold_next over a whole run of ASCII letters and digits at once (one append, then lower-case in
+// place), which is what most words are; any other code point goes through fold_next. Returns
+// whether text[i] started a word character.
+inline bool fold_step(std::string_view text, std::size_t& i, std::string& out) {
+    std::size_t j = i;
+    while (j < text.size() && ascii_alnum(static_cast<unsigned char>(text[j]))) ++j;
+    if (j == i) return fold_next(text, i, out);
+    std::size_t old = out.size();
+    out.append(text.data() + i, j - i);
+    for (std::size_t k = old; k < out.size(); ++k)
+        if (out[k] >= 'A' && out[k] <= 'Z') out[k] = static_cast<char>(out[k] + 32);
+    i = j;
+    return true;
+}
+
+}  // namespace
+
 std::vector<Token> tokenize(std::string_view text) {
     std::vector<Token> tokens;
+    tokens.reserve(text.size() / 6 + 1);
     std::size_t i = 0;
-    Token cur{{}, 0, 0};
-    bool in_word = false;
     while (i < text.size()) {
         std::size_t start = i;
-        char32_t c = next_code_point(text, i);
-        std::string piece;
-        if (fold_code_point(c, piece)) {
-            if (!in_word) { cur = Token{{}, start, start}; in_word = true; }
-            cur.norm += piece;
-            cur.end = i;
-        } else if (in_word) {
-            tokens.push_back(std::move(cur));
-            in_word = false;
+        // Look for the start of the next word without building anything for separators.
+        std::string norm;
+        if (!fold_step(text, i, norm)) continue;
+        std::size_t end = i;
+        while (i < text.size()) {
+            if (!fold_step(text, i, norm)) break;
+            end = i;
         }
+        tokens.push_back(Token{std::move(norm), start, end});
     }
-    if (in_word) tokens.push_back(std::move(cur));
     return tokens;
 }
 
 std::string fold(std::string_view text) {
+    // The same as joining tokenize(text)'s words with single spaces, written in one pass: a
+    // space goes before every word but the first non-empty output.
     std::string out;
-    for (const Token& t : tokenize(text)) {
-        if (!out.empty()) out += ' ';
-        out += t.norm;
+    out.reserve(text.size() + 1);
+    std::size_t i = 0;
+    bool in_word = false;
+    while (i < text.size()) {
+        auto b = static_cast<unsigned char>(text[i]);
+        if (b < 0x80 && !ascii_alnum(b)) {
+            // An ASCII separator: ends the word, writes nothing.
+            ++i;
+            in_word = false;
+            continue;
+        }
+        std::size_t before = out.size();
+        if (!in_word && !out.empty()) {
+            // Tentatively write the separating space; removed again when no word follows.
+            out += ' ';
+            if (fold_step(text, i, out)) { in_word = true; continue; }
+            out.resize(before);
+            continue;
+        }
+        in_word = fold_step(text, i, out);
     }
     return out;
 }

@@ -38,6 +38,19 @@ bool has_digit(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// fold(t) when only its first `need` + 1 characters are read (prefix tests, or an equality with a
+// phrase of at most `need` characters): folds a bounded head of a long line instead of all of it.
+// fold() of a byte prefix is a prefix of fold() of the whole (words fold code point by code
+// point, a cut character folds to a separator), so when that head already gives more than
+// `need` characters every such test answers as on the whole line; otherwise the whole is folded.
+std::string fold_head(std::string_view t, std::size_t need) {
+    constexpr std::size_t kHead = 64;
+    if (t.size() <= kHead) return fold(t);
+    std::string head = fold(t.substr(0, kHead));
+    if (head.size() > need) return head;
+    return fold(t);
+}
+
 // A date or time as Lotus Notes and Outlook print them: "10/09/2000 09:48 AM", "09:48".
 bool looks_like_datetime(std::string_view s) {
     int slashes = 0, colons = 0, digits = 0;
@@ -55,7 +68,7 @@ bool is_separator_header(std::string_view t) {
     while (dashes < t.size() && (t[dashes] == '-' || t[dashes] == '_' || t[dashes] == '=' ||
                                  t[dashes] == ' ' || t[dashes] == '*'))
         ++dashes;
-    std::string f = fold(t);
+    std::string f = fold_head(t, 32);  // the phrases below are shorter than 32 characters
     static const std::array<std::string_view, 12> phrases = {
         "original message", "message d origine", "forwarded message", "message transfere",
         "forwarded by", "ursprungliche nachricht", "mensaje original", "messaggio originale",
@@ -70,7 +83,7 @@ bool is_separator_header(std::string_view t) {
 
 bool is_forward_intro(std::string_view t) {
     if (t.size() > 80) return false;
-    std::string f = fold(t);
+    std::string f = fold_head(t, 32);  // the phrases below are shorter than 32 characters
     return starts_with(f, "debut du message reexpedie") || starts_with(f, "begin forwarded message") ||
            f == "message transfere" || f == "forwarded message" ||
            starts_with(f, "debut du message transfere");
@@ -258,7 +271,7 @@ bool is_delimiter(std::string_view line) {
 }
 
 bool looks_like_contact(std::string_view t) {
-    std::string f = fold(t);
+    std::string f = fold_head(t, 16);  // only prefixes of at most 8 characters are tested
     int digits = 0;
     for (char c : t) if (c >= '0' && c <= '9') ++digits;
     if (t.find('@') != std::string_view::npos && t.find(' ') == std::string_view::npos) return true;
@@ -297,7 +310,7 @@ void join_into(std::string& out, std::string_view line) {
 bool is_mobile_footer(std::string_view line) {
     std::string_view t = trim(line);
     if (t.size() > 90) return false;
-    std::string f = fold(t);
+    std::string f = fold_head(t, 32);  // only prefixes shorter than 32 characters are tested
     return starts_with(f, "sent from my") || starts_with(f, "envoye de mon") || starts_with(f, "envoye depuis") ||
            starts_with(f, "sent from outlook") || starts_with(f, "sent from mail for") ||
            starts_with(f, "sent from yahoo") || starts_with(f, "sent from samsung") ||
