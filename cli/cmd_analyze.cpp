@@ -33,7 +33,7 @@ int cmd_analyze(int argc, char** argv) {
 
     auto st = open_store_for_reading(args);
     if (!st) return runtime_error(st.error());
-    auto corpus = load_corpus(*st.value(), /*with_text=*/true);
+    auto corpus = load_corpus(*st.value(), /*with_text=*/true, /*with_threading_headers=*/false);
     if (!corpus) return runtime_error(corpus.error());
     if (auto owners = resolve_owners(args, corpus.value(), "analyze", settings); !owners)
         return option_error("analyze", owners.error());
@@ -42,7 +42,7 @@ int cmd_analyze(int argc, char** argv) {
     if (format == "json") std::cout << detect::to_json(result) << "\n";
     else if (format == "csv") std::cout << detect::to_csv(result);
     else std::cout << detect::to_text(result);
-    return 0;
+    exit_without_teardown(kExitOk);
 }
 
 }  // namespace ilc::cli

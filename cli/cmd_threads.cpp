@@ -29,19 +29,23 @@ int cmd_threads(int argc, char** argv) {
 
     auto st = open_store_for_reading(args);
     if (!st) return runtime_error(st.error());
-    auto corpus = load_corpus(*st.value(), /*with_text=*/false);
+    auto corpus = load_thread_corpus(*st.value());
     if (!corpus) return runtime_error(corpus.error());
-    const auto& msgs = corpus->messages;
-    auto threads = corpus->threads;
+    const auto& msgs = corpus->inputs;
+    auto& threads = corpus->threads;
     // Newest activity first: what a person wants to see at the top.
-    auto last_date = [&](const Thread& t) { return t.members.empty() ? 0 : msgs[t.members.back()].date; };
+    auto last_date = [&](const Thread& t) -> int64_t { return t.members.empty() ? 0 : msgs[t.members.back()].date; };
     std::stable_sort(threads.begin(), threads.end(),
                      [&](const Thread& a, const Thread& b) { return last_date(a) > last_date(b); });
 
     if (format == "json") {
-        JsonWriter w;
-        w.begin_object().key("threads").begin_array();
+        // Streamed one thread at a time, in the exact bytes one JsonWriter over the whole list
+        // would give ({"threads":[...]} without spaces): a 1M-message store does not hold its
+        // whole output (~120 MB) in memory before printing it.
+        std::string buf = "{\"threads\":[";
+        bool first = true;
         for (const auto& t : threads) {
+            JsonWriter w;
             w.begin_object().kv("id", t.id);
             w.key("message_ids").begin_array();
             for (size_t i : t.members) w.value(msgs[i].message_id);
@@ -58,13 +62,20 @@ int cmd_threads(int argc, char** argv) {
             }
             w.kv("size", t.members.size());
             w.end_object();
+            if (!first) buf += ',';
+            first = false;
+            buf += w.str();
+            if (buf.size() >= (1u << 20)) {
+                std::cout << buf;
+                buf.clear();
+            }
         }
-        w.end_array().end_object();
-        std::cout << w.str() << "\n";
-        return 0;
+        buf += "]}\n";
+        std::cout << buf;
+        exit_without_teardown(kExitOk);
     }
-    for (const auto& t : threads) std::cout << threading::render_thread_text(t, msgs) << "\n";
-    return 0;
+    for (const auto& t : threads) std::cout << threading::render_thread_text(t, msgs, corpus->senders) << "\n";
+    exit_without_teardown(kExitOk);
 }
 
 }  // namespace ilc::cli

@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -42,13 +44,16 @@ Result<std::unique_ptr<store::Store>> open_store_for_reading(const Args& args) {
     return r;
 }
 
-Result<Corpus> load_corpus(store::Store& store, bool with_text) {
+Result<Corpus> load_corpus(store::Store& store, bool with_text, bool with_threading_headers) {
     Corpus c;
     // No verb reads the quoted history (detectors and digest read new text and signatures): it
     // is the largest text column, so it stays on disk (docs/PERFORMANCE.md).
     store::LoadOptions lo;
     lo.with_text = with_text;
     lo.with_quoted = false;
+    // Verbs that keep no threading headers are the analysis-only ones: they skip what no
+    // detector reads too.
+    lo.detector_columns_only = !with_threading_headers;
     auto msgs = store.load_messages(lo);
     if (!msgs) return msgs.error();
     c.messages = std::move(msgs.value());
@@ -61,11 +66,71 @@ Result<Corpus> load_corpus(store::Store& store, bool with_text) {
 
     std::vector<threading::ThreadInput> inputs;
     inputs.reserve(c.messages.size());
-    for (const auto& m : c.messages) inputs.push_back(threading::thread_input_from(m));
+    for (auto& m : c.messages) {
+        if (with_threading_headers) {
+            inputs.push_back(threading::thread_input_from(m));
+            continue;
+        }
+        // Emptied before the copy so that thread_input_from() copies nothing of them.
+        auto in_reply_to = std::move(m.in_reply_to);
+        auto references = std::move(m.references);
+        auto thread_index = std::move(m.thread_index);
+        auto thread_topic = std::move(m.thread_topic);
+        m.in_reply_to.clear();
+        m.references.clear();
+        m.thread_index.clear();
+        m.thread_topic.clear();
+        threading::ThreadInput& in = inputs.emplace_back(threading::thread_input_from(m));
+        in.in_reply_to = std::move(in_reply_to);
+        in.references = std::move(references);
+        in.thread_index = std::move(thread_index);
+        in.thread_topic = std::move(thread_topic);
+    }
     threading::ThreadingOptions topts;
     topts.owner_addresses = c.owners;
     c.threads = threading::thread_messages(inputs, topts);
     return c;
+}
+
+Result<ThreadCorpus> load_thread_corpus(store::Store& store) {
+    ThreadCorpus c;
+    auto owners = store.owner_addresses();
+    if (!owners) return owners.error();
+    // Batches of rows are moved into ThreadInputs as they come: the two record types never both
+    // exist for the whole store.
+    auto st = store.scan_thread_rows(8192, [&](std::vector<store::ThreadRow>& batch, size_t total) {
+        if (c.inputs.empty()) {
+            c.inputs.reserve(total);
+            c.senders.reserve(total);
+        }
+        for (auto& r : batch) {
+            threading::ThreadInput& in = c.inputs.emplace_back();
+            in.message_id = std::move(r.message_id);
+            in.synthetic_id = r.synthetic_id;
+            in.in_reply_to = std::move(r.in_reply_to);
+            in.references = std::move(r.references);
+            in.subject = std::move(r.subject);
+            in.date = r.date;
+            in.participants = std::move(r.participants);
+            in.thread_index = std::move(r.thread_index);
+            in.thread_topic = std::move(r.thread_topic);
+            in.list_id = std::move(r.list_id);
+            // The same choice as render_thread_text() makes for a Message.
+            c.senders.push_back(r.from_display.empty() ? std::string("(unknown)") : std::move(r.from_display));
+        }
+    });
+    if (!st.ok()) return st.error();
+    threading::ThreadingOptions topts;
+    topts.owner_addresses = std::move(owners.value());
+    c.threads = threading::thread_messages(c.inputs, topts);
+    return c;
+}
+
+void exit_without_teardown(int code) {
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    std::_Exit(std::cout.good() ? code : kExitError);
 }
 
 std::vector<OptionSpec> analysis_option_specs(const std::map<std::string, std::string>& help_overrides) {

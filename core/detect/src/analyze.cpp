@@ -149,13 +149,14 @@ std::vector<bool> duplicate_copies(const std::vector<Message>& msgs, const std::
             for (const auto& mb : *list) rcpt.push_back(lower(mb.address));
         std::sort(rcpt.begin(), rcpt.end());
         rcpt.erase(std::unique(rcpt.begin(), rcpt.end()), rcpt.end());
-        std::string body;
-        body.reserve(m.new_text.size());
+        // FNV-1a over the new text without whitespace: no copy of every body just to hash it.
+        uint64_t body_hash = 14695981039346656037ull;
         for (char c : m.new_text)
-            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') body.push_back(c);
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+                body_hash = (body_hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
         std::string key = lower(m.from.address) + '\x1f' + std::to_string(m.date) + '\x1f' + fold(m.subject) + '\x1f';
         for (const auto& r : rcpt) key += r + ',';
-        key += '\x1f' + std::to_string(std::hash<std::string>{}(body));
+        key += '\x1f' + std::to_string(body_hash);
         auto [it, fresh] = keep.emplace(std::move(key), i);
         if (fresh) continue;
         size_t& kept = it->second;
@@ -289,12 +290,20 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const
         mi.sender_internal = ff.internal;
         mi.from_account = ff.account;
         mi.expects = msg.expects_reply;  // decided by core/text on new text (closings neutralize request cues)
-        std::unordered_set<std::string> seen{mi.from};
+        // Every address seen is the sender or already in mi.recipients: a short list is searched
+        // there (no set built per message, a million times over), a long one goes through a set.
+        const bool many = msg.to.size() + msg.cc.size() > 32;
+        std::unordered_set<std::string> seen;
+        if (many) seen.insert(mi.from);
+        auto first_time = [&](const std::string& a) {
+            if (many) return seen.insert(a).second;
+            return a != mi.from && std::find(mi.recipients.begin(), mi.recipients.end(), a) == mi.recipients.end();
+        };
         std::set<std::string> accts;
         for (const auto* list : {&msg.to, &msg.cc}) {
             for (const auto& mb : *list) {
                 std::string a = lower(mb.address);
-                if (a.empty() || !seen.insert(a).second) continue;
+                if (a.empty() || !first_time(a)) continue;
                 mi.recipients.push_back(a);
                 const AddressFacts& f = facts(a);
                 if (f.internal) continue;

@@ -49,6 +49,13 @@ std::string insert_message_sql() {
            ") ON CONFLICT(message_id) DO NOTHING";
 }
 
+// The columns that LoadOptions::detector_columns_only leaves out.
+bool detector_unread(std::string_view column) {
+    static const std::string_view unread[] = {"return_path", "content_type", "content_language", "x_mailer",
+                                              "warnings",    "source_path",  "source_folder"};
+    return std::find(std::begin(unread), std::end(unread), column) != std::end(unread);
+}
+
 // SELECT id, <columns> FROM messages <tail>; without text the three body columns read NULL so
 // that column positions stay the same and SQLite never touches their overflow pages.
 std::string select_message_sql(const LoadOptions& opts, const char* tail) {
@@ -56,7 +63,8 @@ std::string select_message_sql(const LoadOptions& opts, const char* tail) {
     for (int i = 0; i < kNumColumns; ++i) {
         sql += ',';
         bool body = i == kColNewText || i == kColQuoted || i == kColSignature;
-        bool skip = (body && !opts.with_text) || (i == kColQuoted && !opts.with_quoted);
+        bool skip = (body && !opts.with_text) || (i == kColQuoted && !opts.with_quoted) ||
+                    (opts.detector_columns_only && detector_unread(kMessageColumns[i]));
         sql += skip ? "NULL" : kMessageColumns[i];
     }
     return sql + " FROM messages " + tail;
@@ -636,7 +644,7 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
             if (out[j].rowid == id) add_recipient(out[j], s.col_view(1), s.col_text(2), s.col_text(3));
         }
     }
-    {
+    if (!opts.detector_columns_only) {
         Stmt s;
         auto st = s.prepare(db, "SELECT message, folder FROM message_folders ORDER BY message, seq");
         if (!st.ok()) return finish(st.error());
@@ -656,6 +664,136 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
         if (!st.ok()) return st.error();
     }
     return out;
+}
+
+Result<std::vector<ThreadRow>> Store::load_thread_rows() {
+    std::vector<ThreadRow> out;
+    auto st = scan_thread_rows(4096, [&](std::vector<ThreadRow>& batch, size_t total) {
+        if (out.empty()) out.reserve(total);
+        for (auto& r : batch) out.push_back(std::move(r));
+    });
+    if (!st.ok()) return st.error();
+    return out;
+}
+
+Status Store::scan_thread_rows(size_t batch_size,
+                               const std::function<void(std::vector<ThreadRow>& batch, size_t total)>& sink) {
+    sqlite3* db = impl_->db;
+    if (batch_size == 0) batch_size = 1;
+    const bool own = sqlite3_get_autocommit(db) != 0;
+    if (own) {
+        auto st = exec(db, "BEGIN", "starting to read");
+        if (!st.ok()) return st.error();
+    }
+    auto finish = [&](Error e) -> Status {
+        if (own) exec(db, "ROLLBACK", "ending a read");
+        return e;
+    };
+
+    size_t total = 0;
+    {
+        Stmt n;
+        auto st = n.prepare(db, "SELECT count(*) FROM messages");
+        if (!st.ok()) return finish(st.error());
+        auto r = n.step("counting messages");
+        if (!r.ok()) return finish(r.error());
+        total = size_t(n.col_int(0));
+    }
+    // Two statements stepped side by side in one read transaction: the messages in rowid order,
+    // and only From, To and Cc of the recipients, clustered by message. Each batch of messages
+    // takes the recipients up to its last rowid, so neither list is ever held whole.
+    Stmt msgs, rcpt;
+    auto st = msgs.prepare(db,
+                           "SELECT id, message_id, synthetic_id, in_reply_to, refs, subject, date, thread_index, "
+                           "thread_topic, list_id FROM messages ORDER BY id");
+    if (!st.ok()) return finish(st.error());
+    st = rcpt.prepare(db,
+                      "SELECT message, role, address, name FROM recipients WHERE role IN ('from','to','cc') "
+                      "ORDER BY message, role, position");
+    if (!st.ok()) return finish(st.error());
+    auto r0 = rcpt.step("reading recipients");
+    if (!r0.ok()) return finish(r0.error());
+    bool rcpt_valid = *r0;
+
+    std::vector<ThreadRow> batch;
+    std::vector<int64_t> rowids;
+    batch.reserve(std::min(batch_size, total));
+    rowids.reserve(batch.capacity());
+    std::string from;
+    std::vector<std::string> to, cc;
+    bool more = true;
+    while (more) {
+        batch.clear();
+        rowids.clear();
+        while (batch.size() < batch_size) {
+            auto r = msgs.step("reading messages");
+            if (!r.ok()) return finish(r.error());
+            if (!*r) {
+                more = false;
+                break;
+            }
+            rowids.push_back(msgs.col_int(0));
+            ThreadRow& t = batch.emplace_back();
+            msgs.col_text_into(1, t.message_id);
+            t.synthetic_id = msgs.col_int(2) != 0;
+            t.in_reply_to = detail::decode_list(msgs.col_view(3));
+            t.references = detail::decode_list(msgs.col_view(4));
+            msgs.col_text_into(5, t.subject);
+            t.date = msgs.col_int(6);
+            msgs.col_text_into(7, t.thread_index);
+            msgs.col_text_into(8, t.thread_topic);
+            msgs.col_text_into(9, t.list_id);
+        }
+        if (batch.empty()) break;
+        // Roles sort "cc" < "from" < "to": each message's three lists are gathered, then joined
+        // in From, To, Cc order (as threading::thread_input_from() lists them) when it changes.
+        size_t j = 0, current = batch.size();
+        auto flush = [&]() {
+            if (current == batch.size()) return;
+            auto& p = batch[current].participants;
+            p.reserve(1 + to.size() + cc.size());
+            auto add = [&](std::string& a) {
+                if (!a.empty() && std::find(p.begin(), p.end(), a) == p.end()) p.push_back(std::move(a));
+            };
+            add(from);
+            for (auto& a : to) add(a);
+            for (auto& a : cc) add(a);
+            from.clear();
+            to.clear();
+            cc.clear();
+        };
+        while (rcpt_valid) {
+            int64_t id = rcpt.col_int(0);
+            if (id > rowids.back()) break;  // the next batch's
+            while (j < batch.size() && rowids[j] < id) ++j;
+            if (j < batch.size() && rowids[j] == id) {
+                if (j != current) {
+                    flush();
+                    current = j;
+                }
+                std::string_view role = rcpt.col_view(1);
+                if (role == "from") {
+                    from = rcpt.col_text(2);
+                    batch[j].from_display = rcpt.col_text(3);
+                    if (batch[j].from_display.empty()) batch[j].from_display = from;
+                } else if (role == "to") {
+                    to.push_back(rcpt.col_text(2));
+                } else {
+                    cc.push_back(rcpt.col_text(2));
+                }
+            }
+            auto r = rcpt.step("reading recipients");
+            if (!r.ok()) return finish(r.error());
+            rcpt_valid = *r;
+        }
+        flush();
+        sink(batch, total);
+    }
+    if (own) {
+        auto e = exec(db, "COMMIT", "ending a read");
+        if (!e.ok()) return e.error();
+    }
+    return ok_status();
 }
 
 Status Store::Impl::load_recipients_of(Message& m) {

@@ -64,6 +64,13 @@ std::string render_thread_text(const ilc::Thread& thread, const std::vector<Thre
         [&](size_t m) { return messages.at(m).date; });
 }
 
+std::string render_thread_text(const ilc::Thread& thread, const std::vector<ThreadInput>& messages,
+                               const std::vector<std::string>& senders) {
+    return render(
+        thread, [&](size_t m) { return senders.at(m) + "  " + messages.at(m).subject; },
+        [&](size_t m) { return messages.at(m).date; });
+}
+
 std::string render_thread_text(const ilc::Thread& thread, const std::vector<ilc::Message>& messages) {
     return render(
         thread,

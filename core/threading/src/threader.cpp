@@ -17,7 +17,6 @@ constexpr int kNone = -1;
 // seen (RFC 5256 section 3 "dummy" message). Placeholders tie the messages that share only a
 // missing ancestor, and vanish from the output.
 struct Node {
-    std::string id;          // "" for nodes reachable by no id (duplicates, no Message-ID, Thread-Index conversations)
     long msg = kNone;        // index into the input vector, kNone for a placeholder
     int parent = kNone;
     bool referenced = false; // created as a placeholder before its message came
@@ -110,8 +109,9 @@ struct Threader::State {
         last_processed = 0;
     }
 
-    int new_node(std::string id, long msg) {
-        nodes.push_back(Node{std::move(id), msg, kNone, false});
+    // The id lives only as the key of by_id: a node needs no copy of it.
+    int new_node(long msg) {
+        nodes.push_back(Node{msg, kNone, false});
         return static_cast<int>(nodes.size() - 1);
     }
 
@@ -119,7 +119,7 @@ struct Threader::State {
     int node_for(const std::string& id) {
         auto it = by_id.find(id);
         if (it != by_id.end()) return it->second;
-        int n = new_node(id, kNone);
+        int n = new_node(kNone);
         nodes[n].referenced = true;
         by_id.emplace(id, n);
         return n;
@@ -224,16 +224,16 @@ struct Threader::State {
         int self;
         bool was_referenced = false;
         if (m.message_id.empty()) {
-            self = new_node("", msg);
+            self = new_node(msg);
         } else if (auto it = by_id.find(m.message_id); it == by_id.end()) {
-            self = new_node(m.message_id, msg);
+            self = new_node(msg);
             by_id.emplace(m.message_id, self);
         } else if (nodes[it->second].msg == kNone) {
             self = it->second;
             nodes[self].msg = msg;
             was_referenced = nodes[self].referenced;
         } else {
-            self = new_node("", msg);
+            self = new_node(msg);
         }
         node_of_msg[i] = self;
 
@@ -312,7 +312,7 @@ struct Threader::State {
             if (it != by_thread_index.end()) { parent = it->second; break; }
         }
         if (parent == kNone && raw.size() > 22) {
-            parent = new_node("", kNone);
+            parent = new_node(kNone);
             by_thread_index.emplace(raw.substr(0, 22), parent);
         }
         if (auto it = by_thread_index.find(raw); it == by_thread_index.end()) {
@@ -354,6 +354,15 @@ struct Threader::State {
 
     void process_all_sorted(std::vector<size_t> order) {
         std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return before(a, b); });
+        // Sized once for what is coming (every message an id, about as many subjects and
+        // referenced ids again) instead of rehashing a million-entry table many times over.
+        // No table is iterated, so the sizes change no result. Small incremental batches keep the
+        // containers' own growth, which stays amortized.
+        if (order.size() >= 4096) {
+            nodes.reserve(nodes.size() + order.size() * 3 / 2);
+            by_id.reserve(by_id.size() + order.size() * 3 / 2);
+            by_subject.reserve(by_subject.size() + order.size() / 2);
+        }
         for (size_t i : order) process(i);
     }
 
@@ -404,20 +413,25 @@ struct Threader::State {
         std::vector<size_t> order(in().size());
         std::iota(order.begin(), order.end(), size_t{0});
         std::sort(order.begin(), order.end(), msg_less);
-        std::unordered_map<int, size_t> thread_of_top;
+        // Thread of each top node, indexed by node: a vector, not a hash map, on a million nodes.
+        constexpr size_t kNoThread = static_cast<size_t>(-1);
+        std::vector<size_t> thread_of_top(n, kNoThread);
         std::vector<ilc::Thread> threads;
         std::vector<int> tops;
         for (size_t i : order) {
             int t = top[node_of_msg[i]];
-            auto [it, inserted] = thread_of_top.emplace(t, threads.size());
-            if (inserted) {
+            size_t& k = thread_of_top[static_cast<size_t>(t)];
+            if (k == kNoThread) {
+                k = threads.size();
                 threads.emplace_back();
                 tops.push_back(t);
             }
-            threads[it->second].members.push_back(i);
+            threads[k].members.push_back(i);
         }
         std::vector<int> position(n, kNone);
-        std::unordered_set<std::string> used_ids;
+        // Views of the ids already given: they point into `threads`, which no longer grows.
+        std::unordered_set<std::string_view> used_ids;
+        used_ids.reserve(threads.size());
         for (size_t k = 0; k < threads.size(); ++k) {
             ilc::Thread& th = threads[k];
             for (size_t p = 0; p < th.members.size(); ++p) position[node_of_msg[th.members[p]]] = static_cast<int>(p);
@@ -435,8 +449,9 @@ struct Threader::State {
             if (id.empty()) id = "ilc-thread-" + std::to_string(th.members.front());
             // Duplicate Message-IDs can root two threads: keep thread ids unique.
             std::string unique = id;
-            for (int dup = 2; !used_ids.insert(unique).second; ++dup) unique = id + "#" + std::to_string(dup);
+            for (int dup = 2; used_ids.count(unique); ++dup) unique = id + "#" + std::to_string(dup);
             th.id = std::move(unique);
+            used_ids.insert(th.id);
         }
         return threads;
     }

@@ -10,6 +10,7 @@
 // next to the database (`<db>.lock`, flock), so a second read_write open fails at once with
 // ErrorCode::db_locked instead of blocking half-way through an ingest.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,25 @@ struct LoadOptions {
     // and the signature): analyze loads without it, which cuts its memory by about a third.
     // Ignored when with_text is false.
     bool with_quoted = true;
+    // Leaves out what no detector reads: Return-Path, Content-Type, Content-Language, X-Mailer,
+    // the parse warnings, the source location and the folder list (they read empty). `analyze`
+    // on a large store keeps only what its findings depend on (docs/PERFORMANCE.md "Large stores").
+    bool detector_columns_only = false;
+};
+
+// The fields that conversation threading reads of one message, loaded straight from the
+// columns without building a Message: `threads` on a large store needs a tenth of the memory
+// (docs/PERFORMANCE.md "Large stores"). Ids are bare; participants are the lower-case From, To
+// and Cc addresses in that order, each once, as threading::thread_input_from() lists them.
+struct ThreadRow {
+    std::string message_id;
+    bool synthetic_id = false;
+    std::vector<std::string> in_reply_to, references;
+    std::string subject;
+    int64_t date = 0;
+    std::vector<std::string> participants;
+    std::string thread_index, thread_topic, list_id;
+    std::string from_display;  // the From name, else its address ("" without From): for text listings
 };
 
 // Ingest progress of one source (an mbox file, a Maildir or .eml tree, one IMAP folder, a PST),
@@ -104,6 +124,13 @@ public:
     // Every message in rowid (= insertion) order, recipients and folders included, rowid set.
     // One read transaction: the result is one committed snapshot even while a writer runs.
     Result<std::vector<Message>> load_messages(const LoadOptions& opts = {});
+    // The threading fields of every message, in the same rowid order as load_messages(), from
+    // one read transaction.
+    Result<std::vector<ThreadRow>> load_thread_rows();
+    // The same rows handed over in batches of `batch_size` (the batch may be moved from): a caller
+    // that converts them never holds two full copies. `total` is the snapshot's message count.
+    Status scan_thread_rows(size_t batch_size,
+                            const std::function<void(std::vector<ThreadRow>& batch, size_t total)>& sink);
     Result<std::optional<Message>> find_message(const std::string& message_id);
     Result<std::optional<int64_t>> message_rowid(const std::string& message_id);
 

@@ -88,5 +88,9 @@ std::string normalize_subject(std::string_view subject);
 // An indented tree, one line a message: "YYYY-MM-DD HH:MM  <indent><sender>  <subject>".
 std::string render_thread_text(const ilc::Thread& thread, const std::vector<ThreadInput>& messages);
 std::string render_thread_text(const ilc::Thread& thread, const std::vector<ilc::Message>& messages);
+// The same with the sender shown per message given apart (senders[i] for messages[i]), for callers
+// that hold ThreadInputs but want the display names a Message would show.
+std::string render_thread_text(const ilc::Thread& thread, const std::vector<ThreadInput>& messages,
+                               const std::vector<std::string>& senders);
 
 }  // namespace ilc::threading
