@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "gzip_stream.h"
+
 namespace fs = std::filesystem;
 
 namespace ilc::parsers {
@@ -58,8 +60,36 @@ bool natural_less(const std::string& a, const std::string& b) {
     return a.size() - i < b.size() - j;
 }
 
+namespace {
+
+// A gzip file (a single message saved as .eml.gz, or a Maildir file compressed by Dovecot's zlib
+// plugin) is decompressed whole, still capped at max_bytes of decompressed data so a gzip bomb
+// is reported as too large instead of filling memory. A truncated or corrupt stream keeps what
+// was decompressed when there is any (a partial message beats a lost one) and is an error only
+// when nothing came out.
+Result<std::string> read_gzip_file(const std::string& path, size_t max_bytes, bool* too_large) {
+    std::string err;
+    auto in = open_file_input(path, true, &err);
+    if (!in) return Error{ErrorCode::io, err, ""};
+    std::string out;
+    char tmp[65536];
+    size_t k;
+    while ((k = in->read(tmp, sizeof tmp)) > 0) {
+        out.append(tmp, k);
+        if (out.size() > max_bytes) {
+            if (too_large) *too_large = true;
+            return std::string();
+        }
+    }
+    if (out.empty() && !in->error().empty()) return Error{ErrorCode::io, path + ": " + in->error(), ""};
+    return out;
+}
+
+}  // namespace
+
 Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, bool* too_large) {
     if (too_large) *too_large = false;
+    if (is_gzip_file(path)) return read_gzip_file(path, max_bytes, too_large);
     FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) return Error{ErrorCode::io, path + ": " + std::strerror(errno), ""};
     std::string out;

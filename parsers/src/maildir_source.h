@@ -15,7 +15,8 @@ Flags maildir_flags(std::string_view file_name);
 // Natural order: digit runs compare as numbers, so "2." < "10." (Enron's numbered files).
 bool natural_less(const std::string& a, const std::string& b);
 
-// Reads whole files one at a time (shared by the Maildir and .eml sources).
+// Reads whole files one at a time (shared by the Maildir and .eml sources); gzip files (.eml.gz,
+// Dovecot zlib Maildir files) are decompressed, max_bytes applying to the decompressed size.
 Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, bool* too_large);
 
 class MaildirSource : public Source {

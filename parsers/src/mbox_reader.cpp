@@ -314,7 +314,13 @@ std::optional<RawMessage> MboxReader::next_unfiltered() {
         std::string_view line(buf_.data() + scan_, eol - scan_);
         switch (state_) {
             case State::init:
-                if (is_blank(line) || (scan_ == 0 && base_ == 0 && line == "\xEF\xBB\xBF\n")) {
+                // A UTF-8 byte order mark written by Windows tools before the first "From " line
+                // (or alone on a line) is not part of any message.
+                if (scan_ == 0 && base_ == 0 && line.substr(0, 3) == "\xEF\xBB\xBF") {
+                    scan_ = start_ = 3;
+                    continue;
+                }
+                if (is_blank(line)) {
                     scan_ = start_ = eol;
                     continue;
                 }

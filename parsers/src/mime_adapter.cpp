@@ -235,6 +235,24 @@ void fallback(std::string_view raw, const ParserOptions& opts, BodyText& out) {
     out.is_report = ct.type == "multipart" && ct.subtype == "report";
 }
 
+// Line breaks of decoded text become "\n" (CRLF and lone CR alike): CRLF mail (every .eml from
+// Windows, every IMAP fetch, base64 bodies written on Windows) must give the same text as its LF
+// copy. The detectors used to trim "\r" only in the first 64 KB they scan, so long CRLF bodies
+// kept it past that point; the parser is the one place to normalize. Linear, in place.
+void normalize_line_breaks(std::string& text) {
+    if (text.find('\r') == std::string::npos) return;
+    size_t w = 0;
+    for (size_t r = 0; r < text.size(); ++r) {
+        char c = text[r];
+        if (c == '\r') {
+            if (r + 1 < text.size() && text[r + 1] == '\n') continue;  // the "\n" is copied next
+            c = '\n';
+        }
+        text[w++] = c;
+    }
+    text.resize(w);
+}
+
 }  // namespace
 
 BodyText extract_body(std::string_view raw, const ParserOptions& opts) {
@@ -282,6 +300,7 @@ BodyText extract_body(std::string_view raw, const ParserOptions& opts) {
         add_warning(out, "mime_parser_failed", "mimetic failed; read as one part");
         fallback(raw, opts, out);
     }
+    normalize_line_breaks(out.text);
     if (out.text.size() > opts.max_body_text) {
         size_t n = opts.max_body_text;
         while (n > 0 && (static_cast<unsigned char>(out.text[n]) & 0xC0) == 0x80) --n;  // a UTF-8 boundary

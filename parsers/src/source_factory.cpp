@@ -28,8 +28,9 @@ bool ends_with_ci(const std::string& s, std::string_view suf) {
     return true;
 }
 
-// The folder an mbox file stands for: its name without a known extension. Enron's
-// "enron.allen-p._sent_mail" has dots but no extension and keeps its whole name.
+}  // namespace
+
+// Enron's "enron.allen-p._sent_mail" has dots but no extension and keeps its whole name.
 std::string mbox_folder_name(const std::string& path) {
     std::string name = fs::path(path).filename().string();
     if (ends_with_ci(name, ".gz")) name.resize(name.size() - 3);
@@ -41,15 +42,14 @@ std::string mbox_folder_name(const std::string& path) {
     return name;
 }
 
-bool head_starts_with_from(const std::string& path) {
-    std::string head = read_file_head(path, 4096);
+// RFC 4155: an mbox starts with a "From " separator line. Exports written on Windows may start
+// with a byte order mark, and some tools leave blank lines first.
+bool starts_like_mbox(std::string_view head) {
     size_t p = 0;
-    if (head.compare(0, 3, "\xEF\xBB\xBF") == 0) p = 3;  // a UTF-8 byte order mark
+    if (head.substr(0, 3) == "\xEF\xBB\xBF") p = 3;
     while (p < head.size() && (head[p] == '\n' || head[p] == '\r')) ++p;
-    return head.compare(p, 5, "From ") == 0;
+    return head.substr(p, 5) == "From ";
 }
-
-}  // namespace
 
 SourceKind detect_source_kind(const std::string& path) {
     std::error_code ec;
@@ -65,7 +65,7 @@ SourceKind detect_source_kind(const std::string& path) {
     // gets the PST reader's clear error rather than being read as one .eml).
     if (read_file_head(path, 4).compare(0, 4, "!BDN") == 0 || ends_with_ci(path, ".pst") || ends_with_ci(path, ".ost"))
         return SourceKind::pst;
-    if (head_starts_with_from(path)) return SourceKind::mbox;
+    if (starts_like_mbox(read_file_head(path, 4096))) return SourceKind::mbox;
     std::string p = path;
     if (ends_with_ci(p, ".gz")) p.resize(p.size() - 3);
     // A file named like an mbox that does not start with "From " is still read as an mbox: the

@@ -38,8 +38,10 @@ public:
 enum class SourceKind { mbox, maildir, eml_file, eml_tree, pst, unknown };  // pst: Outlook .pst/.ost
 SourceKind detect_source_kind(const std::string& path);
 
-// Opens a path as a source (kind detected from the path: a file that starts with "From " is an
-// mbox, .gz files are decompressed, a dir with cur/ or new/ is a Maildir, other dirs are .eml trees).
+// Opens a path as a source, the kind detected from content: a file that starts with "From " is an
+// mbox, .gz files (.mbox.gz, .eml.gz) are decompressed, a dir with cur/ or new/ is a Maildir, other
+// dirs are trees in which each file and subdirectory is classified the same way (mbox files,
+// Maildirs and single messages mixed: every message once), other files are one message.
 Result<std::unique_ptr<Source>> open_source(const std::string& path, const ParserOptions& opts = {});
 
 }  // namespace ilc::parsers
