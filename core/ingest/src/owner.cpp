@@ -63,9 +63,14 @@ std::vector<std::string> infer_owner(const std::vector<std::pair<std::string, st
                                  [](const auto& a, const auto& b) { return a.second < b.second; });
     std::vector<std::string> out{best->first};
     const std::string best_name = name_of[best->first];
+    // An alias signs with the same name. A full name (two words or more) on two or more sent
+    // mails is enough, however rarely the alias is used (a rep's short address used for a tenth
+    // of the mail still makes that mail outbound); a one-word name ("Sales") must also carry a
+    // fifth of the main address's count.
+    const bool full_name = best_name.find(' ') != std::string::npos;
     for (const auto& [addr, n] : count) {
-        if (addr == best->first) continue;
-        if (n * 5 >= best->second && !best_name.empty() && name_of[addr] == best_name) out.push_back(addr);
+        if (addr == best->first || best_name.empty() || name_of[addr] != best_name) continue;
+        if (n * 5 >= best->second || (full_name && n >= 2)) out.push_back(addr);
     }
     return out;
 }

@@ -60,7 +60,8 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
 bool is_sent_folder(std::string_view folder);
 
 // The owner's addresses inferred from the From of sent-folder messages: the most frequent
-// sender there, and any other sender with at least a fifth of its count and the same display name.
+// sender there, and its aliases: other senders with the same display name, on two or more mails
+// for a full name, on at least a fifth of the main address's count for a one-word name.
 std::vector<std::string> infer_owner(const std::vector<std::pair<std::string, std::string>>& sent_from_name_addr);
 
 }  // namespace ilc::ingest
