@@ -278,8 +278,12 @@ BodyText extract_body(std::string_view raw, const ParserOptions& opts) {
         add_warning(out, "header_line_truncated", "header lines over 64 KB shortened for MIME parsing");
     }
     try {
-        // Preamble and epilogue are never read: mimetic does not keep them.
-        mimetic::MimeEntity top(raw.data(), raw.data() + raw.size(), mimetic::imPreamble | mimetic::imEpilogue);
+        // Preamble and epilogue are never read: mimetic does not keep them. Constructed first and
+        // loaded second: when load() throws on malformed nesting, `top` is a complete object and
+        // its destructor frees the child parts already attached (the loading constructor leaked
+        // them, found by fuzz_mbox).
+        mimetic::MimeEntity top;
+        top.load(raw.data(), raw.data() + raw.size(), mimetic::imPreamble | mimetic::imEpilogue);
         std::string ctv = field_value(top, "Content-Type");
         if (!ctv.empty()) {
             ContentType ct = parse_content_type(ctv);
