@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer harness of BUILD_DIR for SECONDS each, seeded from ../shared/corpora/torture
-# (a copy: libFuzzer writes new inputs into its first corpus dir). Crashes fail the run.
+# (a copy: libFuzzer writes new inputs into its first corpus dir). Crashes and leaks fail the run.
+# A fixed seed (ILC_FUZZ_SEED, default 1) keeps the test command repeatable; long fuzzing
+# sessions vary it: ILC_FUZZ_SEED=$RANDOM scripts/fuzz.sh build-fuzz 600.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build-fuzz}; secs=${2:-20}
@@ -24,7 +26,7 @@ while IFS= read -r h; do
   found=1
   name=$(basename "$h")
   work=$(mktemp -d)
-  if "$h" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 "$work" "$seeds" \
+  if "$h" -seed="${ILC_FUZZ_SEED:-1}" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 "$work" "$seeds" \
         >"$dir/$name.log" 2>&1; then
     echo "fuzz: $name ok ($(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$dir/$name.log" | awk '{print $2}')" \
          "runs in ${secs}s)"
