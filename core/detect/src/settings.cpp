@@ -7,41 +7,14 @@
 
 #include "interlocutor/detect/business_days.h"
 
+#include "interlocutor/config_text.h"
+
 namespace ilc::detect {
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-// A list value: "a b", "a, b" or "[a, b]", items optionally quoted.
-std::vector<std::string> split_list(std::string_view v) {
-    std::vector<std::string> out;
-    std::string cur;
-    auto flush = [&] {
-        if (!cur.empty()) out.push_back(lower(cur));
-        cur.clear();
-    };
-    for (char c : v) {
-        if (c == ' ' || c == '\t' || c == ',' || c == ';' || c == '[' || c == ']' || c == '"' || c == '\'')
-            flush();
-        else
-            cur += c;
-    }
-    flush();
-    return out;
-}
+using config::lower;
+using config::split_list;
+using config::trim;
 
 Error line_error(int line, const std::string& what) {
     return Error{ErrorCode::parse, "config line " + std::to_string(line) + ": " + what,

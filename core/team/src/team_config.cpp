@@ -6,44 +6,20 @@
 #include <cstdint>
 #include <set>
 
+#include "interlocutor/config_text.h"
+
 namespace ilc::team {
 namespace {
 
 const std::set<std::string> kTeamKeys = {"url", "rep", "private_accounts", "exclusive_contacts", "publish_every"};
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    return out;
-}
+using config::lower;
+using config::split_list;
+using config::trim;
 
 Error line_error(int line_no, const std::string& what) {
     return Error{ErrorCode::parse, "config line " + std::to_string(line_no) + ": " + what,
                  "see docs/CONFIG.md, section \"[team]\""};
-}
-
-// Lists are written with spaces or commas, optionally in brackets (the detectors' convention).
-std::vector<std::string> split_list(std::string_view v) {
-    v = trim(v);
-    if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
-    std::vector<std::string> out;
-    std::string cur;
-    for (char c : v) {
-        if (c == ',' || c == ' ' || c == '\t' || c == ';') {
-            if (!cur.empty()) out.push_back(lower(cur));
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    if (!cur.empty()) out.push_back(lower(cur));
-    return out;
 }
 
 // One key = value line of [team] into out; an error message when the line is wrong.
