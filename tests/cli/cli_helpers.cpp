@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <vector>
 
 namespace ilc::test {
@@ -49,7 +50,9 @@ std::string temp_dir() {
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
     const char* d = ::mkdtemp(buf.data());
-    g_dirs.dirs.push_back(d ? d : "");
+    // A test must never write into "" (the current directory): no temp dir is a hard failure.
+    if (!d) throw std::runtime_error("cannot create a temporary directory under " + tmpl);
+    g_dirs.dirs.push_back(d);
     return g_dirs.dirs.back();
 }
 

@@ -17,50 +17,7 @@
 
 namespace ilc::test {
 
-RunResult run(const std::string& command) {
-    RunResult r;
-    FILE* p = ::popen(command.c_str(), "r");
-    if (!p) return r;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    int st = ::pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
-std::string quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) {
-        if (c == '\'') q += "'\\''";
-        else q += c;
-    }
-    return q + "'";
-}
-
-std::string bin() { return quote(ILC_BIN); }
-std::string corpora() { return std::string(ILC_SHARED) + "/corpora"; }
-
-namespace {
-struct TempDirs {
-    std::vector<std::string> dirs;
-    ~TempDirs() {
-        std::error_code ec;
-        for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
-    }
-};
-TempDirs g_dirs;
-}  // namespace
-
-std::string temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ilc-team-XXXXXX").string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    const char* d = ::mkdtemp(buf.data());
-    REQUIRE(d != nullptr);
-    g_dirs.dirs.push_back(d);
-    return g_dirs.dirs.back();
-}
+// run, quote, bin, corpora and temp_dir come from tests/cli/cli_helpers.cpp.
 
 std::string pg_url() {
     const char* u = std::getenv("ILC_TEAM_PG_URL");

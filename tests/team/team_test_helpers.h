@@ -6,20 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "../cli/cli_helpers.h"  // run, quote, bin, corpora, temp_dir
+
 namespace ilc::test {
 
-struct RunResult {
-    int status = -1;
-    std::string out;
-};
-
-// Runs a shell command, capturing stdout (stderr goes to the test log).
-RunResult run(const std::string& command);
-std::string quote(const std::string& s);
-std::string bin();
-std::string corpora();
-// A fresh temporary directory, removed when the test process exits.
-std::string temp_dir();
 // The PostgreSQL URL with_pg.sh exported; a test that needs it fails when it is missing.
 std::string pg_url();
 // A fresh team database URL on each back end: an SQLite file, and a fresh PostgreSQL schema-less
