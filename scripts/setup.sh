@@ -3,7 +3,7 @@
 # when everything is already there. Usage: scripts/setup.sh [--test]  (--test adds test-only tools)
 set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config libmimetic-dev libpoco-dev libsqlite3-dev libicu-dev
-            libpsl-dev zlib1g-dev libpst-dev libpq-dev libssl-dev catch2 python3 sqlite3 zip)
+            libpsl-dev zlib1g-dev libpst-dev libpq-dev libssl-dev libmimalloc-dev catch2 python3 sqlite3 zip)
 # Real peers the tests start themselves: Dovecot (IMAP), PostgreSQL (team mode), Chromium
 # (dashboard, digest rendering), Thunderbird under Xvfb or headless (plugin), wrk (service bench),
 # lintian/fakeroot (packaging), notmuch and mu (benchmarks, digest acceptance).
