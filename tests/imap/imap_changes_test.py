@@ -25,15 +25,11 @@ import argparse
 import imaplib
 import json
 import os
-import pwd
 import re
 import shutil
 import sqlite3
-import ssl
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.dont_write_bytecode = True  # the import below must not leave a __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,7 +45,7 @@ NO_CONDSTORE = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISP
 
 
 def start_dovecot(args, condstore):
-    user = args.user if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+    user = base.dovecot.mail_user(args.user)
     tmp = tempfile.mkdtemp(prefix="ilc-imap-changes-")
     base.make_certs(tmp)
     base.make_maildir(tmp, args.corpora, user)
@@ -58,27 +54,11 @@ def start_dovecot(args, condstore):
     if not condstore:
         with open(conf, "a") as f:
             f.write(f"protocol imap {{\n  imap_capability = {NO_CONDSTORE}\n}}\n")
-    proc = subprocess.Popen([args.dovecot, "-F", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    sslctx = ssl.create_default_context(cafile=os.path.join(tmp, "ca.pem"))
-    for _ in range(100):
-        try:
-            imaplib.IMAP4_SSL("127.0.0.1", imaps_port, ssl_context=sslctx).logout()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                check(False, "dovecot starts", proc.stderr.read().decode(errors="replace"))
-            time.sleep(0.1)
+    proc, sslctx = base.start_dovecot(args, conf, imaps_port, tmp)
     return tmp, proc, imaps_port, sslctx
 
 
-def stop(proc):
-    if proc is None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+stop = base.dovecot.stop
 
 
 def mailbox(port, sslctx):

@@ -26,7 +26,6 @@ import imaplib
 import json
 import os
 import re
-import pwd
 import shutil
 import socket
 import sqlite3
@@ -36,6 +35,11 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.dont_write_bytecode = True  # the import below must not leave a __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import dovecot  # noqa: E402  (tests/support/dovecot.py: config, owner, start/stop)
+from dovecot import free_port  # noqa: E402,F401  (imap_changes_test uses base.free_port)
 
 PASSWORD = "s3cret-pw"
 ME = ["--me", "isabelle.charpentier@ardentis.fr", "--me", "icharpentier@ardentis.fr", "--internal-domain", "ardentis.fr"]
@@ -53,12 +57,6 @@ def check(cond, what, detail=""):
     if not cond:
         failures += 1
         raise SystemExit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(cmd, env=None, expect_ok=True):
@@ -88,19 +86,9 @@ def make_certs(tmp):
 
 
 def split_mbox(path):
-    """Raw messages of an mbox: a "From " line after a blank line (or at the start) begins one."""
-    data = open(path, "rb").read()
-    current, prev_blank = None, True
-    for line in data.splitlines(keepends=True):
-        if prev_blank and line.startswith(b"From "):
-            if current is not None:
-                yield b"".join(current)
-            current = []
-        elif current is not None:
-            current.append(line)
-        prev_blank = line.strip(b"\r\n") == b""
-    if current is not None:
-        yield b"".join(current)
+    """Raw messages of an mbox file."""
+    with open(path, "rb") as f:
+        yield from dovecot.mbox_messages(f.read())
 
 
 def make_maildir(tmp, corpora, user, bulk_dir=None):
@@ -133,86 +121,21 @@ def make_maildir(tmp, corpora, user, bulk_dir=None):
                 with open(os.path.join(dst, "cur", f"{2000000000 + n}.M{n}P2.bench:2,S"), "wb") as f:
                     f.write(raw)
     os.makedirs(os.path.join(tmp, "home"), exist_ok=True)
-    os.chmod(tmp, 0o755)
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam(user)
-        for top in (md, os.path.join(tmp, "home")):
-            os.chown(top, pw.pw_uid, pw.pw_gid)
-            for root, dirs, files in os.walk(top):
-                for name in dirs + files:
-                    os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
+    dovecot.give_to(user, tmp, md, os.path.join(tmp, "home"))
 
 
 def write_config(tmp, user, imaps_port, imap_port):
-    pw = pwd.getpwnam(user)
-    with open(os.path.join(tmp, "passwd"), "w") as f:
-        f.write(f"tester:{{PLAIN}}{PASSWORD}:{pw.pw_uid}:{pw.pw_gid}::{tmp}/home\n")
-    conf = os.path.join(tmp, "dovecot.conf")
-    with open(conf, "w") as f:
-        f.write(f"""# Written by tests/imap/imap_dovecot_test.py for one run.
-protocols = imap
-listen = 127.0.0.1
-base_dir = {tmp}/run
-state_dir = {tmp}/state
-log_path = {tmp}/dovecot.log
-info_log_path = {tmp}/dovecot.log
-ssl = required
-ssl_cert = <{tmp}/server.pem
-ssl_key = <{tmp}/server.key
-disable_plaintext_auth = yes
-auth_mechanisms = plain login
-mail_location = maildir:{tmp}/Maildir
-first_valid_uid = {min(pw.pw_uid, 500)}
-namespace inbox {{
-  inbox = yes
-  separator = .
-  mailbox Sent {{
-    special_use = \\Sent
-  }}
-  mailbox Drafts {{
-    special_use = \\Drafts
-    auto = create
-  }}
-}}
-passdb {{
-  driver = passwd-file
-  args = {tmp}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {tmp}/passwd
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    address = 127.0.0.1
-    port = {imaps_port}
-    ssl = yes
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = 0
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service submission-login {{
-  inet_listener submission {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  unix_listener lmtp {{
-    mode = 0600
-  }}
-}}
-""")
-    return conf
+    return dovecot.write_config(tmp, user, PASSWORD, imap_port=imap_port, imaps_port=imaps_port, special_use=True,
+                                written_by="tests/imap/imap_dovecot_test.py")
+
+
+def start_dovecot(args, conf, imaps_port, tmp):
+    """Dovecot as a child, once it answers IMAPS with the test CA's certificate."""
+    sslctx = ssl.create_default_context(cafile=os.path.join(tmp, "ca.pem"))
+    proc, _ = dovecot.start(args.dovecot, conf,
+                            lambda: imaplib.IMAP4_SSL("127.0.0.1", imaps_port, ssl_context=sslctx).logout(),
+                            lambda why: check(False, "dovecot starts", why))
+    return proc, sslctx
 
 
 def fake_server(tmp, mode, cert="server"):
@@ -357,7 +280,7 @@ def main():
     args = ap.parse_args()
     for prog in (args.dovecot, shutil.which("openssl") or "openssl"):
         check(os.path.exists(prog) or shutil.which(prog) is not None, f"{prog} is installed (CI installs it)")
-    user = args.user if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+    user = dovecot.mail_user(args.user)
     tmp = tempfile.mkdtemp(prefix="ilc-imap-")
     proc = None
     try:
@@ -365,16 +288,7 @@ def main():
         make_maildir(tmp, args.corpora, user, args.bench_mbox_dir if args.bench else None)
         imaps_port, imap_port = free_port(), free_port()
         conf = write_config(tmp, user, imaps_port, imap_port)
-        proc = subprocess.Popen([args.dovecot, "-F", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        sslctx = ssl.create_default_context(cafile=os.path.join(tmp, "ca.pem"))
-        for _ in range(100):
-            try:
-                imaplib.IMAP4_SSL("127.0.0.1", imaps_port, ssl_context=sslctx).logout()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    check(False, "dovecot starts", proc.stderr.read().decode(errors="replace"))
-                time.sleep(0.1)
+        proc, sslctx = start_dovecot(args, conf, imaps_port, tmp)
         env = dict(os.environ, ILC_IMAP_PASSWORD=PASSWORD, ILC_IMAP_CA=os.path.join(tmp, "ca.pem"), HOME=tmp)
         url = f"imaps://tester@127.0.0.1:{imaps_port}/"
         cli = args.cli
@@ -575,12 +489,7 @@ def main():
     except SystemExit as e:
         return 1 if e.code else 0
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        dovecot.stop(proc)
         if args.keep or failures:
             print("dovecot log and stores kept in", tmp)
         if not args.keep and not failures:

@@ -18,14 +18,14 @@ import imaplib
 import itertools
 import json
 import os
-import pwd
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
+
+sys.dont_write_bytecode = True  # the import below must not leave a __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import dovecot  # noqa: E402  (tests/support/dovecot.py: config, owner, start/stop)
 
 
 def read_messages(path):
@@ -41,82 +41,7 @@ def read_messages(path):
     if not data.startswith(b"From "):
         yield data
         return
-    # mbox: a "From " line at the start or after a blank line begins a message.
-    current = None
-    prev_blank = True
-    for line in data.splitlines(keepends=True):
-        if prev_blank and line.startswith(b"From "):
-            if current is not None:
-                yield b"".join(current)
-            current = []
-        elif current is not None:
-            current.append(line)
-        prev_blank = line.strip(b"\r\n") == b""
-    if current is not None:
-        yield b"".join(current)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def write_config(tmp, port, user):
-    conf = os.path.join(tmp, "dovecot.conf")
-    pw = pwd.getpwnam(user)
-    with open(os.path.join(tmp, "passwd"), "w") as f:
-        f.write(f"tester:{{PLAIN}}secret:{pw.pw_uid}:{pw.pw_gid}::{tmp}/home\n")
-    with open(conf, "w") as f:
-        f.write(f"""# Written by tests/threading/dovecot_threads.py for one comparison run.
-protocols = imap
-listen = 127.0.0.1
-base_dir = {tmp}/run
-state_dir = {tmp}/state
-log_path = {tmp}/dovecot.log
-info_log_path = {tmp}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-mail_location = maildir:{tmp}/Maildir
-first_valid_uid = {min(pw.pw_uid, 500)}
-passdb {{
-  driver = passwd-file
-  args = {tmp}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {tmp}/passwd
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = 0
-  }}
-  inet_listener pop3s {{
-    port = 0
-  }}
-}}
-service submission-login {{
-  inet_listener submission {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  unix_listener lmtp {{
-    mode = 0600
-  }}
-}}
-""")
-    return conf
+    yield from dovecot.mbox_messages(data)
 
 
 def make_maildir(tmp, paths, user):
@@ -131,15 +56,7 @@ def make_maildir(tmp, paths, user):
             with open(os.path.join(md, "cur", f"{1000000000 + n}.M{n}P1.test:2,S"), "wb") as f:
                 f.write(raw)
     os.makedirs(os.path.join(tmp, "home"), exist_ok=True)
-    pw = pwd.getpwnam(user)
-    # Dovecot's auth process (its own user) reads the passwd file: the folder must be searchable.
-    os.chmod(tmp, 0o755)
-    if os.geteuid() == 0:
-        for top in (md, os.path.join(tmp, "home")):
-            os.chown(top, pw.pw_uid, pw.pw_gid)
-            for root, dirs, files in os.walk(top):
-                for name in dirs + files:
-                    os.chown(os.path.join(root, name), pw.pw_uid, pw.pw_gid)
+    dovecot.give_to(user, tmp, md, os.path.join(tmp, "home"))
     return n
 
 
@@ -205,25 +122,15 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = ap.parse_args()
 
-    user = args.user if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+    user = dovecot.mail_user(args.user)
     tmp = tempfile.mkdtemp(prefix="ilc-dovecot-")
     proc = None
     try:
         n = make_maildir(tmp, args.paths, user)
-        port = free_port()
-        conf = write_config(tmp, port, user)
-        proc = subprocess.Popen([args.dovecot, "-F", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        imap = None
-        for _ in range(100):
-            try:
-                imap = imaplib.IMAP4("127.0.0.1", port)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    sys.exit("dovecot exited: " + proc.stderr.read().decode(errors="replace"))
-                time.sleep(0.1)
-        if imap is None:
-            sys.exit("dovecot did not listen; see " + os.path.join(tmp, "dovecot.log"))
+        port = dovecot.free_port()
+        conf = dovecot.write_config(tmp, user, "secret", imap_port=port,
+                                    written_by="tests/threading/dovecot_threads.py")
+        proc, imap = dovecot.start(args.dovecot, conf, lambda: imaplib.IMAP4("127.0.0.1", port), sys.exit)
         imap.login("tester", "secret")
         typ, data = imap.select("INBOX", readonly=True)
         if typ != "OK" or int(data[0]) != n:
@@ -263,12 +170,7 @@ def main():
         imap.logout()
         return 0 if ok else 1
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        dovecot.stop(proc)
         if args.keep:
             print("kept", tmp)
         else:
