@@ -1,12 +1,38 @@
 // interlocutor threads: the conversations (SPEC "Threading"), as JSON or as indented trees.
 #include <algorithm>
+#include <cstdint>
 #include <iostream>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
 #include "common.h"
 #include "interlocutor/json_writer.h"
 #include "interlocutor/threading/threader.h"
 
 namespace ilc::cli {
+
+namespace {
+
+// A JSON string exactly as JsonWriter writes it. Ids are plain ASCII nearly always: such a
+// string is appended whole instead of byte by byte; anything else (quotes, backslashes, control
+// bytes, UTF-8) goes through JsonWriter::append_escaped itself.
+void json_string(std::string& out, std::string_view s) {
+    out += '"';
+    bool plain = true;
+    for (unsigned char c : s)
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            plain = false;
+            break;
+        }
+    if (plain) out.append(s);
+    else JsonWriter::append_escaped(out, s);
+    out += '"';
+}
+
+}  // namespace
 
 int cmd_threads(int argc, char** argv) {
     const std::vector<OptionSpec> specs = {
@@ -32,49 +58,79 @@ int cmd_threads(int argc, char** argv) {
     auto corpus = load_thread_corpus(*st.value());
     if (!corpus) return runtime_error(corpus.error());
     const auto& msgs = corpus->inputs;
-    auto& threads = corpus->threads;
-    // Newest activity first: what a person wants to see at the top.
-    auto last_date = [&](const Thread& t) -> int64_t { return t.members.empty() ? 0 : msgs[t.members.back()].date; };
-    std::stable_sort(threads.begin(), threads.end(),
-                     [&](const Thread& a, const Thread& b) { return last_date(a) > last_date(b); });
+    const auto& threads = corpus->threads;
+    // Newest activity first: what a person wants to see at the top. The threads stay in place and
+    // an index is sorted (last date descending, then original position: the order stable_sort
+    // gave), which moves 4-byte indices instead of whole Thread records.
+    std::vector<int64_t> last_date(threads.size());
+    for (size_t k = 0; k < threads.size(); ++k)
+        last_date[k] = threads[k].members.empty() ? 0 : msgs[threads[k].members.back()].date;
+    std::vector<uint32_t> order(threads.size());
+    std::iota(order.begin(), order.end(), uint32_t{0});
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        if (last_date[a] != last_date[b]) return last_date[a] > last_date[b];
+        return a < b;
+    });
 
     if (format == "json") {
-        // Streamed one thread at a time, in the exact bytes one JsonWriter over the whole list
-        // would give ({"threads":[...]} without spaces): a 1M-message store does not hold its
-        // whole output (~120 MB) in memory before printing it.
-        std::string buf = "{\"threads\":[";
-        bool first = true;
-        for (const auto& t : threads) {
-            JsonWriter w;
-            w.begin_object().kv("id", t.id);
-            w.key("message_ids").begin_array();
-            for (size_t i : t.members) w.value(msgs[i].message_id);
-            w.end_array();
-            w.key("parents").begin_array();
-            for (int p : t.parent) {
-                if (p < 0) w.null();
-                else w.value(msgs[t.members[static_cast<size_t>(p)]].message_id);
+        // Streamed a block of threads at a time, in the exact bytes one JsonWriter over the whole
+        // list would give ({"threads":[...]} without spaces): a 1M-message store does not hold its
+        // whole output (~120 MB) in memory before printing it. A helper thread renders every
+        // second block while this one renders and prints the block before it.
+        // Written straight into the block's buffer in JsonWriter's compact form (same keys, same
+        // order, same number formatting); strings go through json_string() below.
+        auto render = [&](size_t from, size_t to, std::string& out) {
+            out.clear();
+            for (size_t k = from; k < to; ++k) {
+                const Thread& t = threads[order[k]];
+                if (k) out += ',';
+                out += "{\"id\":";
+                json_string(out, t.id);
+                out += ",\"message_ids\":[";
+                for (size_t j = 0; j < t.members.size(); ++j) {
+                    if (j) out += ',';
+                    json_string(out, msgs[t.members[j]].message_id);
+                }
+                out += "],\"parents\":[";
+                for (size_t j = 0; j < t.parent.size(); ++j) {
+                    if (j) out += ',';
+                    const int p = t.parent[j];
+                    if (p < 0) out += "null";
+                    else json_string(out, msgs[t.members[static_cast<size_t>(p)]].message_id);
+                }
+                out += ']';
+                if (!t.members.empty()) {
+                    out += ",\"subject\":";
+                    json_string(out, msgs[t.members.front()].subject);
+                    out += ",\"first_date\":";
+                    out += std::to_string(msgs[t.members.front()].date);
+                    out += ",\"last_date\":";
+                    out += std::to_string(msgs[t.members.back()].date);
+                }
+                out += ",\"size\":";
+                out += std::to_string(t.members.size());
+                out += '}';
             }
-            w.end_array();
-            if (!t.members.empty()) {
-                w.kv("subject", msgs[t.members.front()].subject);
-                w.kv("first_date", msgs[t.members.front()].date).kv("last_date", msgs[t.members.back()].date);
-            }
-            w.kv("size", t.members.size());
-            w.end_object();
-            if (!first) buf += ',';
-            first = false;
-            buf += w.str();
-            if (buf.size() >= (1u << 20)) {
-                std::cout << buf;
-                buf.clear();
+        };
+        constexpr size_t kBlock = 8192;
+        const size_t n = threads.size();
+        std::cout << "{\"threads\":[";
+        std::string first, second;
+        for (size_t start = 0; start < n; start += 2 * kBlock) {
+            const size_t mid = std::min(start + kBlock, n), end = std::min(start + 2 * kBlock, n);
+            std::thread helper;
+            if (mid < end) helper = std::thread([&] { render(mid, end, second); });
+            render(start, mid, first);
+            std::cout << first;
+            if (helper.joinable()) {
+                helper.join();
+                std::cout << second;
             }
         }
-        buf += "]}\n";
-        std::cout << buf;
+        std::cout << "]}\n";
         exit_without_teardown(kExitOk);
     }
-    for (const auto& t : threads) std::cout << threading::render_thread_text(t, msgs, corpus->senders) << "\n";
+    for (uint32_t k : order) std::cout << threading::render_thread_text(threads[k], msgs, corpus->senders) << "\n";
     exit_without_teardown(kExitOk);
 }
 

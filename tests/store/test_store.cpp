@@ -746,3 +746,141 @@ TEST_CASE("100k synthetic messages: batch insert and full load timings", "[store
                         << " msg/s); load with text " << load_s << " s; load without text " << light_s
                         << " s; file " << fs::file_size(dir.db()) / 1024 / 1024 << " MiB");
 }
+
+TEST_CASE("full loads span many pipelined batches: same rows as one-by-one reads", "[store.pipeline]") {
+    // load_messages and scan_thread_rows step SQLite on a reader thread and decode batches on the
+    // caller's (docs/PERFORMANCE.md): the batch edges must not lose or misplace a recipient or a
+    // folder. 6,000 messages (several batches of every scan), a few with no recipients, extra
+    // folders from duplicates, and a large text that ends a messages batch early by its bytes.
+    TempDir dir;
+    constexpr int kCount = 6000;
+    std::vector<Message> msgs;
+    {
+        auto store = open_rw(dir.db());
+        REQUIRE(store->begin_batch().ok());
+        for (int i = 0; i < kCount; ++i) {
+            Message m = synthetic(i, i % 7);
+            if (i % 250 == 0) m.from = {};
+            if (i == 1234) m.new_text.assign(5u << 20, 'x');
+            REQUIRE(store->insert_message(m).ok());
+            msgs.push_back(m);
+        }
+        for (int i = 0; i < kCount; i += 97) {  // the same message seen again in another folder
+            Message again = msgs[size_t(i)];
+            again.source.folder = "Archive";
+            REQUIRE(store->insert_message(again).ok());
+        }
+        REQUIRE(store->commit_batch().ok());
+    }
+    for (OpenMode mode : {OpenMode::read_only, OpenMode::read_write}) {  // mapped and not mapped
+        std::unique_ptr<Store> s = mode == OpenMode::read_only ? open_ro(dir.db()) : open_rw(dir.db());
+        auto all = s->load_messages();
+        REQUIRE(all.ok());
+        REQUIRE(all->size() == size_t(kCount));
+        for (size_t i = 0; i < all->size(); ++i) {
+            const Message& got = (*all)[i];
+            INFO("message " << i);
+            check_same(got, msgs[i]);
+            auto one = s->find_message(got.message_id);
+            REQUIRE(one.ok());
+            REQUIRE(one->has_value());
+            REQUIRE((**one).folders == got.folders);
+            REQUIRE((**one).rowid == got.rowid);
+            REQUIRE(got.folders.size() == (i % 97 == 0 ? 2u : 1u));
+        }
+        LoadOptions lo;
+        lo.detector_columns_only = true;
+        lo.with_quoted = false;
+        auto light = s->load_messages(lo);
+        REQUIRE(light.ok());
+        REQUIRE(light->size() == size_t(kCount));
+        for (size_t i = 0; i < light->size(); ++i) {
+            REQUIRE((*light)[i].to.size() == msgs[i].to.size());
+            REQUIRE((*light)[i].from.address == msgs[i].from.address);
+            REQUIRE((*light)[i].folders.empty());
+        }
+
+        auto rows = s->load_thread_rows();
+        REQUIRE(rows.ok());
+        REQUIRE(rows->size() == size_t(kCount));
+        for (size_t batch : {size_t(1), size_t(7), size_t(4096), size_t(100000)}) {
+            size_t k = 0;
+            auto st = s->scan_thread_rows(batch, [&](std::vector<ThreadRow>& b, size_t total) {
+                REQUIRE(total == size_t(kCount));
+                REQUIRE(b.size() <= batch);
+                for (const ThreadRow& r : b) {
+                    const ThreadRow& want = (*rows)[k];
+                    const Message& m = msgs[k++];
+                    REQUIRE(r.message_id == m.message_id);
+                    REQUIRE(r.references == m.references);
+                    REQUIRE(r.in_reply_to == m.in_reply_to);
+                    REQUIRE(r.participants == want.participants);
+                    REQUIRE(r.from_display == want.from_display);
+                    REQUIRE(r.participants.size() == (m.from.address.empty() ? 0u : 1u) + m.to.size());
+                }
+            });
+            REQUIRE(st.ok());
+            CHECK(k == size_t(kCount));
+        }
+    }
+}
+
+TEST_CASE("list columns decode the same with and without escapes, hand-edited rows included", "[store.codec]") {
+    // decode_list / decode_cues take a fast path when a value holds no backslash; rows written by
+    // hand (a raw tab inside an item, a trailing newline, empty items) decode as the escape-aware
+    // loop decodes them. Each value is stored twice: as is, and with a harmless "\\\\" item
+    // appended that sends it down the escape-aware loop.
+    TempDir dir;
+    { auto store = open_rw(dir.db()); }
+    const std::vector<std::string> raw = {"a@x", "a@x\nb@x", "a@x\n", "\n", "a@x\tjunk\nb@x", "\ta@x", "a@x\n\nb@x",
+                                          "x\t\t\n\ty"};
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(dir.db().c_str(), &db) == SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO messages(message_id, refs, cues) VALUES(?, ?, ?)", -1, &st,
+                                   nullptr) == SQLITE_OK);
+        for (size_t i = 0; i < raw.size(); ++i)
+            for (int escaped = 0; escaped < 2; ++escaped) {
+                std::string id = "m" + std::to_string(i) + (escaped ? "e" : "") + "@x";
+                std::string v = escaped ? raw[i] + "\n\\\\" : raw[i];
+                sqlite3_bind_text(st, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 2, v.c_str(), int(v.size()), SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 3, v.c_str(), int(v.size()), SQLITE_TRANSIENT);
+                REQUIRE(sqlite3_step(st) == SQLITE_DONE);
+                sqlite3_reset(st);
+            }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    auto ro = open_ro(dir.db());
+    auto all = ro->load_messages();
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == raw.size() * 2);
+    for (size_t i = 0; i < raw.size(); ++i) {
+        INFO("value " << i);
+        const Message& plain = (*all)[2 * i];
+        const Message& escaped = (*all)[2 * i + 1];
+        std::vector<std::string> refs = escaped.references;
+        REQUIRE(!refs.empty());
+        CHECK(refs.back() == "\\");
+        refs.pop_back();
+        CHECK(plain.references == refs);
+        std::vector<Message::Cue> cues = escaped.cues;
+        REQUIRE(!cues.empty());
+        cues.pop_back();
+        REQUIRE(plain.cues.size() == cues.size());
+        for (size_t k = 0; k < cues.size(); ++k) {
+            CHECK(plain.cues[k].family == cues[k].family);
+            CHECK(plain.cues[k].text == cues[k].text);
+        }
+    }
+    // The escape-aware loop's reading of a raw tab: the item ends there (a list has one field).
+    CHECK((*all)[8].references == std::vector<std::string>{"a@x", "b@x"});
+    CHECK((*all)[4].references == std::vector<std::string>{"a@x", ""});
+    REQUIRE((*all)[14].cues.size() == 2);
+    CHECK((*all)[14].cues[0].family == "x");
+    CHECK((*all)[14].cues[0].text == "");
+    CHECK((*all)[14].cues[1].family == "");
+    CHECK((*all)[14].cues[1].text == "y");
+}

@@ -546,6 +546,40 @@ TEST_CASE("incremental: a late parent merges the threads it links", "[threading.
     CHECK(t.threads().size() == 1);
 }
 
+TEST_CASE("incremental with short ids: the id table's views survive every addition", "[threading.incremental]") {
+    // The id table keeps views of the ids inside the messages (no copies). Ids of a few bytes live
+    // inside the string object itself, so the messages a Threader holds must never move: 5,000
+    // messages with short ids and references (some to ids never seen), added one by one and in
+    // batches, in and out of date order, give what threading them all at once gives.
+    std::mt19937 rng(11);
+    std::vector<ThreadInput> all;
+    for (size_t i = 0; i < 5000; ++i) {
+        std::vector<std::string> refs;
+        if (i > 0 && rng() % 4 != 0) {
+            size_t p = rng() % i;
+            if (rng() % 8 == 0) refs.push_back("g" + std::to_string(p) + "@x");  // a missing ancestor
+            refs.push_back(std::to_string(p) + "@x");
+        }
+        std::vector<std::string> irt;
+        if (!refs.empty()) irt.push_back(refs.back());
+        // Mostly in date order (the incremental case), with a late, older message now and then.
+        const int64_t date = i % 500 == 499 ? 1000 + static_cast<int64_t>(rng() % 1000) : 1000 + static_cast<int64_t>(i) * 10;
+        all.push_back(msg(std::to_string(i) + "@x", date, refs, irt));
+    }
+    const std::string want = canonical_by_id(thread_messages(all), all);
+    Threader one_by_one;
+    for (const auto& m : all) one_by_one.add(m);
+    CHECK(canonical_by_id(one_by_one.threads(), all) == want);
+    CHECK(one_by_one.rebuilds() > 0);
+    Threader batches;
+    for (size_t pos = 0; pos < all.size();) {
+        size_t n = std::min<size_t>(all.size() - pos, 1 + rng() % 300);
+        batches.add(std::vector<ThreadInput>(all.begin() + static_cast<long>(pos), all.begin() + static_cast<long>(pos + n)));
+        pos += n;
+    }
+    CHECK(canonical_by_id(batches.threads(), all) == want);
+}
+
 TEST_CASE("subject fallback only for mail without threading headers", "[threading.subject_fallback]") {
     const int64_t day = 86400;
     ThreadingOptions opt;

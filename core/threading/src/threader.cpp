@@ -4,6 +4,10 @@
 #include "interlocutor/threading/threader.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <functional>
 #include <numeric>
 #include <unordered_map>
 #include <unordered_set>
@@ -22,6 +26,68 @@ struct Node {
     bool referenced = false; // created as a placeholder before its message came
     bool own_parent = false; // the parent link comes from this message's own headers
     bool has_child = false;  // some node had this one as parent (never reset: it only skips walks)
+};
+
+// The id table (Message-ID -> node): open addressing with linear probing over views of the ids,
+// each slot keeping the id's hash so that a probe rarely reads the id's bytes. On a million ids a
+// look-up is one or two adjacent slots of a flat array, where std::unordered_map walks a bucket, a
+// node and the key (three cache misses), and there is no node per id to allocate and free.
+// Nothing iterates it, so its layout changes no result.
+class IdTable {
+public:
+    // The node of `id`, or nullptr.
+    int* find(std::string_view id) {
+        if (slots_.empty()) return nullptr;
+        const uint64_t h = hash(id);
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+            Slot& s = slots_[i];
+            if (s.node == kNone) return nullptr;
+            if (s.hash == h && s.len == id.size() && std::memcmp(s.data, id.data(), id.size()) == 0) return &s.node;
+        }
+    }
+    // Adds an id that find() did not find. Only a view is kept: `id` must outlive the table.
+    void insert(std::string_view id, int node) {
+        if (size_ + 1 > max_load(slots_.size())) grow(std::max<size_t>(16, slots_.size() * 2));
+        place(Slot{hash(id), id.data(), static_cast<uint32_t>(id.size()), node});
+        ++size_;
+    }
+    void reserve(size_t n) {
+        size_t cap = 16;
+        while (max_load(cap) < n) cap <<= 1;
+        if (cap > slots_.size()) grow(cap);
+    }
+    void clear() {
+        std::fill(slots_.begin(), slots_.end(), Slot{});
+        size_ = 0;
+    }
+    size_t size() const { return size_; }
+
+private:
+    struct Slot {
+        uint64_t hash = 0;
+        const char* data = nullptr;
+        uint32_t len = 0;
+        int node = kNone;  // kNone: an empty slot
+    };
+    static uint64_t hash(std::string_view id) { return std::hash<std::string_view>{}(id); }
+    static size_t max_load(size_t cap) { return cap / 4 * 3; }
+    void place(const Slot& s) {
+        for (size_t i = s.hash & mask_;; i = (i + 1) & mask_)
+            if (slots_[i].node == kNone) {
+                slots_[i] = s;
+                return;
+            }
+    }
+    void grow(size_t cap) {
+        std::vector<Slot> old = std::move(slots_);
+        slots_.assign(cap, Slot{});
+        mask_ = cap - 1;
+        for (const Slot& s : old)
+            if (s.node != kNone) place(s);
+    }
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+    size_t size_ = 0;
 };
 
 struct SubjectEntry {
@@ -75,14 +141,19 @@ struct Threader::State {
     ThreadingOptions options;
     std::unordered_set<std::string> owners;
     // The messages: Threader's own copy, or the caller's vector for a one-shot thread_messages().
-    std::vector<ThreadInput> owned;
-    const std::vector<ThreadInput>* source = &owned;
-    const std::vector<ThreadInput>& in() const { return *source; }
+    // A deque: adding never moves the messages already held, so the views into their ids that
+    // by_id keeps stay valid (a vector's growth would move short, in-place strings).
+    std::deque<ThreadInput> owned;
+    const std::vector<ThreadInput>* source = nullptr;
+    const ThreadInput& in(size_t i) const { return source ? (*source)[i] : owned[i]; }
+    size_t count() const { return source ? source->size() : owned.size(); }
 
     // Link state, rebuilt from scratch when an out-of-order message comes.
     std::vector<Node> nodes;
     std::vector<int> node_of_msg;
-    std::unordered_map<std::string, int> by_id;
+    // Keyed by views of the ids in the messages themselves (their own Message-ID, or an id of
+    // their References / In-Reply-To), which outlive the table: no copy of a million ids.
+    IdTable by_id;
     std::unordered_map<std::string, int> by_thread_index;  // decoded Thread-Index bytes -> node
     std::unordered_map<std::string, std::vector<SubjectEntry>> by_subject;
     bool any_processed = false;
@@ -101,7 +172,7 @@ struct Threader::State {
 
     void reset() {
         nodes.clear();
-        node_of_msg.assign(in().size(), kNone);
+        node_of_msg.assign(count(), kNone);
         by_id.clear();
         by_thread_index.clear();
         by_subject.clear();
@@ -116,12 +187,11 @@ struct Threader::State {
     }
 
     // The node of a referenced id, created as a placeholder when not seen yet.
-    int node_for(const std::string& id) {
-        auto it = by_id.find(id);
-        if (it != by_id.end()) return it->second;
+    int node_for(std::string_view id) {
+        if (const int* found = by_id.find(id)) return *found;
         int n = new_node(kNone);
         nodes[n].referenced = true;
-        by_id.emplace(id, n);
+        by_id.insert(id, n);
         return n;
     }
 
@@ -158,8 +228,8 @@ struct Threader::State {
     // Processing order: date, then Message-ID, then input index, so that input order matters
     // only between true duplicates.
     bool before(size_t a, size_t b) const {
-        const ThreadInput& x = in()[a];
-        const ThreadInput& y = in()[b];
+        const ThreadInput& x = in(a);
+        const ThreadInput& y = in(b);
         if (x.date != y.date) return x.date < y.date;
         if (x.message_id != y.message_id) return x.message_id < y.message_id;
         return a < b;
@@ -215,7 +285,7 @@ struct Threader::State {
     }
 
     void process(size_t i) {
-        const ThreadInput& m = in()[i];
+        const ThreadInput& m = in(i);
         const long msg = static_cast<long>(i);
 
         // The message's own node. RFC 5256 section 3 step 1: a placeholder created for this id
@@ -225,11 +295,11 @@ struct Threader::State {
         bool was_referenced = false;
         if (m.message_id.empty()) {
             self = new_node(msg);
-        } else if (auto it = by_id.find(m.message_id); it == by_id.end()) {
+        } else if (const int* found = by_id.find(m.message_id); !found) {
             self = new_node(msg);
-            by_id.emplace(m.message_id, self);
-        } else if (nodes[it->second].msg == kNone) {
-            self = it->second;
+            by_id.insert(m.message_id, self);
+        } else if (nodes[*found].msg == kNone) {
+            self = *found;
             nodes[self].msg = msg;
             was_referenced = nodes[self].referenced;
         } else {
@@ -338,7 +408,7 @@ struct Threader::State {
     void subject_fallback(size_t i, int self, const std::string& key) {
         auto it = by_subject.find(key);
         if (it == by_subject.end()) return;
-        const ThreadInput& m = in()[i];
+        const ThreadInput& m = in(i);
         const int64_t window = static_cast<int64_t>(options.subject_window_days) * 86400;
         const bool generic = is_generic_subject(key);
         const auto& entries = it->second;
@@ -346,14 +416,24 @@ struct Threader::State {
         for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
             if (m.date - e->date >= window) break;
             if (e->node == self) continue;
-            if (!shares_participant(m, in()[e->msg], generic)) continue;
+            if (!shares_participant(m, in(e->msg), generic)) continue;
             link(e->node, self);
             return;
         }
     }
 
     void process_all_sorted(std::vector<size_t> order) {
-        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return before(a, b); });
+        // The order of before(), with the dates copied next to the indices: the sort reads a
+        // flat array instead of a ThreadInput per comparison (ids are compared on equal dates only).
+        {
+            std::vector<std::pair<int64_t, size_t>> keyed(order.size());
+            for (size_t k = 0; k < order.size(); ++k) keyed[k] = {in(order[k]).date, order[k]};
+            std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+                if (a.first != b.first) return a.first < b.first;
+                return before(a.second, b.second);
+            });
+            for (size_t k = 0; k < order.size(); ++k) order[k] = keyed[k].second;
+        }
         // Sized once for what is coming (every message an id, about as many subjects and
         // referenced ids again) instead of rehashing a million-entry table many times over.
         // No table is iterated, so the sizes change no result. Small incremental batches keep the
@@ -367,21 +447,21 @@ struct Threader::State {
     }
 
     void add(size_t first_new) {
-        node_of_msg.resize(in().size(), kNone);
+        node_of_msg.resize(count(), kNone);
         bool in_order = true;
         if (any_processed)
-            for (size_t i = first_new; i < in().size(); ++i)
+            for (size_t i = first_new; i < count(); ++i)
                 if (before(i, last_processed)) { in_order = false; break; }
         std::vector<size_t> order;
         if (in_order) {
-            order.resize(in().size() - first_new);
+            order.resize(count() - first_new);
             std::iota(order.begin(), order.end(), first_new);
         } else {
             // A message older than what was processed: process everything again in (date, index)
             // order, so the result equals threading everything at once.
             ++rebuild_count;
             reset();
-            order.resize(in().size());
+            order.resize(count());
             std::iota(order.begin(), order.end(), size_t{0});
         }
         process_all_sorted(std::move(order));
@@ -406,13 +486,14 @@ struct Threader::State {
         }
         // Group the messages by top node; a top without messages (a placeholder-only tree) is
         // pruned (RFC 5256 section 3 step 4).
-        auto msg_less = [&](size_t a, size_t b) {
-            if (in()[a].date != in()[b].date) return in()[a].date < in()[b].date;
-            return a < b;
-        };
-        std::vector<size_t> order(in().size());
-        std::iota(order.begin(), order.end(), size_t{0});
-        std::sort(order.begin(), order.end(), msg_less);
+        // Messages by (date, index), sorted as pairs: no ThreadInput is touched by the comparisons.
+        std::vector<size_t> order(count());
+        {
+            std::vector<std::pair<int64_t, size_t>> keyed(order.size());
+            for (size_t i = 0; i < order.size(); ++i) keyed[i] = {in(i).date, i};
+            std::sort(keyed.begin(), keyed.end());
+            for (size_t i = 0; i < order.size(); ++i) order[i] = keyed[i].second;
+        }
         // Thread of each top node, indexed by node: a vector, not a hash map, on a million nodes.
         constexpr size_t kNoThread = static_cast<size_t>(-1);
         std::vector<size_t> thread_of_top(n, kNoThread);
@@ -444,8 +525,8 @@ struct Threader::State {
                 th.parent[p] = a == kNone ? -1 : position[a];
             }
             const Node& t = nodes[tops[k]];
-            std::string id = t.msg != kNone ? in()[t.msg].message_id : in()[th.members.front()].message_id;
-            if (id.empty()) id = in()[th.members.front()].message_id;
+            std::string id = t.msg != kNone ? in(t.msg).message_id : in(th.members.front()).message_id;
+            if (id.empty()) id = in(th.members.front()).message_id;
             if (id.empty()) id = "ilc-thread-" + std::to_string(th.members.front());
             // Duplicate Message-IDs can root two threads: keep thread ids unique.
             std::string unique = id;
