@@ -17,6 +17,7 @@
 
 #include "interlocutor/detect/analyze.h"
 #include "interlocutor/detect/identity.h"
+#include "interlocutor/detect/report.h"
 #include "interlocutor/parsers/message_parser.h"
 #include "interlocutor/parsers/source.h"
 #include "interlocutor/text/automated.h"
@@ -284,6 +285,21 @@ TEST_CASE("Enron: questions older than the analysis horizon are stale, not await
     auto all = detect::analyze(b.msgs, b.threads, s);
     CHECK(all.awaiting_reply.size() + all.awaiting_my_reply.size() >
           b.result.awaiting_reply.size() + b.result.awaiting_my_reply.size());
+}
+
+// analyze() hands parts of a large mailbox to a second thread (AnalysisSettings::threads); the
+// result must be the one of a single thread, byte for byte. threads = 2 forces the parallel path
+// (with small chunks) on these small mailboxes; threads = 1 is the plain sequential run.
+TEST_CASE("Enron: analysis on two threads equals analysis on one", "[detect.enron][perf]") {
+    for (const UserBox* b : {&allen(), &quigley()}) {
+        detect::AnalysisSettings one = b->settings, two = b->settings;
+        one.threads = 1;
+        two.threads = 2;
+        const std::string sequential = detect::to_json(detect::analyze(b->msgs, b->threads, one));
+        CHECK(sequential.size() > 10000);  // findings and stakeholders, not an empty report
+        CHECK(detect::to_json(detect::analyze(b->msgs, b->threads, two)) == sequential);
+        CHECK(detect::to_json(b->result) == sequential);  // threads = 0, the default
+    }
 }
 
 // Not run by default: prints the counts of docs/ENRON_REVIEW.md for the seven users.

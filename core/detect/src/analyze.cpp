@@ -1,9 +1,12 @@
 #include "interlocutor/detect/analyze.h"
 
 #include <algorithm>
+#include <atomic>
 #include <ctime>
+#include <iterator>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "interlocutor/text/automated.h"
@@ -129,43 +132,109 @@ std::string title_from_text(const Message& m) {
     return {};
 }
 
+// FNV-1a, the hash of the duplicate key below.
+constexpr uint64_t kFnvBasis = 14695981039346656037ull, kFnvPrime = 1099511628211ull;
+uint64_t fnv_bytes(uint64_t h, std::string_view s) {
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
+    return h;
+}
+uint64_t fnv_u64(uint64_t h, uint64_t v) {
+    for (int k = 0; k < 8; ++k, v >>= 8) h = (h ^ (v & 0xff)) * kFnvPrime;
+    return h;
+}
+
+// The new text without whitespace, hashed in place (no copy of every body just to hash it).
+uint64_t body_hash(const Message& m) {
+    uint64_t h = kFnvBasis;
+    for (char c : m.new_text)
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t') h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
+    return h;
+}
+
 // Copies of one mail stored under different Message-IDs: Enron-style exports keep each sent mail
 // in "sent", "_sent_mail" and "sent_items", each copy with its own id, and a mailbox merged from
 // two clients does the same. Same sender, Date, subject, recipients and new text (whitespace
 // ignored) = one mail. The copy kept is the one in the largest thread (replies that reference
-// another copy are then still seen), ties to the first stored. Returns true for the others.
-std::vector<bool> duplicate_copies(const std::vector<Message>& msgs, const std::vector<Thread>& threads) {
+// another copy are then still seen), ties to the first stored; the others are duplicates.
+// The key's fields: the recipients are the distinct lower-cased To + Cc addresses (empty ones
+// included) as a set of atom ids; the new text stands as its hash, as it always did.
+// Messages are first grouped by a hash of every field but the body (group_hash, computed in the
+// Context's first pass from what it already has), and only within a group of two or more are the
+// full keys built and compared: almost no body is read.
+struct DupKey {
+    Atom from;
+    int64_t date = 0;
+    std::string subject;  // folded
+    std::vector<uint32_t> recipients;
+    uint64_t body = 0;
+    bool operator==(const DupKey& o) const {
+        return from == o.from && date == o.date && body == o.body && subject == o.subject && recipients == o.recipients;
+    }
+};
+
+// recipients: sorted distinct atom ids, as in DupKey; the folded subject comes in as its hash
+// (computed on the classifying thread) and is mixed in by the caller.
+uint64_t group_hash(Atom from, int64_t date, const std::vector<uint32_t>& recipients) {
+    uint64_t h = fnv_u64(kFnvBasis, from.id());
+    h = fnv_u64(h, static_cast<uint64_t>(date));
+    h = fnv_u64(h, recipients.size());
+    for (uint32_t r : recipients) h = fnv_u64(h, r);
+    return h;
+}
+
+DupKey dup_key(AtomTable& atoms, const Message& m, Atom from) {
+    DupKey k;
+    k.from = from;
+    k.date = m.date;
+    k.subject = fold(m.subject);
+    for (const auto* list : {&m.to, &m.cc})
+        for (const auto& mb : *list) k.recipients.push_back(atoms.intern_lower(mb.address).id());
+    std::sort(k.recipients.begin(), k.recipients.end());
+    k.recipients.erase(std::unique(k.recipients.begin(), k.recipients.end()), k.recipients.end());
+    k.body = body_hash(m);
+    return k;
+}
+
+// keys[i] = group_hash of message i (only read where eligible[i]). Messages are grouped by that
+// hash (a sort, no node per message), and within a group the full keys are compared field by
+// field, so two mails whose hashes collide are never taken for copies of each other.
+std::vector<bool> duplicate_copies(Context& ctx, const std::vector<Thread>& threads, const std::vector<uint64_t>& keys,
+                                   const std::vector<bool>& eligible) {
+    const auto& msgs = ctx.msgs;
     std::vector<size_t> thread_size(msgs.size(), 1);
     for (const auto& t : threads)
         for (size_t i : t.members)
             if (i < msgs.size()) thread_size[i] = std::max(thread_size[i], t.members.size());
-    std::unordered_map<std::string, size_t> keep;  // key -> index of the copy kept
+    std::vector<std::pair<uint64_t, uint32_t>> order;
+    order.reserve(msgs.size());
+    for (size_t i = 0; i < msgs.size(); ++i)
+        if (eligible[i]) order.emplace_back(keys[i], static_cast<uint32_t>(i));
+    std::sort(order.begin(), order.end());
     std::vector<bool> dup(msgs.size(), false);
-    for (size_t i = 0; i < msgs.size(); ++i) {
-        const Message& m = msgs[i];
-        if (m.from.address.empty() || m.date == 0) continue;
-        std::vector<std::string> rcpt;
-        for (const auto* list : {&m.to, &m.cc})
-            for (const auto& mb : *list) rcpt.push_back(lower(mb.address));
-        std::sort(rcpt.begin(), rcpt.end());
-        rcpt.erase(std::unique(rcpt.begin(), rcpt.end()), rcpt.end());
-        // FNV-1a over the new text without whitespace: no copy of every body just to hash it.
-        uint64_t body_hash = 14695981039346656037ull;
-        for (char c : m.new_text)
-            if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
-                body_hash = (body_hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-        std::string key = lower(m.from.address) + '\x1f' + std::to_string(m.date) + '\x1f' + fold(m.subject) + '\x1f';
-        for (const auto& r : rcpt) key += r + ',';
-        key += '\x1f' + std::to_string(body_hash);
-        auto [it, fresh] = keep.emplace(std::move(key), i);
-        if (fresh) continue;
-        size_t& kept = it->second;
-        if (thread_size[i] > thread_size[kept]) {
-            dup[kept] = true;
-            kept = i;
-        } else {
-            dup[i] = true;
+    for (size_t b = 0; b < order.size();) {
+        size_t e = b + 1;
+        while (e < order.size() && order[e].first == order[b].first) ++e;
+        if (e - b > 1) {
+            // Same group hash, in stored order: the one-pass algorithm over the full keys.
+            std::vector<std::pair<DupKey, size_t>> keep;  // key -> index of the copy kept
+            for (size_t k = b; k < e; ++k) {
+                size_t i = order[k].second;
+                DupKey key = dup_key(ctx.atoms, msgs[i], ctx.info[i].from);
+                auto it = std::find_if(keep.begin(), keep.end(), [&](const auto& p) { return p.first == key; });
+                if (it == keep.end()) {
+                    keep.emplace_back(std::move(key), i);
+                    continue;
+                }
+                size_t& kept = it->second;
+                if (thread_size[i] > thread_size[kept]) {
+                    dup[kept] = true;
+                    kept = i;
+                } else {
+                    dup[i] = true;
+                }
+            }
         }
+        b = e;
     }
     return dup;
 }
@@ -174,33 +243,73 @@ std::vector<bool> duplicate_copies(const std::vector<Message>& msgs, const std::
 // threads while the owner never once wrote to it. Conference promoters, vendors' mailings and
 // newsletters without any bulk header look like this in real mailboxes (the Enron review); a
 // prospect who chases does it in one thread, and one the rep ever answered is a correspondent.
-std::unordered_set<std::string> one_way_senders(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
-                                                const Identity& id, size_t min_threads) {
-    std::unordered_set<std::string> written_to;
+// Returns a flag per atom id.
+std::vector<bool> one_way_senders(Context& ctx, const std::vector<Thread>& threads, size_t min_threads) {
+    const auto& msgs = ctx.msgs;
     std::vector<size_t> thread_of(msgs.size(), static_cast<size_t>(-1));
     for (size_t t = 0; t < threads.size(); ++t)
         for (size_t i : threads[t].members)
             if (i < msgs.size()) thread_of[i] = t;
-    std::unordered_map<std::string, std::set<size_t>> sender_threads;
-    std::unordered_set<std::string> internal;
+    std::vector<uint32_t> written_to;                      // atom ids the owner wrote to
+    std::vector<std::pair<uint32_t, size_t>> sender_threads;  // (external sender, thread) per message
+    sender_threads.reserve(msgs.size());
     for (size_t i = 0; i < msgs.size(); ++i) {
-        const Message& m = msgs[i];
-        if (id.is_owner(m.from.address)) {
+        const MsgInfo& mi = ctx.info[i];
+        if (mi.outbound) {
+            const Message& m = msgs[i];
             for (const auto* list : {&m.to, &m.cc, &m.bcc})
-                for (const auto& mb : *list) written_to.insert(lower(mb.address));
+                for (const auto& mb : *list) written_to.push_back(ctx.atoms.intern_lower(mb.address).id());
             continue;
         }
-        std::string from = lower(m.from.address);
-        if (from.empty()) continue;
-        auto [it, fresh] = sender_threads.try_emplace(from);
-        if (fresh && id.is_internal(from)) internal.insert(from);  // one public-suffix look-up per sender
-        if (internal.count(from)) continue;
-        it->second.insert(thread_of[i] == static_cast<size_t>(-1) ? msgs.size() + i : thread_of[i]);
+        if (mi.from.empty() || mi.sender_internal) continue;
+        sender_threads.emplace_back(mi.from.id(), thread_of[i] == static_cast<size_t>(-1) ? msgs.size() + i : thread_of[i]);
     }
-    std::unordered_set<std::string> out;
-    for (const auto& [from, ts] : sender_threads)
-        if (ts.size() >= min_threads && !written_to.count(from)) out.insert(from);
+    std::sort(sender_threads.begin(), sender_threads.end());
+    sender_threads.erase(std::unique(sender_threads.begin(), sender_threads.end()), sender_threads.end());
+    std::vector<bool> out(ctx.atoms.size(), false);
+    for (size_t b = 0; b < sender_threads.size();) {
+        size_t e = b;
+        while (e < sender_threads.size() && sender_threads[e].first == sender_threads[b].first) ++e;
+        if (e - b >= min_threads) out[sender_threads[b].first] = true;
+        b = e;
+    }
+    for (uint32_t a : written_to) out[a] = false;
     return out;
+}
+
+bool lower_equals(std::string_view a, std::string_view lower_b);
+
+// Identity::is_owner without building the trimmed, lower-cased copy it looks up: the owner's
+// addresses are few, and this runs once per message.
+bool owner_address(const Identity& id, std::string_view a) {
+    while (!a.empty() && (a.front() == ' ' || a.front() == '<' || a.front() == '\t')) a.remove_prefix(1);
+    while (!a.empty() && (a.back() == ' ' || a.back() == '>' || a.back() == '\t' || a.back() == '.')) a.remove_suffix(1);
+    if (a.empty()) return false;
+    for (const std::string& o : id.owners())
+        if (lower_equals(a, o)) return true;
+    return false;
+}
+
+// lower(a) == lower_b, without building lower(a).
+bool lower_equals(std::string_view a, std::string_view lower_b) {
+    if (a.size() != lower_b.size()) return false;
+    for (size_t k = 0; k < a.size(); ++k) {
+        char c = a[k];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != lower_b[k]) return false;
+    }
+    return true;
+}
+
+uint16_t cue_bit(std::string_view family) {
+    static const std::pair<std::string_view, uint16_t> kBits[] = {
+        {"recap", kCueRecap}, {"keep_in_copy", kCueKeepInCopy}, {"reschedule", kCueReschedule},
+        {"budget", kCueBudget}, {"technical", kCueTechnical}, {"waiting_management", kCueWaitingManagement},
+        {"consensus", kCueConsensus}, {"not_urgent", kCueNotUrgent}, {"topic_technical", kCueTopicTechnical},
+        {"topic_budget", kCueTopicBudget}, {"topic_planning", kCueTopicPlanning}, {"topic_scope", kCueTopicScope}};
+    for (const auto& [name, bit] : kBits)
+        if (family == name) return bit;
+    return 0;
 }
 
 bool writes_to_owner(const Context& ctx, size_t i) {
@@ -211,7 +320,7 @@ bool writes_to_owner(const Context& ctx, size_t i) {
 }
 
 bool is_recap(const Context& ctx, size_t i) {
-    if (ctx.has_cue(i, "recap")) return true;
+    if (ctx.has_cue(i, kCueRecap)) return true;
     std::vector<std::string> w = words_of(fold(ctx.msgs[i].subject));
     for (const char* p : {"recap", "recapitulatif", "compte rendu", "point hebdomadaire", "point hebdo",
                           "weekly update", "weekly recap", "weekly summary", "synthese hebdomadaire", "weekly digest"})
@@ -224,15 +333,17 @@ std::vector<size_t> ordered_members(const Context& ctx, const Thread& t) {
     v.reserve(t.members.size());
     for (size_t i : t.members)
         if (i < ctx.msgs.size()) v.push_back(i);
-    std::stable_sort(v.begin(), v.end(), [&](size_t a, size_t b) {
-        return ctx.msgs[a].date != ctx.msgs[b].date ? ctx.msgs[a].date < ctx.msgs[b].date : a < b;
+    std::sort(v.begin(), v.end(), [&](size_t a, size_t b) {
+        return ctx.dates[a] != ctx.dates[b] ? ctx.dates[a] < ctx.dates[b] : a < b;
     });
     v.erase(std::unique(v.begin(), v.end()), v.end());
     return v;
 }
 
-std::string majority(const std::map<std::string, int>& counts) {
-    std::string best;
+// The key with the highest count, the first in key order on a tie.
+template <class K>
+K majority(const std::map<K, int>& counts) {
+    K best{};
     int n = -1;
     for (const auto& [k, c] : counts)
         if (c > n) best = k, n = c;
@@ -245,17 +356,82 @@ int median(std::vector<int> v) {
     return v[v.size() / 2];
 }
 
+// The topics of all_in_copy, the cue families that count for each (the generic "budget" and
+// "technical" families count for their topic too), and the role that owns each topic.
+struct Topic {
+    const char* name;
+    uint16_t cues;
+    const char* role;
+};
+const Topic kTopics[] = {{"technical", kCueTopicTechnical | kCueTechnical, "prescriber"},
+                         {"budget", kCueTopicBudget | kCueBudget, "signatory"},
+                         {"planning", kCueTopicPlanning, "influencer"},
+                         {"scope", kCueTopicScope, "decision_maker"}};
+
 // Per-account facts gathered while walking the threads.
 struct AccountStats {
     std::vector<int> reply_delays;  // business days from an outbound message to the account's answer
     int direct_sent = 0, direct_replied = 0;
-    std::map<std::string, std::map<std::string, int>> topic_people;  // topic -> person -> messages
+    std::map<Atom, int> topic_people[std::size(kTopics)];  // per topic: person -> messages
 };
 
-const std::pair<const char*, const char*> kTopics[] = {
-    {"technical", "topic_technical"}, {"budget", "topic_budget"}, {"planning", "topic_planning"}, {"scope", "topic_scope"}};
-
 }  // namespace
+
+const std::string& Atom::str() const {
+    static const std::string empty;
+    return e_ ? e_->text : empty;
+}
+
+Atom AtomTable::intern(std::string_view s) {
+    if (s.empty()) return Atom();
+    if (slots_.empty()) slots_.resize(1024);
+    const uint64_t h = std::hash<std::string_view>()(s);
+    const size_t mask = slots_.size() - 1;
+    for (size_t k = h & mask;; k = (k + 1) & mask) {
+        Slot& slot = slots_[k];
+        if (slot.entry) {
+            if (slot.hash == h && slot.entry->text == s) return Atom(slot.entry);
+            continue;
+        }
+        AtomEntry& e = entries_.emplace_back();
+        e.text.assign(s);
+        e.id = static_cast<uint32_t>(entries_.size());  // 0 is ""
+        slot = {h, &e};
+        if (entries_.size() * 2 > slots_.size()) grow();
+        return Atom(&e);
+    }
+}
+
+void AtomTable::grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    const size_t mask = slots_.size() - 1;
+    for (const Slot& slot : old) {
+        if (!slot.entry) continue;
+        size_t k = slot.hash & mask;
+        while (slots_[k].entry) k = (k + 1) & mask;
+        slots_[k] = slot;
+    }
+}
+
+Atom AtomTable::intern_lower(std::string_view s) {
+    scratch_.assign(s);
+    for (auto& c : scratch_)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return intern(scratch_);
+}
+
+std::span<const Atom> AtomLists::add(const std::vector<Atom>& list) {
+    if (list.empty()) return {};
+    if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < list.size()) {
+        blocks_.emplace_back();
+        blocks_.back().reserve(std::max<size_t>(size_t{1} << 16, list.size()));
+    }
+    std::vector<Atom>& b = blocks_.back();
+    const size_t at = b.size();
+    b.insert(b.end(), list.begin(), list.end());  // within capacity: earlier spans stay valid
+    return {b.data() + at, list.size()};
+}
 
 Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const std::vector<Thread>& threads)
     : msgs(m),
@@ -269,50 +445,140 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const
       }()) {
     now = s.now ? s.now : static_cast<int64_t>(std::time(nullptr));
     info.resize(msgs.size());
-    const std::vector<bool> dup = duplicate_copies(msgs, threads);
-    const auto broadcasters = s.thresholds.one_way_sender_min_threads > 0
-                                  ? one_way_senders(msgs, threads, id, static_cast<size_t>(s.thresholds.one_way_sender_min_threads))
-                                  : std::unordered_set<std::string>{};
-    std::map<std::string, int> langs_out, langs_all;
+    dates.resize(msgs.size());
+    for (size_t i = 0; i < msgs.size(); ++i) dates[i] = msgs[i].date;
+    // What each message is from itself alone: automated or not, its cue families, the hash of its
+    // folded subject. The costliest part of the first pass (the bulk and out-of-office tests) and
+    // independent of the address table, so on a large mailbox a second thread starts on it while
+    // this one interns the addresses, then both share what is left, chunk by chunk.
+    struct Shape {
+        bool automated = false;
+        uint16_t cues = 0;
+        uint64_t subject_hash = 0;
+    };
+    std::vector<Shape> shapes(msgs.size());
+    std::atomic<size_t> next_chunk{0};
+    constexpr size_t kChunk = 2048;
+    auto classify = [&] {
+        for (;;) {
+            const size_t b = next_chunk.fetch_add(kChunk);
+            if (b >= msgs.size()) return;
+            for (size_t i = b, e = std::min(msgs.size(), b + kChunk); i < e; ++i) {
+                const Message& msg = msgs[i];
+                Shape& sh = shapes[i];
+                // The rep's own mail is a person writing, whatever its shape: a mail to 20 people
+                // or sent from a campaign tool is the strongest all-in-copy case and counts as
+                // outbound activity. Only the header rules (auto-replies, reports...) can make it
+                // automated.
+                sh.automated = owner_address(id, msg.from.address) ? owner_mail_automated(msg) : looks_automated(msg, s.thresholds);
+                for (const auto& c : msg.cues) sh.cues |= cue_bit(c.family);
+                sh.subject_hash = fnv_bytes(kFnvBasis, fold(msg.subject));
+            }
+        }
+    };
+    const bool parallel = s.threads == 0 ? msgs.size() >= 20000 : s.threads > 1;
+    std::thread helper;
+    struct Join {  // the helper is joined on every way out, exceptions included
+        std::thread& t;
+        ~Join() {
+            if (t.joinable()) t.join();
+        }
+    } join_helper{helper};
+    if (parallel) helper = std::thread(classify);
+
+    // Pass 1, per message: addresses interned, what the sender is, recipients, and the hash of
+    // the duplicate key but the subject.
+    std::vector<uint64_t> dup_keys(msgs.size(), 0);
+    std::vector<bool> dup_eligible(msgs.size(), false);
+    std::vector<Atom> rcpt, ext, ext_acc, accts;  // one message's lists, then stored in atom_lists
+    std::vector<uint32_t> rcpt_ids;  // every To + Cc address, for the duplicate key
+    // Every message's To + Cc atoms in header order (message i's start at rcpt_begin[i]), for
+    // the names in pass 2.
+    std::vector<uint32_t> all_rcpt, rcpt_begin(msgs.size() + 1, 0);
+    all_rcpt.reserve(msgs.size() * 4);
+    std::unordered_set<Atom, AtomHash> seen;
     for (size_t i = 0; i < msgs.size(); ++i) {
         const Message& msg = msgs[i];
         MsgInfo& mi = info[i];
-        mi.from = lower(msg.from.address);
-        mi.outbound = id.is_owner(mi.from);
-        // The rep's own mail is a person writing, whatever its shape: a mail to 20 people or sent
-        // from a campaign tool is the strongest all-in-copy case and counts as outbound activity.
-        // Only the header rules (auto-replies, reports...) can make it automated.
-        mi.automated = mi.outbound ? owner_mail_automated(msg) : looks_automated(msg, s.thresholds);
-        // A second copy counts nowhere: treated as automated mail, which every detector skips.
-        if (dup[i] && !mi.automated) mi.duplicate = mi.automated = true;
-        if (!mi.automated && broadcasters.count(mi.from)) mi.automated = true;
-        const AddressFacts& ff = facts(mi.from);
-        mi.sender_internal = ff.internal;
-        mi.from_account = ff.account;
+        mi.from = atoms.intern_lower(msg.from.address);
+        {
+            const AddressFacts& ff = facts(mi.from);  // copied out: facts() may grow the table
+            mi.outbound = ff.owner;
+            mi.sender_internal = ff.internal;
+            mi.from_account = ff.account;
+        }
         mi.expects = msg.expects_reply;  // decided by core/text on new text (closings neutralize request cues)
         // Every address seen is the sender or already in mi.recipients: a short list is searched
         // there (no set built per message, a million times over), a long one goes through a set.
         const bool many = msg.to.size() + msg.cc.size() > 32;
-        std::unordered_set<std::string> seen;
-        if (many) seen.insert(mi.from);
-        auto first_time = [&](const std::string& a) {
+        if (many) {
+            seen.clear();
+            seen.insert(mi.from);
+        }
+        auto first_time = [&](Atom a) {
             if (many) return seen.insert(a).second;
-            return a != mi.from && std::find(mi.recipients.begin(), mi.recipients.end(), a) == mi.recipients.end();
+            return a != mi.from && std::find(rcpt.begin(), rcpt.end(), a) == rcpt.end();
         };
-        std::set<std::string> accts;
+        rcpt.clear();
+        ext.clear();
+        ext_acc.clear();
+        accts.clear();
+        rcpt_ids.clear();
         for (const auto* list : {&msg.to, &msg.cc}) {
             for (const auto& mb : *list) {
-                std::string a = lower(mb.address);
+                Atom a = atoms.intern_lower(mb.address);
+                rcpt_ids.push_back(a.id());
                 if (a.empty() || !first_time(a)) continue;
-                mi.recipients.push_back(a);
+                rcpt.push_back(a);
                 const AddressFacts& f = facts(a);
                 if (f.internal) continue;
-                mi.ext_recipients.push_back(a);
-                mi.ext_accounts.push_back(f.account);
-                accts.insert(mi.ext_accounts.back());
+                ext.push_back(a);
+                ext_acc.push_back(f.account);
+                accts.push_back(f.account);
             }
         }
-        mi.accounts.assign(accts.begin(), accts.end());
+        std::sort(accts.begin(), accts.end());
+        accts.erase(std::unique(accts.begin(), accts.end()), accts.end());
+        mi.recipients = atom_lists.add(rcpt);
+        mi.ext_recipients = atom_lists.add(ext);
+        mi.ext_accounts = atom_lists.add(ext_acc);
+        mi.accounts = atom_lists.add(accts);
+        rcpt_begin[i] = static_cast<uint32_t>(all_rcpt.size());
+        all_rcpt.insert(all_rcpt.end(), rcpt_ids.begin(), rcpt_ids.end());
+        if (!msg.from.address.empty() && msg.date != 0) {
+            dup_eligible[i] = true;
+            std::sort(rcpt_ids.begin(), rcpt_ids.end());
+            rcpt_ids.erase(std::unique(rcpt_ids.begin(), rcpt_ids.end()), rcpt_ids.end());
+            dup_keys[i] = group_hash(mi.from, msg.date, rcpt_ids);
+        }
+    }
+    rcpt_begin[msgs.size()] = static_cast<uint32_t>(all_rcpt.size());
+    classify();  // what the helper has not taken yet
+    if (helper.joinable()) helper.join();
+    for (size_t i = 0; i < msgs.size(); ++i) {
+        info[i].automated = shapes[i].automated;
+        info[i].cues = shapes[i].cues;
+        dup_keys[i] = fnv_u64(dup_keys[i], shapes[i].subject_hash);
+    }
+    std::vector<Shape>().swap(shapes);
+    const std::vector<bool> dup = duplicate_copies(*this, threads, dup_keys, dup_eligible);
+    const std::vector<bool> broadcasters =
+        s.thresholds.one_way_sender_min_threads > 0
+            ? one_way_senders(*this, threads, static_cast<size_t>(s.thresholds.one_way_sender_min_threads))
+            : std::vector<bool>(atoms.size(), false);
+
+    // Pass 2, in stored order: duplicates and broadcasters, languages, each account's messages,
+    // the latest name and title of each person.
+    if (address_facts.size() < atoms.size()) address_facts.resize(atoms.size());
+    names.assign(atoms.size(), nullptr);
+    titles.assign(atoms.size(), nullptr);
+    std::map<std::string, int> langs_out, langs_all;
+    for (size_t i = 0; i < msgs.size(); ++i) {
+        const Message& msg = msgs[i];
+        MsgInfo& mi = info[i];
+        // A second copy counts nowhere: treated as automated mail, which every detector skips.
+        if (dup[i] && !mi.automated) mi.duplicate = mi.automated = true;
+        if (!mi.automated && broadcasters[mi.from.id()]) mi.automated = true;
         if (!msg.lang.empty()) {
             ++langs_all[msg.lang];
             if (mi.outbound) ++langs_out[msg.lang];
@@ -320,51 +586,68 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const
         if (mi.automated) continue;
         if (!mi.from_account.empty()) {
             account_msgs[mi.from_account].push_back(i);
-            if (!msg.from.name.empty()) names[mi.from] = msg.from.name;
-            if (!msg.signature_name.empty() && names[mi.from].empty()) names[mi.from] = msg.signature_name;
+            const std::string*& name = names[mi.from.id()];
+            if (!msg.from.name.empty()) name = &msg.from.name;
+            if (!msg.signature_name.empty() && (!name || name->empty())) name = &msg.signature_name;
+            const std::string*& title = titles[mi.from.id()];
             if (!msg.signature_title.empty()) {
-                titles[mi.from] = msg.signature_title;
-            } else if (!titles.count(mi.from)) {
+                title = &msg.signature_title;
+            } else if (!title) {
                 // Looked for once per person: a title found in an earlier message stays.
                 if (std::string t = title_from_text(msg); !t.empty() && role_from_title(t) != "unknown")
-                    titles[mi.from] = t;
+                    title = &owned_titles.emplace_back(std::move(t));
             }
         } else if (mi.sender_internal) {
-            for (const auto& a : mi.accounts) account_msgs[a].push_back(i);
+            for (Atom a : mi.accounts) account_msgs[a].push_back(i);
         }
+        const uint32_t* rcpt = all_rcpt.data() + rcpt_begin[i];
         for (const auto* list : {&msg.to, &msg.cc})
             for (const auto& mb : *list) {
+                const uint32_t a = *rcpt++;
                 if (mb.name.empty()) continue;
-                std::string a = lower(mb.address);
-                if (!facts(a).internal && !names.count(a)) names[a] = mb.name;
+                if (!address_facts[a].internal && !names[a]) names[a] = &mb.name;
             }
     }
-    for (auto& [acct, v] : account_msgs)
-        std::stable_sort(v.begin(), v.end(), [&](size_t a, size_t b) { return msgs[a].date < msgs[b].date; });
+    // By date, stored order on a tie (each list was built in stored order). The dates are copied
+    // next to the indexes first: comparing through msgs[] reads a cache line per comparison.
+    std::vector<std::pair<int64_t, size_t>> by_date;
+    for (auto& [acct, v] : account_msgs) {
+        by_date.clear();
+        for (size_t i : v) by_date.emplace_back(msgs[i].date, i);
+        std::sort(by_date.begin(), by_date.end());
+        for (size_t k = 0; k < v.size(); ++k) v[k] = by_date[k].second;
+    }
+    exchanges.assign(atoms.size(), 0);
     lang = s.lang;
     if (lang.empty()) lang = majority(langs_out.empty() ? langs_all : langs_out);
     if (lang != "fr" && lang != "en") lang = "en";
 }
 
-const Context::AddressFacts& Context::facts(const std::string& a) {
-    auto it = address_facts.find(a);
-    if (it != address_facts.end()) return it->second;
-    AddressFacts f;
-    f.internal = id.is_internal(a);
-    if (!f.internal && !a.empty()) f.account = id.account_of(a);
-    return address_facts.emplace(a, std::move(f)).first->second;
+const Context::AddressFacts& Context::facts(Atom a) {
+    if (a.id() >= address_facts.size()) address_facts.resize(std::max(atoms.size(), address_facts.size() * 2));
+    AddressFacts& f = address_facts[a.id()];
+    if (f.known) return f;
+    f.known = true;
+    f.internal = id.is_internal(a.str());
+    f.owner = id.is_owner(a.str());
+    if (!f.internal && !a.empty()) f.account = atoms.intern(id.account_of(a.str()));
+    return f;
 }
 
-bool Context::has_cue(size_t i, std::string_view family) const {
-    for (const auto& c : msgs[i].cues)
-        if (c.family == family) return true;
-    return false;
+Atom Context::person_key(Atom a) {
+    facts(a);
+    AddressFacts& f = address_facts[a.id()];
+    if (!f.has_person) {
+        f.person = atoms.intern(id.person_key(a.str()));
+        f.has_person = true;
+    }
+    return f.person;
 }
 
-std::string Context::name_of(const std::string& address) const {
-    auto it = names.find(address);
-    if (it == names.end()) return {};
-    std::string n = it->second;
+std::string Context::name_of(Atom address) const {
+    const std::string* found = address.id() < names.size() ? names[address.id()] : nullptr;
+    if (!found) return {};
+    std::string n = *found;
     while (!n.empty() && (n.front() == '"' || n.front() == '\'' || n.front() == ' ')) n.erase(0, 1);
     while (!n.empty() && (n.back() == '"' || n.back() == '\'' || n.back() == ' ')) n.pop_back();
     // Directory style "Last, First" reads better as "First Last" in a sentence.
@@ -384,7 +667,7 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
     AnalysisResult out;
     out.lang = ctx.lang;
     const auto& info = ctx.info;
-    std::unordered_map<std::string, AccountStats> stats;
+    std::unordered_map<Atom, AccountStats, AtomHash> stats;
 
     // Pass 1 over each thread: reply delays, direct-message reply rates, exchanges, topics.
     std::vector<std::vector<size_t>> ordered(threads.size());
@@ -393,7 +676,7 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
         const auto& ord = ordered[t];
         // The latest outbound message before the current one, and which accounts answered it.
         long last_out = -1;
-        std::set<std::string> answered;
+        std::vector<Atom> answered;
         long prev = -1;
         for (size_t k = 0; k < ord.size(); ++k) {
             size_t i = ord[k];
@@ -405,28 +688,27 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
                 // A reply to the previous inbound message of the same person counts as an exchange.
                 if (prev >= 0 && !info[prev].outbound && !info[prev].from_account.empty()) {
                     const auto& r = msgs[i].to;
-                    if (std::any_of(r.begin(), r.end(), [&](const Mailbox& mb) { return lower(mb.address) == info[prev].from; }))
-                        ++ctx.exchanges[info[prev].from];
+                    const std::string& them = info[prev].from.str();
+                    if (std::any_of(r.begin(), r.end(), [&](const Mailbox& mb) { return lower_equals(mb.address, them); }))
+                        ++ctx.exchanges[info[prev].from.id()];
                 }
                 last_out = static_cast<long>(i);
                 answered.clear();
             } else if (!mi.from_account.empty()) {
-                const std::string& acct = mi.from_account;
-                for (const auto& [topic, family] : kTopics) {
-                    if (ctx.has_cue(i, family) || (std::string_view(topic) == "budget" && ctx.has_cue(i, "budget")) ||
-                        (std::string_view(topic) == "technical" && ctx.has_cue(i, "technical")))
-                        ++stats[acct].topic_people[topic][mi.from];
-                }
+                const Atom acct = mi.from_account;
+                for (size_t k = 0; k < std::size(kTopics); ++k)
+                    if (ctx.has_cue(i, kTopics[k].cues)) ++stats[acct].topic_people[k][mi.from];
                 if (last_out >= 0) {
                     const MsgInfo& lo = info[static_cast<size_t>(last_out)];
                     bool to_them = std::find(lo.ext_accounts.begin(), lo.ext_accounts.end(), acct) != lo.ext_accounts.end();
-                    if (to_them && answered.insert(acct).second) {
+                    if (to_them && std::find(answered.begin(), answered.end(), acct) == answered.end()) {
+                        answered.push_back(acct);
                         stats[acct].reply_delays.push_back(
                             ctx.cal.business_days(msgs[static_cast<size_t>(last_out)].date, msgs[i].date));
                         if (lo.ext_recipients.size() == 1) ++stats[acct].direct_replied;
                     }
                     if (std::find(lo.ext_recipients.begin(), lo.ext_recipients.end(), mi.from) != lo.ext_recipients.end())
-                        ++ctx.exchanges[mi.from];
+                        ++ctx.exchanges[mi.from.id()];
                 }
             }
             prev = static_cast<long>(i);
@@ -434,246 +716,293 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
     }
 
     // Roles and stakeholders first: the all-in-copy suggestion names people by role.
-    build_stakeholders(ctx, out);
-    std::unordered_map<std::string, std::string> role_of;
-    for (const auto& s : out.stakeholders) role_of[s.address] = s.role;
+    build_stakeholders(ctx, out);  // fills ctx.roles
 
-    for (size_t t = 0; t < threads.size(); ++t) {
-        const auto& ord = ordered[t];
-        const std::string& tid = threads[t].id;
-        if (ord.empty()) continue;
+    // Pass 2 over each thread: the thread-level findings. Each thread is looked at alone and only
+    // reads what the passes above built, so on a large mailbox the threads are cut in chunks that
+    // two threads of execution take in turn; each chunk's findings are kept apart and appended in
+    // chunk order, which is the order of one sequential pass.
+    const AccountStats no_stats;
+    auto stats_of = [&](Atom acct) -> const AccountStats& {
+        auto it = stats.find(acct);
+        return it == stats.end() ? no_stats : it->second;
+    };
+    struct ThreadFindings {
+        std::vector<AwaitingReply> awaiting_reply;
+        std::vector<AwaitingMyReply> awaiting_my_reply;
+        std::vector<AllInCopy> all_in_copy;
+        std::vector<InsistsOnCc> insists_on_cc;
+    };
+    auto thread_findings = [&](size_t first, size_t last, ThreadFindings& found) {
+        for (size_t t = first; t < last; ++t) {
+            const auto& ord = ordered[t];
+            const std::string& tid = threads[t].id;
+            if (ord.empty()) continue;
 
-        // ---- awaiting_reply: the latest outbound message M, unanswered by its recipients' organizations.
-        long mpos = -1;
-        for (long k = static_cast<long>(ord.size()) - 1; k >= 0; --k)
-            if (info[ord[static_cast<size_t>(k)]].outbound && !info[ord[static_cast<size_t>(k)]].automated) {
-                mpos = k;
-                break;
-            }
-        if (mpos >= 0) {
-            size_t M = ord[static_cast<size_t>(mpos)];
-            const MsgInfo& mi = info[M];
-            // Past the analysis horizon a question is stale, not awaiting (Thresholds).
-            const bool stale = th.awaiting_max_age_days > 0 && msgs[M].date < ctx.now - th.awaiting_max_age_days * kDay;
-            if (!mi.ext_recipients.empty() && mi.expects && !stale) {
-                std::set<std::string> addrs(mi.ext_recipients.begin(), mi.ext_recipients.end());
-                std::set<std::string> orgs(mi.ext_accounts.begin(), mi.ext_accounts.end());
-                bool answered = false;
-                for (size_t k = static_cast<size_t>(mpos) + 1; k < ord.size() && !answered; ++k) {
-                    const MsgInfo& x = info[ord[k]];
-                    if (x.automated || x.outbound) continue;
-                    answered = addrs.count(x.from) || (!x.from_account.empty() && orgs.count(x.from_account));
+            // ---- awaiting_reply: the latest outbound message M, unanswered by its recipients' organizations.
+            long mpos = -1;
+            for (long k = static_cast<long>(ord.size()) - 1; k >= 0; --k)
+                if (info[ord[static_cast<size_t>(k)]].outbound && !info[ord[static_cast<size_t>(k)]].automated) {
+                    mpos = k;
+                    break;
                 }
-                int wbd = ctx.cal.business_days(msgs[M].date, ctx.now);
-                if (!answered && wbd >= th.awaiting_reply_business_days) {
-                    AwaitingReply f;
-                    f.thread_id = tid;
-                    f.message_id = msgs[M].message_id;
-                    f.first_unanswered = f.message_id;
-                    f.unanswered_count = 1;
-                    // Walk back over the consecutive outbound messages nobody outside answered.
-                    for (long k = mpos - 1; k >= 0; --k) {
-                        size_t x = ord[static_cast<size_t>(k)];
-                        const MsgInfo& xi = info[x];
-                        if (xi.automated) continue;
-                        if (!xi.outbound) {
-                            if (!xi.from_account.empty()) break;
-                            continue;
-                        }
-                        if (xi.ext_recipients.empty()) continue;
-                        ++f.unanswered_count;
-                        f.first_unanswered = msgs[x].message_id;
+            if (mpos >= 0) {
+                size_t M = ord[static_cast<size_t>(mpos)];
+                const MsgInfo& mi = info[M];
+                // Past the analysis horizon a question is stale, not awaiting (Thresholds).
+                const bool stale = th.awaiting_max_age_days > 0 && msgs[M].date < ctx.now - th.awaiting_max_age_days * kDay;
+                if (!mi.ext_recipients.empty() && mi.expects && !stale) {
+                    const auto& addrs = mi.ext_recipients;
+                    const auto& orgs = mi.ext_accounts;
+                    bool answered = false;
+                    for (size_t k = static_cast<size_t>(mpos) + 1; k < ord.size() && !answered; ++k) {
+                        const MsgInfo& x = info[ord[k]];
+                        if (x.automated || x.outbound) continue;
+                        answered = std::find(addrs.begin(), addrs.end(), x.from) != addrs.end() ||
+                                   (!x.from_account.empty() && std::find(orgs.begin(), orgs.end(), x.from_account) != orgs.end());
                     }
-                    f.waiting_business_days = wbd;
-                    f.over_chasing = f.unanswered_count >= th.over_chasing_count;
-                    std::map<std::string, int> acc_count;
-                    for (const auto& a : mi.ext_accounts) ++acc_count[a];
-                    f.account = majority(acc_count);
-                    f.recipients = mi.ext_recipients;
-                    // Chasers space out as they pile up, never sooner than the contact's usual delay.
-                    int usual = median(stats[f.account].reply_delays);
-                    // When that date is already past, the same spacing counts from today instead.
-                    int base = std::max(usual, th.awaiting_reply_business_days);
-                    int gap = base * std::min(f.unanswered_count, 4);
-                    int from_now = f.unanswered_count <= 1 ? 1 : base * (std::min(f.unanswered_count, 4) - 1);
-                    if (f.over_chasing) gap *= 2, from_now *= 2;
-                    int64_t day = ctx.cal.add_business_days(msgs[M].date, gap);
-                    int64_t floor_day = ctx.cal.add_business_days(ctx.now, from_now);
-                    f.next_follow_up = iso_date(std::max(day, floor_day));
-                    // The first outside recipient, To before Cc, is the person to chase.
-                    std::string contact = ctx.name_of(mi.ext_recipients.front());
-                    f.suggestion = suggest_awaiting_reply(f, contact, ctx.lang);
-                    out.awaiting_reply.push_back(std::move(f));
-                }
-            }
-        }
-
-        // ---- awaiting_my_reply: the latest inbound message, from outside, to the owner, unanswered.
-        long ipos = -1;
-        for (long k = static_cast<long>(ord.size()) - 1; k >= 0; --k) {
-            const MsgInfo& x = info[ord[static_cast<size_t>(k)]];
-            if (!x.outbound && !x.automated) {
-                ipos = k;
-                break;
-            }
-        }
-        if (ipos >= 0) {
-            size_t M = ord[static_cast<size_t>(ipos)];
-            const MsgInfo& mi = info[M];
-            bool later_out = false;
-            for (size_t k = static_cast<size_t>(ipos) + 1; k < ord.size(); ++k)
-                if (info[ord[k]].outbound && !info[ord[k]].automated) later_out = true;
-            bool owner_in_to = std::any_of(msgs[M].to.begin(), msgs[M].to.end(),
-                                           [&](const Mailbox& mb) { return ctx.id.is_owner(mb.address); });
-            const bool stale = th.awaiting_max_age_days > 0 && msgs[M].date < ctx.now - th.awaiting_max_age_days * kDay;
-            if (!mi.sender_internal && !mi.from.empty() && owner_in_to && mi.expects && !later_out && !stale) {
-                int wbd = ctx.cal.business_days(msgs[M].date, ctx.now);
-                if (wbd >= th.awaiting_my_reply_business_days) {
-                    AwaitingMyReply f;
-                    f.thread_id = tid;
-                    f.message_id = msgs[M].message_id;
-                    f.waiting_business_days = wbd;
-                    f.account = mi.from_account;
-                    f.from = mi.from;
-                    f.subject = msgs[M].subject;
-                    f.suggestion = suggest_awaiting_my_reply(f, ctx.name_of(mi.from), ctx.lang);
-                    out.awaiting_my_reply.push_back(std::move(f));
+                    int wbd = ctx.cal.business_days(msgs[M].date, ctx.now);
+                    if (!answered && wbd >= th.awaiting_reply_business_days) {
+                        AwaitingReply f;
+                        f.thread_id = tid;
+                        f.message_id = msgs[M].message_id;
+                        f.first_unanswered = f.message_id;
+                        f.unanswered_count = 1;
+                        // Walk back over the consecutive outbound messages nobody outside answered.
+                        for (long k = mpos - 1; k >= 0; --k) {
+                            size_t x = ord[static_cast<size_t>(k)];
+                            const MsgInfo& xi = info[x];
+                            if (xi.automated) continue;
+                            if (!xi.outbound) {
+                                if (!xi.from_account.empty()) break;
+                                continue;
+                            }
+                            if (xi.ext_recipients.empty()) continue;
+                            ++f.unanswered_count;
+                            f.first_unanswered = msgs[x].message_id;
+                        }
+                        f.waiting_business_days = wbd;
+                        f.over_chasing = f.unanswered_count >= th.over_chasing_count;
+                        std::map<Atom, int> acc_count;
+                        for (Atom a : mi.ext_accounts) ++acc_count[a];
+                        const Atom account = majority(acc_count);
+                        f.account = account.str();
+                        for (Atom a : mi.ext_recipients) f.recipients.push_back(a.str());
+                        // Chasers space out as they pile up, never sooner than the contact's usual delay.
+                        int usual = median(stats_of(account).reply_delays);
+                        // When that date is already past, the same spacing counts from today instead.
+                        int base = std::max(usual, th.awaiting_reply_business_days);
+                        int gap = base * std::min(f.unanswered_count, 4);
+                        int from_now = f.unanswered_count <= 1 ? 1 : base * (std::min(f.unanswered_count, 4) - 1);
+                        if (f.over_chasing) gap *= 2, from_now *= 2;
+                        int64_t day = ctx.cal.add_business_days(msgs[M].date, gap);
+                        int64_t floor_day = ctx.cal.add_business_days(ctx.now, from_now);
+                        f.next_follow_up = iso_date(std::max(day, floor_day));
+                        // The first outside recipient, To before Cc, is the person to chase.
+                        std::string contact = ctx.name_of(mi.ext_recipients.front());
+                        f.suggestion = suggest_awaiting_reply(f, contact, ctx.lang);
+                        found.awaiting_reply.push_back(std::move(f));
+                    }
                 }
             }
-        }
 
-        // ---- all_in_copy: most outbound messages go to >= 4 people of one organization.
-        std::vector<size_t> outs;
-        for (size_t i : ord)
-            if (info[i].outbound && !info[i].automated) outs.push_back(i);
-        if (static_cast<int>(outs.size()) >= th.all_in_copy_min_group_messages) {
-            std::map<std::string, std::vector<size_t>> groups;
-            for (size_t i : outs) {
-                std::map<std::string, int> per;
-                for (const auto& a : info[i].ext_accounts) ++per[a];
-                for (const auto& [a, n] : per)
-                    if (n >= th.all_in_copy_min_recipients) groups[a].push_back(i);
+            // ---- awaiting_my_reply: the latest inbound message, from outside, to the owner, unanswered.
+            long ipos = -1;
+            for (long k = static_cast<long>(ord.size()) - 1; k >= 0; --k) {
+                const MsgInfo& x = info[ord[static_cast<size_t>(k)]];
+                if (!x.outbound && !x.automated) {
+                    ipos = k;
+                    break;
+                }
             }
-            const std::vector<size_t>* best = nullptr;
-            std::string acct;
-            for (const auto& [a, g] : groups)
-                if (!best || g.size() > best->size()) best = &g, acct = a;
-            if (best) {
-                const auto& g = *best;
-                int recaps = 0;
-                for (size_t i : g) recaps += is_recap(ctx, i);
-                bool enough = static_cast<int>(g.size()) >= th.all_in_copy_min_group_messages &&
-                              static_cast<double>(g.size()) >= th.all_in_copy_min_share * static_cast<double>(outs.size()) - 1e-9 &&
-                              static_cast<double>(recaps) < th.all_in_copy_max_recap_share * static_cast<double>(g.size());
-                if (enough) {
-                    AllInCopy f;
-                    f.thread_id = tid;
-                    f.account = acct;
-                    f.outbound_messages = static_cast<int>(outs.size());
-                    f.recap_messages = recaps;
-                    std::set<std::string> people;
-                    for (size_t i : g) {
-                        f.group_messages.push_back(msgs[i].message_id);
-                        for (size_t r = 0; r < info[i].ext_recipients.size(); ++r)
-                            if (info[i].ext_accounts[r] == acct && people.insert(info[i].ext_recipients[r]).second)
-                                f.recipients.push_back(info[i].ext_recipients[r]);
+            if (ipos >= 0) {
+                size_t M = ord[static_cast<size_t>(ipos)];
+                const MsgInfo& mi = info[M];
+                bool later_out = false;
+                for (size_t k = static_cast<size_t>(ipos) + 1; k < ord.size(); ++k)
+                    if (info[ord[k]].outbound && !info[ord[k]].automated) later_out = true;
+                bool owner_in_to = std::any_of(msgs[M].to.begin(), msgs[M].to.end(),
+                                               [&](const Mailbox& mb) { return ctx.id.is_owner(mb.address); });
+                const bool stale = th.awaiting_max_age_days > 0 && msgs[M].date < ctx.now - th.awaiting_max_age_days * kDay;
+                if (!mi.sender_internal && !mi.from.empty() && owner_in_to && mi.expects && !later_out && !stale) {
+                    int wbd = ctx.cal.business_days(msgs[M].date, ctx.now);
+                    if (wbd >= th.awaiting_my_reply_business_days) {
+                        AwaitingMyReply f;
+                        f.thread_id = tid;
+                        f.message_id = msgs[M].message_id;
+                        f.waiting_business_days = wbd;
+                        f.account = mi.from_account.str();
+                        f.from = mi.from.str();
+                        f.subject = msgs[M].subject;
+                        f.suggestion = suggest_awaiting_my_reply(f, ctx.name_of(mi.from), ctx.lang);
+                        found.awaiting_my_reply.push_back(std::move(f));
                     }
-                    // Group reply rate: group messages the account answered before the next outbound one.
-                    int replied = 0;
-                    std::set<size_t> gset(g.begin(), g.end());
-                    bool pending = false;
-                    for (size_t i : ord) {
-                        const MsgInfo& x = info[i];
-                        if (x.automated) continue;
-                        if (x.outbound) {
-                            pending = gset.count(i) > 0;
-                        } else if (pending && x.from_account == acct) {
-                            ++replied;
-                            pending = false;
-                        }
+                }
+            }
+
+            // ---- all_in_copy: most outbound messages go to >= 4 people of one organization.
+            std::vector<size_t> outs;
+            for (size_t i : ord)
+                if (info[i].outbound && !info[i].automated) outs.push_back(i);
+            if (static_cast<int>(outs.size()) >= th.all_in_copy_min_group_messages) {
+                std::map<Atom, std::vector<size_t>> groups;
+                for (size_t i : outs) {
+                    // Each account's number of recipients (info.accounts lists them once each).
+                    for (Atom a : info[i].accounts) {
+                        const auto& ea = info[i].ext_accounts;
+                        if (std::count(ea.begin(), ea.end(), a) >= th.all_in_copy_min_recipients) groups[a].push_back(i);
                     }
-                    f.group_reply_rate = static_cast<double>(replied) / static_cast<double>(g.size());
-                    const AccountStats& st = stats[acct];
-                    f.direct_messages = st.direct_sent;
-                    f.direct_reply_rate = st.direct_sent ? static_cast<double>(st.direct_replied) / st.direct_sent : 0.0;
-                    // Whom to take each topic with: who talked about it, else the role that owns it.
-                    static const std::map<std::string, std::string> kTopicRole = {
-                        {"technical", "prescriber"}, {"budget", "signatory"}, {"planning", "influencer"}, {"scope", "decision_maker"}};
-                    for (const auto& [topic, family] : kTopics) {
-                        TopicContact tc;
-                        tc.topic = topic;
-                        auto it = st.topic_people.find(topic);
-                        if (it != st.topic_people.end()) {
-                            int n = 0;
-                            for (const auto& [p, c] : it->second)
-                                if (c > n) tc.address = p, n = c;
-                        }
-                        if (tc.address.empty())
-                            for (const auto& p : f.recipients)
-                                if (role_of.count(p) && role_of[p] == kTopicRole.at(topic)) {
-                                    tc.address = p;
-                                    break;
+                }
+                const std::vector<size_t>* best = nullptr;
+                Atom acct;
+                for (const auto& [a, g] : groups)
+                    if (!best || g.size() > best->size()) best = &g, acct = a;
+                if (best) {
+                    const auto& g = *best;
+                    int recaps = 0;
+                    for (size_t i : g) recaps += is_recap(ctx, i);
+                    bool enough = static_cast<int>(g.size()) >= th.all_in_copy_min_group_messages &&
+                                  static_cast<double>(g.size()) >= th.all_in_copy_min_share * static_cast<double>(outs.size()) - 1e-9 &&
+                                  static_cast<double>(recaps) < th.all_in_copy_max_recap_share * static_cast<double>(g.size());
+                    if (enough) {
+                        AllInCopy f;
+                        f.thread_id = tid;
+                        f.account = acct.str();
+                        f.outbound_messages = static_cast<int>(outs.size());
+                        f.recap_messages = recaps;
+                        std::vector<Atom> people;  // f.recipients as atoms
+                        for (size_t i : g) {
+                            f.group_messages.push_back(msgs[i].message_id);
+                            for (size_t r = 0; r < info[i].ext_recipients.size(); ++r) {
+                                const Atom p = info[i].ext_recipients[r];
+                                if (info[i].ext_accounts[r] == acct && std::find(people.begin(), people.end(), p) == people.end()) {
+                                    people.push_back(p);
+                                    f.recipients.push_back(p.str());
                                 }
-                        tc.name = ctx.name_of(tc.address);
-                        f.topics.push_back(tc);
+                            }
+                        }
+                        // Group reply rate: group messages the account answered before the next outbound one.
+                        int replied = 0;
+                        std::set<size_t> gset(g.begin(), g.end());
+                        bool pending = false;
+                        for (size_t i : ord) {
+                            const MsgInfo& x = info[i];
+                            if (x.automated) continue;
+                            if (x.outbound) {
+                                pending = gset.count(i) > 0;
+                            } else if (pending && x.from_account == acct) {
+                                ++replied;
+                                pending = false;
+                            }
+                        }
+                        f.group_reply_rate = static_cast<double>(replied) / static_cast<double>(g.size());
+                        const AccountStats& st = stats_of(acct);
+                        f.direct_messages = st.direct_sent;
+                        f.direct_reply_rate = st.direct_sent ? static_cast<double>(st.direct_replied) / st.direct_sent : 0.0;
+                        // Whom to take each topic with: who talked about it, else the role that owns it.
+                        for (size_t k = 0; k < std::size(kTopics); ++k) {
+                            TopicContact tc;
+                            tc.topic = kTopics[k].name;
+                            Atom who;
+                            int n = 0;
+                            for (const auto& [p, c] : st.topic_people[k])
+                                if (c > n) who = p, n = c;
+                            if (who.empty())
+                                for (Atom p : people)
+                                    if (p.id() < ctx.roles.size() && ctx.roles[p.id()] == kTopics[k].role) {
+                                        who = p;
+                                        break;
+                                    }
+                            tc.address = who.str();
+                            tc.name = ctx.name_of(who);
+                            f.topics.push_back(tc);
+                        }
+                        f.suggestion = suggest_all_in_copy(f, ctx.lang);
+                        found.all_in_copy.push_back(std::move(f));
                     }
-                    f.suggestion = suggest_all_in_copy(f, ctx.lang);
-                    out.all_in_copy.push_back(std::move(f));
                 }
             }
-        }
 
-        // ---- insists_on_cc: a keep-me-in-copy cue, or writing again after being dropped from copy.
-        std::set<std::string> ever_included, latest, latest_accounts;
-        bool have_latest = false;
-        std::set<std::string> flagged;
-        for (size_t i : ord) {
-            const MsgInfo& x = info[i];
-            if (x.automated) continue;
-            if (x.outbound) {
-                // A forward to colleagues inside the thread drops nobody outside.
-                if (x.ext_recipients.empty()) continue;
-                latest.clear();
-                latest_accounts.clear();
-                latest_accounts.insert(x.accounts.begin(), x.accounts.end());
-                for (const auto& r : x.recipients) {
-                    latest.insert(r);
-                    ever_included.insert(r);
+            // ---- insists_on_cc: a keep-me-in-copy cue, or writing again after being dropped from copy.
+            // Distinct people and accounts of one thread: short lists, searched. The latest
+            // outbound message's recipients and accounts are its own (distinct) lists.
+            std::vector<Atom> ever_included, flagged;
+            std::span<const Atom> latest, latest_accounts;
+            auto has = [](std::span<const Atom> v, Atom a) { return std::find(v.begin(), v.end(), a) != v.end(); };
+            bool have_latest = false;
+            for (size_t i : ord) {
+                const MsgInfo& x = info[i];
+                if (x.automated) continue;
+                if (x.outbound) {
+                    // A forward to colleagues inside the thread drops nobody outside.
+                    if (x.ext_recipients.empty()) continue;
+                    latest = x.recipients;
+                    latest_accounts = x.accounts;
+                    for (Atom r : x.recipients)
+                        if (!has(ever_included, r)) ever_included.push_back(r);
+                    have_latest = true;
+                    continue;
                 }
-                have_latest = true;
-                continue;
+                if (x.sender_internal || x.from.empty() || has(flagged, x.from)) continue;
+                std::string cause;
+                if (ctx.has_cue(i, kCueKeepInCopy))
+                    cause = "cue";
+                else if (have_latest && has(ever_included, x.from) && !has(latest, x.from) &&
+                         has(latest_accounts, x.from_account) && writes_to_owner(ctx, i))
+                    // Dropped while the rep went on with their organization, and writing back to the
+                    // rep: a person stepping back into a deal. A friend who answers an old group mail
+                    // with reply-all after the rep answered someone else (another organization) is
+                    // only choosing reply-all, not insisting.
+                    cause = "reappeared";
+                if (cause.empty()) continue;
+                flagged.push_back(x.from);
+                InsistsOnCc f;
+                f.address = x.from.str();
+                f.thread_id = tid;
+                f.account = x.from_account.str();
+                f.cause = cause;
+                f.message_id = msgs[i].message_id;
+                f.suggestion = suggest_insists_on_cc(f, ctx.name_of(x.from), ctx.lang);
+                found.insists_on_cc.push_back(std::move(f));
             }
-            if (x.sender_internal || x.from.empty() || flagged.count(x.from)) continue;
-            std::string cause;
-            if (ctx.has_cue(i, "keep_in_copy"))
-                cause = "cue";
-            else if (have_latest && ever_included.count(x.from) && !latest.count(x.from) &&
-                     latest_accounts.count(x.from_account) && writes_to_owner(ctx, i))
-                // Dropped while the rep went on with their organization, and writing back to the
-                // rep: a person stepping back into a deal. A friend who answers an old group mail
-                // with reply-all after the rep answered someone else (another organization) is
-                // only choosing reply-all, not insisting.
-                cause = "reappeared";
-            if (cause.empty()) continue;
-            flagged.insert(x.from);
-            InsistsOnCc f;
-            f.address = x.from;
-            f.thread_id = tid;
-            f.account = x.from_account;
-            f.cause = cause;
-            f.message_id = msgs[i].message_id;
-            f.suggestion = suggest_insists_on_cc(f, ctx.name_of(x.from), ctx.lang);
-            out.insists_on_cc.push_back(std::move(f));
         }
+    };
+    // Small chunks when a test forces two threads on a small mailbox, so the merge is exercised.
+    const size_t kThreadChunk = settings.threads > 1 ? 8 : 4096;
+    std::vector<ThreadFindings> chunks((threads.size() + kThreadChunk - 1) / kThreadChunk);
+    std::atomic<size_t> next_chunk{0};
+    auto run_chunks = [&] {
+        for (size_t c; (c = next_chunk.fetch_add(1)) < chunks.size();)
+            thread_findings(c * kThreadChunk, std::min(threads.size(), (c + 1) * kThreadChunk), chunks[c]);
+    };
+    {
+        const bool parallel = settings.threads == 0 ? threads.size() >= 2 * kThreadChunk : settings.threads > 1;
+        std::thread helper;
+        struct Join {  // the helper is joined on every way out, exceptions included
+            std::thread& t;
+            ~Join() {
+                if (t.joinable()) t.join();
+            }
+        } join_helper{helper};
+        if (parallel) helper = std::thread(run_chunks);
+        run_chunks();
+        if (helper.joinable()) helper.join();
+    }
+    for (auto& c : chunks) {
+        auto append = [](auto& to, auto& from) { std::move(from.begin(), from.end(), std::back_inserter(to)); };
+        append(out.awaiting_reply, c.awaiting_reply);
+        append(out.awaiting_my_reply, c.awaiting_my_reply);
+        append(out.all_in_copy, c.all_in_copy);
+        append(out.insists_on_cc, c.insists_on_cc);
     }
 
     // ---- account-level findings.
     std::unordered_set<std::string> managers;
     for (const auto& m : settings.managers) managers.insert(lower(m));
-    std::vector<std::string> accounts;
+    std::vector<Atom> accounts;
     for (const auto& [a, v] : ctx.account_msgs) accounts.push_back(a);
-    std::sort(accounts.begin(), accounts.end());
-    for (const auto& acct : accounts) {
+    std::sort(accounts.begin(), accounts.end());  // by name
+    for (const Atom acct : accounts) {
         const auto& v = ctx.account_msgs[acct];
         // Inbound = written by the account's people.
         std::vector<size_t> inbound;
@@ -697,12 +1026,12 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
             std::vector<size_t> resched;
             for (size_t i : inbound)
                 if (msgs[i].date >= ctx.now - th.reschedule_window_days * kDay && msgs[i].date <= ctx.now + kDay &&
-                    ctx.has_cue(i, "reschedule"))
+                    ctx.has_cue(i, kCueReschedule))
                     resched.push_back(i);
             bool resched_path = static_cast<int>(resched.size()) >= th.reschedule_min_messages;
             if (quiet_path || resched_path) {
                 StalledDeal f;
-                f.account = acct;
+                f.account = acct.str();
                 f.path = quiet_path ? "quiet" : "reschedule";
                 f.since = ctx.cal.iso_local(msgs[L].date);
                 f.last_inbound = msgs[L].message_id;
@@ -711,25 +1040,25 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
                 size_t from = inbound.size() > static_cast<size_t>(th.reason_last_inbound)
                                   ? inbound.size() - static_cast<size_t>(th.reason_last_inbound) : 0;
                 std::vector<size_t> last5(inbound.begin() + static_cast<long>(from), inbound.end());
-                auto with = [&](const char* fam) {
+                auto with = [&](uint16_t fam) {
                     std::vector<size_t> r;
                     for (size_t i : last5)
                         if (ctx.has_cue(i, fam)) r.push_back(i);
                     return r;
                 };
-                std::set<std::string> engaged;
+                std::unordered_set<Atom, AtomHash> engaged;
                 for (size_t i : inbound)
                     if (msgs[i].date >= ctx.now - th.champion_window_days * kDay) engaged.insert(info[i].from);
                 std::vector<size_t> cue_msgs;
-                if (auto b = with("budget"); !b.empty()) f.reason = "budget", cue_msgs = b;
-                else if (auto t2 = with("technical"); !t2.empty()) f.reason = "technical", cue_msgs = t2;
-                else if (auto w = with("waiting_management"); !w.empty() && engaged.size() <= 1) f.reason = "champion_hesitant", cue_msgs = w;
-                else if (auto c = with("consensus"); !c.empty() && static_cast<int>(engaged.size()) >= th.consensus_min_people) f.reason = "consensus_impossible", cue_msgs = c;
-                else if (auto n = with("not_urgent"); !n.empty()) f.reason = "not_urgent", cue_msgs = n;
+                if (auto b = with(kCueBudget); !b.empty()) f.reason = "budget", cue_msgs = b;
+                else if (auto t2 = with(kCueTechnical); !t2.empty()) f.reason = "technical", cue_msgs = t2;
+                else if (auto w = with(kCueWaitingManagement); !w.empty() && engaged.size() <= 1) f.reason = "champion_hesitant", cue_msgs = w;
+                else if (auto c = with(kCueConsensus); !c.empty() && static_cast<int>(engaged.size()) >= th.consensus_min_people) f.reason = "consensus_impossible", cue_msgs = c;
+                else if (auto n = with(kCueNotUrgent); !n.empty()) f.reason = "not_urgent", cue_msgs = n;
                 else f.reason = "unknown";
                 bool manager_wrote = false;
                 for (size_t i : v)
-                    if (managers.count(info[i].from) && msgs[i].date >= ctx.now - th.manager_window_days * kDay)
+                    if (managers.count(info[i].from.str()) && msgs[i].date >= ctx.now - th.manager_window_days * kDay)
                         manager_wrote = true;
                 bool organisational = f.reason == "champion_hesitant" || f.reason == "consensus_impossible" || f.reason == "not_urgent";
                 f.escalate = organisational && !manager_wrote;
@@ -748,31 +1077,33 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
                 else if (f.reason == "technical") risk += 5;
                 f.risk = std::clamp(risk, 0, 100);
                 // The usual contact: the account's person with the most exchanges with the rep.
-                std::string usual;
+                Atom usual;
                 int best = -1;
                 for (size_t i : inbound) {
-                    auto it = ctx.exchanges.find(info[i].from);
-                    int n = it == ctx.exchanges.end() ? 0 : it->second;
+                    int n = ctx.exchanges_of(info[i].from);
                     if (n > best) best = n, usual = info[i].from;
                 }
                 std::string uname = ctx.name_of(usual);
-                f.suggestion = suggest_stalled_deal(f, uname.empty() ? usual : uname, ctx.lang);
+                f.suggestion = suggest_stalled_deal(f, uname.empty() ? usual.str() : uname, ctx.lang);
                 out.stalled_deal.push_back(std::move(f));
             }
         }
 
         // many_internal_contacts: distinct internal people (the owner once) who wrote lately.
         std::vector<std::string> people;
-        std::set<std::string> seen;
+        std::vector<Atom> seen;
         for (size_t i : v) {
             if (!info[i].sender_internal) continue;
             if (msgs[i].date < ctx.now - th.many_internal_window_days * kDay || msgs[i].date > ctx.now + kDay) continue;
-            std::string p = ctx.id.person_key(info[i].from);
-            if (seen.insert(p).second) people.push_back(p);
+            Atom p = ctx.person_key(info[i].from);
+            if (std::find(seen.begin(), seen.end(), p) == seen.end()) {
+                seen.push_back(p);
+                people.push_back(p.str());
+            }
         }
         if (static_cast<int>(people.size()) >= th.many_internal_min_people) {
             ManyInternalContacts f;
-            f.account = acct;
+            f.account = acct.str();
             f.internal_people = people;
             f.suggestion = suggest_many_internal(f, ctx.lang);
             out.many_internal_contacts.push_back(std::move(f));

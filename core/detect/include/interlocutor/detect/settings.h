@@ -73,6 +73,9 @@ struct AnalysisSettings {
     int64_t now = 0;                             // UTC seconds; 0 = the current time
     std::string lang;                            // "fr", "en" or "" = the mailbox's language
     Thresholds thresholds;
+    // Threads analyze() may use: 0 = up to 2 on large mailboxes, 1 = none besides the caller's.
+    // The result is the same either way (tests/detect checks it).
+    int threads = 0;
 };
 
 // Parses config text (INI-like, see docs/CONFIG.md). Errors name the line.
