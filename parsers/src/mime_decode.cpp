@@ -1,5 +1,9 @@
 #include "mime_decode.h"
 
+#include <array>
+#include <cstdint>
+#include <cstring>
+
 namespace ilc::parsers {
 namespace {
 
@@ -22,8 +26,16 @@ int hex(char c) {
 }  // namespace
 
 std::string decode_base64(std::string_view in, bool* broken) {
-    std::string out;
-    out.reserve(in.size() / 4 * 3 + 3);
+    // b64_value of every byte, looked up instead of computed (-1: not in the alphabet).
+    static const auto table = [] {
+        std::array<int8_t, 256> t{};
+        for (int c = 0; c < 256; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(b64_value(static_cast<unsigned char>(c)));
+        return t;
+    }();
+    // Written through a pointer into a buffer of the largest possible size (every 4 input bytes
+    // give at most 3), cut to size at the end: no size check per byte.
+    std::string out(in.size() / 4 * 3 + 3, '\0');
+    char* w = out.data();
     uint32_t acc = 0;
     int bits = 0;
     bool bad = false;
@@ -33,7 +45,7 @@ std::string decode_base64(std::string_view in, bool* broken) {
             bits = 0;
             continue;
         }
-        int v = b64_value(c);
+        int v = table[c];
         if (v < 0) {
             if (c != '\r' && c != '\n' && c != ' ' && c != '\t') bad = true;
             continue;
@@ -42,9 +54,10 @@ std::string decode_base64(std::string_view in, bool* broken) {
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xff);
+            *w++ = static_cast<char>((acc >> bits) & 0xff);
         }
     }
+    out.resize(static_cast<size_t>(w - out.data()));
     if (broken) *broken = bad;
     return out;
 }
@@ -56,7 +69,11 @@ std::string decode_quoted_printable(std::string_view in, bool* broken) {
     for (size_t i = 0; i < in.size(); ++i) {
         char c = in[i];
         if (c != '=') {
-            out += c;
+            // The run up to the next '=' is copied as it is, in one append.
+            const void* eq = std::memchr(in.data() + i, '=', in.size() - i);
+            const size_t end = eq ? static_cast<size_t>(static_cast<const char*>(eq) - in.data()) : in.size();
+            out.append(in.data() + i, end - i);
+            i = end - 1;
             continue;
         }
         // Soft line break, possibly with trailing white space before it (RFC 2045 rule 3).

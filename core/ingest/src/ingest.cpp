@@ -1,17 +1,20 @@
-// The ingest pipeline (see ingest.h and docs/PERFORMANCE.md). Shape: the caller's thread reads
-// raw messages from one source at a time into a batch; the batch is parsed and understood on
-// `workers` threads (each takes a contiguous slice, so no locking per message); then a writer
-// thread stores it in one transaction together with the source's progress, while the next batch
-// is read and parsed. Peak memory is two batches of messages.
+// The ingest pipeline (see ingest.h and docs/PERFORMANCE.md). Shape: three stages run at once on
+// one source at a time. The caller's thread reads raw messages into small chunks; `workers`
+// threads parse and understand the chunks, each taking the next unparsed one; a writer thread
+// stores them in read order, one transaction per batch together with the source's progress.
+// Peak memory is bounded by the raw bytes in flight (read but not yet stored).
 #include "interlocutor/ingest/ingest.h"
 
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
-#include <future>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "interlocutor/parsers/headers.h"
@@ -95,12 +98,93 @@ std::optional<std::string> skip_reason(const parsers::RawMessage& raw, const Mes
 // 5 KB messages 4,000 of them made peak RSS 94 MB against a 100 MB budget (bench/README.md).
 constexpr size_t kMaxBatchBytes = 8u << 20;
 
-// One batch of the pipeline: the raw messages (bytes released once parsed), their parsed
-// form, and why each is skipped (nullopt: stored).
-struct Batch {
+// The unit of work between the stages: a few consecutive messages of one source, their parsed
+// form and why each is skipped (nullopt: stored). The raw bytes are released once parsed: the
+// writer only needs positions. Chunks are small so that the workers share the work evenly and
+// the writer starts storing while the rest of the batch is parsed (Enron's 18,734 messages made
+// only five 4,000-message batches: the first batch's reading and parsing and the last one's
+// writing overlapped with nothing).
+struct Chunk {
     std::vector<parsers::RawMessage> raws;
     std::vector<Message> msgs;
     std::vector<std::optional<std::string>> skip;
+    size_t raw_bytes = 0;
+    bool ends_batch = false;  // the writer commits the transaction after storing this chunk
+    bool parsed = false;
+};
+
+// A chunk ends after this many messages or bytes of raw mail (or at the end of a batch).
+constexpr size_t kChunkMessages = 32;
+constexpr size_t kChunkBytes = 256u << 10;
+// The reader waits while this much raw mail is read but not yet stored: the same bound as the
+// two 8 MiB batches of the former read/parse | write pipeline.
+constexpr size_t kMaxInFlightBytes = 2 * kMaxBatchBytes;
+
+// Chunks in read order, shared by the reader (push), the parse workers (take, parsed) and the
+// writer (next_parsed). One mutex: a chunk is a few dozen messages, so locking is rare.
+class ChunkQueue {
+public:
+    // Reader: false when the writer failed (stop): nothing more is wanted.
+    bool push(std::unique_ptr<Chunk> c) {
+        std::unique_lock lk(mu_);
+        room_.wait(lk, [&] { return stopped_ || in_flight_ < kMaxInFlightBytes; });
+        if (stopped_) return false;
+        in_flight_ += c->raw_bytes;
+        chunks_.push_back(std::move(c));
+        work_.notify_one();
+        return true;
+    }
+    // Reader: no more chunks.
+    void close() {
+        std::lock_guard lk(mu_);
+        closed_ = true;
+        work_.notify_all();
+        done_.notify_all();
+    }
+    // On an error (the writer's, or an exception while reading): every stage gives up.
+    void stop() {
+        std::lock_guard lk(mu_);
+        stopped_ = true;
+        room_.notify_all();
+        work_.notify_all();
+        done_.notify_all();
+    }
+    // Worker: the next chunk to parse, nullptr once the queue is closed and every chunk taken.
+    // The chunk stays owned by the queue (the writer pops it only once parsed).
+    Chunk* take() {
+        std::unique_lock lk(mu_);
+        work_.wait(lk, [&] { return stopped_ || closed_ || next_parse_ < chunks_.size(); });
+        if (stopped_ || next_parse_ >= chunks_.size()) return nullptr;
+        return chunks_[next_parse_++].get();
+    }
+    void parsed(Chunk* c) {
+        std::lock_guard lk(mu_);
+        c->parsed = true;
+        done_.notify_one();
+    }
+    // Writer: the oldest chunk once parsed, in read order; nullptr when closed and drained, or
+    // stopped.
+    std::unique_ptr<Chunk> next_parsed() {
+        std::unique_lock lk(mu_);
+        done_.wait(lk, [&] {
+            return stopped_ || (!chunks_.empty() && chunks_.front()->parsed) || (closed_ && chunks_.empty());
+        });
+        if (stopped_ || chunks_.empty()) return nullptr;
+        std::unique_ptr<Chunk> c = std::move(chunks_.front());
+        chunks_.pop_front();
+        --next_parse_;  // the front was taken (it is parsed), so next_parse_ >= 1
+        in_flight_ -= c->raw_bytes;
+        room_.notify_one();
+        return c;
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable room_, work_, done_;
+    std::deque<std::unique_ptr<Chunk>> chunks_;  // read order; the front is the next to store
+    size_t next_parse_ = 0;                       // index in chunks_ of the first chunk not taken
+    size_t in_flight_ = 0;                        // raw bytes of the chunks in chunks_
+    bool closed_ = false, stopped_ = false;
 };
 
 // Tests simulate a crash mid-ingest: ILC_TEST_ABORT_AFTER_BATCHES=N ends the process right
@@ -201,103 +285,130 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
         prog.mtime = fp.mtime;
         int64_t tree_count = (kind == parsers::SourceKind::mbox) ? 0 : prog.message_count;
 
-        // Two stages overlap (2 cores: parsing is ~80 % of the work, writing ~20 %): while the
-        // writer thread stores batch k in one transaction, this thread reads batch k+1 and the
-        // workers parse it. The Store is only ever used by one thread at a time: the writer owns it
-        // between launch and join, and this thread touches it again only after the join.
-        Batch cur, inflight;
-        cur.raws.reserve(batch_size);
-        std::future<Status> writer;
-        auto join_writer = [&]() -> Status {
-            if (!writer.valid()) return ok_status();
-            return writer.get();
-        };
-        auto write = [&](Batch& b) -> Status {
-            store::WriteBatch tx(store);
-            if (!tx.status()) return tx.status();
-            const size_t n = b.raws.size();
-            for (size_t i = 0; i < n; ++i) {
-                Message& m = b.msgs[i];
-                ++ss.read;
-                if (b.skip[i]) {
-                    ++ss.skipped;
-                    store::IngestIssue issue{path, b.raws[i].pos.offset, m.synthetic_id ? "" : m.message_id,
-                                             "skipped", *b.skip[i]};
-                    sum.skipped_messages.push_back(issue);
-                    if (auto st = store.record_issue(issue); !st) return st;
-                    continue;
-                }
-                if (!m.warnings.empty()) {
-                    ++ss.repaired;
-                    for (const auto& wn : m.warnings) {
-                        store::IngestIssue issue{path, wn.offset >= 0 ? b.raws[i].pos.offset + wn.offset : b.raws[i].pos.offset,
-                                                 m.message_id, wn.code, wn.detail};
-                        if (sum.repairs.size() < 1000) sum.repairs.push_back(issue);
-                        if (auto st = store.record_issue(issue); !st) return st;
-                    }
-                }
-                if (is_sent_folder(m.source.folder)) sent_from.emplace_back(m.from.name, m.from.address);
-                auto ins = store.insert_message(m);
-                if (!ins) return ins.error();
-                if (ins.value() == store::InsertOutcome::inserted) ++ss.stored;
-                else ++ss.duplicates;
-            }
-            // Progress is committed with the messages it covers: a crash resumes exactly here.
-            const auto& last = b.raws.back().pos;
-            if (kind == parsers::SourceKind::mbox) prog.done_offset = last.offset + last.length;
-            tree_count += static_cast<int64_t>(n);
-            prog.message_count = kind == parsers::SourceKind::mbox ? prog.message_count + static_cast<int64_t>(n)
-                                                                   : tree_count;
-            prog.completed = false;
-            if (auto st = store.set_source_progress(prog); !st) return st;
-            if (auto st = tx.commit(); !st) return st;
-            fault_injection_after_commit();
-            return ok_status();
-        };
-
-        bool at_end = false;
-        while (!at_end) {
-            cur.raws.clear();
-            size_t batch_bytes = 0;
-            while (cur.raws.size() < batch_size && batch_bytes < kMaxBatchBytes) {
-                auto r = source.next();
-                if (!r) {
-                    at_end = true;
-                    break;
-                }
-                batch_bytes += r->bytes.size();
-                cur.raws.push_back(std::move(*r));
-                ++messages_seen;
-                if (cur.raws.size() % 64 == 0) report(path, source.bytes_done(), source.bytes_total(), false);
-            }
-            if (cur.raws.empty()) break;
-
-            // Parse + understand on every core: contiguous slices, no shared state. The raw bytes
-            // are released as soon as a message is parsed: the writer only needs positions.
-            const size_t n = cur.raws.size();
-            cur.msgs.assign(n, Message{});
-            cur.skip.assign(n, std::nullopt);
-            const unsigned w = static_cast<unsigned>(std::min<size_t>(workers, n));
-            std::vector<std::thread> pool;
-            auto work = [&](size_t lo, size_t hi) {
-                for (size_t i = lo; i < hi; ++i) {
-                    build_message(cur.raws[i], options.parser, cur.msgs[i]);
-                    cur.skip[i] = skip_reason(cur.raws[i], cur.msgs[i], options.parser);
-                    std::string().swap(cur.raws[i].bytes);
-                    cur.msgs[i].body_text.clear();
-                    cur.msgs[i].body_text.shrink_to_fit();
-                }
+        // Three stages overlap (docs/PERFORMANCE.md "Ingest pipeline"): this thread reads chunks,
+        // `workers` threads parse them, the writer thread stores them in read order. A batch (one
+        // transaction, committed with the source's progress) still ends at batch_size messages or
+        // kMaxBatchBytes of raw mail. The Store is only ever used by one thread at a time: the
+        // writer owns it between its start and its join, and this thread touches it again only
+        // after the join.
+        ChunkQueue queue;
+        auto store_chunks = [&]() -> Status {
+            std::optional<store::WriteBatch> tx;
+            auto commit = [&]() -> Status {
+                // Progress is committed with the messages it covers: a crash resumes exactly here.
+                prog.completed = false;
+                if (auto st = store.set_source_progress(prog); !st) return st;
+                Status st = tx->commit();
+                tx.reset();
+                if (!st) return st;
+                fault_injection_after_commit();
+                return ok_status();
             };
-            for (unsigned k = 1; k < w; ++k) pool.emplace_back(work, n * k / w, n * (k + 1) / w);
-            work(0, n / w);
-            for (auto& t : pool) t.join();
+            while (std::unique_ptr<Chunk> c = queue.next_parsed()) {
+                if (!tx) {
+                    tx.emplace(store);
+                    if (!tx->status()) return tx->status();
+                }
+                const size_t n = c->raws.size();
+                for (size_t i = 0; i < n; ++i) {
+                    Message& m = c->msgs[i];
+                    ++ss.read;
+                    if (c->skip[i]) {
+                        ++ss.skipped;
+                        store::IngestIssue issue{path, c->raws[i].pos.offset, m.synthetic_id ? "" : m.message_id,
+                                                 "skipped", *c->skip[i]};
+                        sum.skipped_messages.push_back(issue);
+                        if (auto st = store.record_issue(issue); !st) return st;
+                        continue;
+                    }
+                    if (!m.warnings.empty()) {
+                        ++ss.repaired;
+                        for (const auto& wn : m.warnings) {
+                            store::IngestIssue issue{path, wn.offset >= 0 ? c->raws[i].pos.offset + wn.offset : c->raws[i].pos.offset,
+                                                     m.message_id, wn.code, wn.detail};
+                            if (sum.repairs.size() < 1000) sum.repairs.push_back(issue);
+                            if (auto st = store.record_issue(issue); !st) return st;
+                        }
+                    }
+                    if (is_sent_folder(m.source.folder)) sent_from.emplace_back(m.from.name, m.from.address);
+                    auto ins = store.insert_message(m);
+                    if (!ins) return ins.error();
+                    if (ins.value() == store::InsertOutcome::inserted) ++ss.stored;
+                    else ++ss.duplicates;
+                }
+                const auto& last = c->raws.back().pos;
+                if (kind == parsers::SourceKind::mbox) prog.done_offset = last.offset + last.length;
+                tree_count += static_cast<int64_t>(n);
+                prog.message_count = kind == parsers::SourceKind::mbox ? prog.message_count + static_cast<int64_t>(n)
+                                                                       : tree_count;
+                if (c->ends_batch)
+                    if (auto st = commit(); !st) return st;
+            }
+            // The source ended in the middle of a batch: that batch ends here.
+            return tx ? commit() : ok_status();
+        };
+        Status write_status = ok_status();
+        std::thread writer([&] {
+            write_status = store_chunks();
+            if (!write_status) queue.stop();
+        });
 
-            if (auto st = join_writer(); !st) return st.error();
-            report(path, source.bytes_done(), source.bytes_total(), false);
-            std::swap(cur, inflight);
-            writer = std::async(std::launch::async, [&write, &inflight] { return write(inflight); });
+        // Parse + understand, no shared state but the queue.
+        auto work = [&] {
+            while (Chunk* c = queue.take()) {
+                const size_t n = c->raws.size();
+                c->msgs.resize(n);
+                c->skip.assign(n, std::nullopt);
+                for (size_t i = 0; i < n; ++i) {
+                    build_message(c->raws[i], options.parser, c->msgs[i]);
+                    c->skip[i] = skip_reason(c->raws[i], c->msgs[i], options.parser);
+                    std::string().swap(c->raws[i].bytes);
+                    c->msgs[i].body_text.clear();
+                    c->msgs[i].body_text.shrink_to_fit();
+                }
+                queue.parsed(c);
+            }
+        };
+        std::vector<std::thread> pool;
+        for (unsigned k = 0; k < workers; ++k) pool.emplace_back(work);
+
+        // Read: chunks of kChunkMessages / kChunkBytes, cut at every batch end too. Should reading
+        // throw, the other stages are stopped and joined first (a joinable std::thread must not be
+        // destroyed); the writer then commits what it stored so far, with its progress.
+        size_t batch_count = 0, batch_bytes = 0;
+        auto chunk = std::make_unique<Chunk>();
+        auto stop_and_join = [&] {
+            queue.stop();
+            for (auto& t : pool) t.join();
+            writer.join();
+        };
+        try {
+            while (chunk) {
+                auto r = source.next();
+                if (!r) break;
+                const size_t bytes = r->bytes.size();
+                chunk->raws.push_back(std::move(*r));
+                chunk->raw_bytes += bytes;
+                batch_bytes += bytes;
+                ++batch_count;
+                ++messages_seen;
+                if (messages_seen % 64 == 0) report(path, source.bytes_done(), source.bytes_total(), false);
+                chunk->ends_batch = batch_count >= batch_size || batch_bytes >= kMaxBatchBytes;
+                if (chunk->ends_batch) batch_count = batch_bytes = 0;
+                if (chunk->ends_batch || chunk->raws.size() >= kChunkMessages || chunk->raw_bytes >= kChunkBytes) {
+                    // push() fails when the writer failed: stop reading (chunk stays null).
+                    if (queue.push(std::move(chunk))) chunk = std::make_unique<Chunk>();
+                }
+            }
+            if (chunk && !chunk->raws.empty()) queue.push(std::move(chunk));
+        } catch (...) {
+            stop_and_join();
+            throw;
         }
-        if (auto st = join_writer(); !st) return st.error();
+        queue.close();
+        for (auto& t : pool) t.join();
+        writer.join();
+        if (!write_status) return write_status.error();
         if (auto err = source.error()) {
             ss.error = err->to_string();
         } else {

@@ -258,6 +258,15 @@ bool has_question_mark(std::string_view text) {
         std::string_view chunk = text.substr(i, j - i);
         i = j;
         if (chunk.empty()) continue;
+        // Most chunks hold none of the three question marks: skip them after one pass, before
+        // the URL tests (the result is the same: such a chunk can never return true).
+        bool maybe_question = false;
+        for (char ch : chunk)
+            if (ch == '?' || ch == '\xEF' || ch == '\xC2') {
+                maybe_question = true;
+                break;
+            }
+        if (!maybe_question) continue;
         bool url = chunk.find("://") != std::string_view::npos || chunk.find("www.") != std::string_view::npos ||
                    chunk.find("mailto:") != std::string_view::npos ||
                    (chunk.find('@') != std::string_view::npos && chunk.find('=') != std::string_view::npos);

@@ -62,8 +62,30 @@ bool looks_like_datetime(std::string_view s) {
     return digits >= 4 && (slashes >= 2 || colons >= 1);
 }
 
+// The first character of fold(t) when t's first word starts with an ASCII letter or digit, ' '
+// when t has no word (fold(t) is empty), 0 when a non-ASCII character comes first (only fold()
+// can tell what it folds to). Lets the phrase tests below skip the fold of most lines: they run
+// on every line of every body (a fifth of split_body's time on Enron was these folds).
+char folded_initial(std::string_view t) {
+    for (char ch : t) {
+        const auto b = static_cast<unsigned char>(ch);
+        if (b >= 0x80) return 0;
+        if (b >= 'A' && b <= 'Z') return static_cast<char>(b + 32);
+        if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')) return static_cast<char>(b);
+    }
+    return ' ';
+}
+
+// False when fold(t) surely starts with none of `initials` (then no phrase starting with one of
+// them can be a prefix of it).
+bool may_start_with(std::string_view t, std::string_view initials) {
+    const char c = folded_initial(t);
+    return c == 0 || initials.find(c) != std::string_view::npos;
+}
+
 // "Forwarded by", "Original Message", … after stripping the rule characters around them.
 bool is_separator_header(std::string_view t) {
+    if (!may_start_with(t, "omfur")) return false;  // the initials of the phrases below
     std::size_t dashes = 0;
     while (dashes < t.size() && (t[dashes] == '-' || t[dashes] == '_' || t[dashes] == '=' ||
                                  t[dashes] == ' ' || t[dashes] == '*'))
@@ -83,6 +105,7 @@ bool is_separator_header(std::string_view t) {
 
 bool is_forward_intro(std::string_view t) {
     if (t.size() > 80) return false;
+    if (!may_start_with(t, "dbmf")) return false;  // the initials of the phrases below
     std::string f = fold_head(t, 32);  // the phrases below are shorter than 32 characters
     return starts_with(f, "debut du message reexpedie") || starts_with(f, "begin forwarded message") ||
            f == "message transfere" || f == "forwarded message" ||

@@ -1,5 +1,8 @@
 #include "interlocutor/text/understand.h"
 
+#include <algorithm>
+#include <string_view>
+
 namespace ilc::text {
 
 void understand(Message& m) {
@@ -18,7 +21,10 @@ void understand(Message& m) {
     m.ooo_until = verdict.ooo_until;
 
     m.lang = detect_lang(m.new_text);
-    if (m.lang.empty()) m.lang = detect_lang(m.body_text);
+    // detect_lang reads the first 4 KiB only: when the body starts with the same 4 KiB as the new
+    // text (no quote and no signature above that point), asking again gives the same "".
+    auto head = [](std::string_view t) { return t.substr(0, std::min<std::size_t>(t.size(), 4096)); };
+    if (m.lang.empty() && head(m.body_text) != head(m.new_text)) m.lang = detect_lang(m.body_text);
 
     m.cues.clear();
     m.expects_reply = false;
