@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Service benchmark: wrk on loopback against POST /v1/compose/check and GET /v1/findings of a
-# real `interlocutor serve` over a store of >= 100,000 messages (bench/gen_corpus.py, cached like
-# bench/run.sh does), reporting requests/s and p50/p99 latency. Results: bench/SERVICE.md.
+# Service benchmark: wrk on loopback against POST /v1/compose/check, GET /v1/findings and the
+# account page of a real `interlocutor serve` over a store of >= 100,000 messages
+# (bench/gen_corpus.py, cached like bench/run.sh does), reporting the start-up time, the peak and
+# steady resident memory, requests/s and p50/p99 latency. Results: bench/SERVICE.md.
 #
 #   bench/service_bench.sh [--messages N] [--duration SECONDS] [--connections C] [--threads T] [--build DIR]
+#                          [--db STORE]
+#
+# --db serves an existing store (with its owners recorded, e.g. a copy of the 1M store of
+# bench/README.md) instead of generating and ingesting one; serve writes a lock file beside it.
 #
 # The store and the generated mbox are cached in $ILC_BENCH_CACHE (default /var/tmp/interlocutor-bench),
 # so only the first run pays for generating and ingesting. Use a Release build for figures
 # (default build-service-rel: cmake -B build-service-rel -DCMAKE_BUILD_TYPE=Release; --target interlocutor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-messages=100000 duration=20 connections=16 threads=2 build=build-service-rel
+# 8 connections: serve answers on 8 HTTP threads, a keep-alive connection holds one (see below).
+messages=100000 duration=20 connections=8 threads=2 build=build-service-rel db=
 while [ $# -gt 0 ]; do
   case $1 in
     --messages) messages=$2; shift 2 ;;
@@ -18,7 +24,8 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --db) db=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -26,6 +33,8 @@ for tool in wrk jq python3; do command -v $tool >/dev/null || { echo "$tool is m
 bin=$build/interlocutor
 [ -x "$bin" ] || { echo "no $bin: cmake --build $build --target interlocutor" >&2; exit 1; }
 
+owners=
+if [ -z "$db" ]; then
 cache=${ILC_BENCH_CACHE:-/var/tmp/interlocutor-bench}
 mkdir -p "$cache"
 gen=$cache/gen-$messages-seed1-$(sha1sum bench/gen_corpus.py | cut -c1-8).mbox
@@ -42,10 +51,12 @@ fi
 
 # The generated mailbox is a sales team's (vendeo.fr) without a sent folder: name the owners as
 # bench/run.sh does, so the analysis has a rep to analyze for.
-owners=$(grep -a -o -m 5000 '^From: .*<[^>]*@vendeo\.fr>' "$gen" | sed 's/.*<\(.*\)>/--me \1/' | sort -u | tr '\n' ' ')
+owners="$(grep -a -o -m 5000 '^From: .*<[^>]*@vendeo\.fr>' "$gen" | sed 's/.*<\(.*\)>/--me \1/' | sort -u | tr '\n' ' ') --internal-domain vendeo.fr"
+fi
 
 work=$(mktemp -d /tmp/ilc-service-bench-XXXXXX)
 server=
+rss() { awk -v k="$1:" '$1 == k {print int($2 / 1024)}' /proc/$server/status; }  # MiB
 cleanup() {
   if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
   rm -rf "$work"
@@ -54,7 +65,7 @@ trap cleanup EXIT
 
 start=$(date +%s.%N)
 # shellcheck disable=SC2086
-"$bin" serve --db "$db" --port 0 --token-file "$work/token" --log-file "$work/serve.log" $owners --internal-domain vendeo.fr \
+"$bin" serve --db "$db" --port 0 --token-file "$work/token" --log-file "$work/serve.log" $owners \
   >"$work/out" 2>&1 &
 server=$!
 until grep -q "Press Ctrl-C" "$work/out"; do
@@ -64,7 +75,8 @@ done
 load_s=$(echo "$(date +%s.%N) - $start" | bc)
 url=$(sed -n 's/^interlocutor serve: listening on //p' "$work/out")
 export ILC_TOKEN=$(cat "$work/token")
-rss_kib=$(awk '/VmRSS/{print $2}' /proc/$server/status)
+sleep 2  # steady state: what the snapshot keeps, the load and the analysis released
+peak_mib=$(rss VmHWM) rss_mib=$(rss VmRSS)
 health=$(curl -s "${url}v1/health")
 n=$(echo "$health" | jq .messages)
 [ "$n" -ge 100000 ] || [ "$messages" -lt 100000 ] || { echo "store holds only $n messages" >&2; exit 1; }
@@ -79,6 +91,16 @@ export ILC_DRAFT=$work/draft.json
 codes=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" -H "Content-Type: application/json" --data-binary @"$ILC_DRAFT" \
         "${url}v1/compose/check" | jq -c '[.suggestions[].code]')
 findings_bytes=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" "${url}v1/findings" | wc -c)
+# The account page of the riskiest account (the dashboard's first row): its summary, then its findings.
+account=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" "${url}v1/accounts" | jq -r '.accounts[0].account')
+# The compose check at a steady ~1,000 requests/s (wrk2's constant rate is not in Debian): each of
+# 8 connections waits 8 ms after an answer before its next request. 8, not more: serve has 8
+# HTTP threads (ServiceOptions::max_threads) and a keep-alive connection holds one, so a 9th
+# connection waits for a free thread and its requests are never sent.
+cat >"$work/compose_rate.lua" <<'LUA'
+dofile("bench/wrk/compose_check.lua")
+function delay() return 8 end
+LUA
 
 run() {  # name, wrk args...
   local name=$1; shift
@@ -87,12 +109,19 @@ run() {  # name, wrk args...
   printf '| %s | %s |\n' "$name" "$(echo "$line" | sed 's/^ILC //; s/ /, /g')"
 }
 echo "# interlocutor serve on $n messages ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F))"
-echo "# load+analyze at start: ${load_s%.*} s; server RSS after load: $((rss_kib / 1024)) MiB; draft suggestions: $codes; /v1/findings body: $findings_bytes bytes"
-echo "# wrk -t$threads -c$connections -d${duration}s"
+echo "# load+analyze at start (to the first answer): ${load_s%.*} s; peak RSS (the load and the analysis): $peak_mib MiB; steady RSS after start: $rss_mib MiB"
+echo "# draft suggestions: $codes; /v1/findings body: $findings_bytes bytes; account page: $account"
+echo "# wrk -t$threads -c$connections -d${duration}s unless said"
 echo "| request | figures |"
 echo "|---|---|"
-run "POST /v1/compose/check" -s bench/wrk/compose_check.lua "${url}v1/compose/check"
+line=$(wrk -t2 -c8 -d"${duration}s" --latency -s "$work/compose_rate.lua" "${url}v1/compose/check" | grep '^ILC ')
+printf '| %s | %s |\n' "POST /v1/compose/check at ~1,000 req/s (-t2 -c8, 8 ms apart)" "$(echo "$line" | sed 's/^ILC //; s/ /, /g')"
+run "POST /v1/compose/check (as fast as it goes)" -s bench/wrk/compose_check.lua "${url}v1/compose/check"
+run "GET /v1/accounts/{account} (account page)" -s bench/wrk/get.lua "${url}v1/accounts/$account"
+run "GET /v1/findings?account={account} (account page)" -s bench/wrk/get.lua "${url}v1/findings?account=$account"
 run "GET /v1/findings?kind=stalled_deal" -s bench/wrk/get.lua "${url}v1/findings?kind=stalled_deal"
+run "GET /v1/accounts (dashboard start)" -s bench/wrk/get.lua "${url}v1/accounts"
 run "GET /v1/findings (all)" -s bench/wrk/get.lua "${url}v1/findings"
 run "GET /v1/health (no token)" -s bench/wrk/get.lua "${url}v1/health"
+echo "# RSS after the runs: $(rss VmRSS) MiB"
 kill -TERM $server; wait $server; server=

@@ -57,8 +57,7 @@ long find_thread(const Snapshot& snap, const std::vector<std::string>& start, co
     for (size_t k = 0; k < ids.size() && k < 256; ++k) {
         const std::string mid = ids[k];
         if (mid.empty() || !seen.insert(mid).second) continue;
-        auto it = snap.thread_of_message.find(mid);
-        if (it != snap.thread_of_message.end()) return static_cast<long>(it->second);
+        if (const long ti = snap.thread_of(mid); ti >= 0) return ti;
         for (const auto& r : sent) {
             if (r.message_id != mid) continue;
             if (!r.in_reply_to.empty()) ids.push_back(r.in_reply_to);
@@ -93,7 +92,7 @@ std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d, cons
     int pending_chasers = 0;
     if (thread_index >= 0)
         for (const auto& r : sent) {
-            if (snap.thread_of_message.count(r.message_id)) continue;
+            if (snap.thread_of(r.message_id) >= 0) continue;
             if (!r.from.empty() && !id.is_owner(lower(r.from))) continue;
             std::vector<std::string> rid;
             if (!r.in_reply_to.empty()) rid.push_back(r.in_reply_to);

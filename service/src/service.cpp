@@ -109,29 +109,6 @@ const detect::StalledDeal* stalled_in(const Snapshot& s, const std::string& acco
     return i < other.size() && other[i].account == account ? &other[i] : it->second;
 }
 
-// A finding's date (the thread's latest message, else the account's) and its rep (the thread's,
-// else the account's).
-int64_t finding_date(const Snapshot& s, const Poco::JSON::Object& f) {
-    if (f.has("thread_id")) {
-        auto it = s.thread_by_id.find(f.getValue<std::string>("thread_id"));
-        if (it != s.thread_by_id.end()) return s.thread_info[it->second].last_date;
-    }
-    if (f.has("account")) {
-        auto it = s.last_activity_by_account.find(f.getValue<std::string>("account"));
-        if (it != s.last_activity_by_account.end()) return it->second;
-    }
-    return 0;
-}
-
-std::string finding_rep(const Snapshot& s, const Poco::JSON::Object& f) {
-    if (f.has("thread_id") && f.get("thread_id").isString()) {
-        std::string r = s.rep_of_thread(f.getValue<std::string>("thread_id"));
-        if (!r.empty()) return r;
-    }
-    if (f.has("account") && f.get("account").isString()) return s.rep_of_account(f.getValue<std::string>("account"));
-    return "";
-}
-
 }  // namespace
 
 // One `serve` per store: an flock on <db>.serve.lock, held for the service's life (closing the
@@ -152,60 +129,6 @@ struct Service::Impl {
     std::mutex log_mu;
     std::ofstream log;
     bool stopped = false;
-
-    // The findings of a snapshot, each already serialized with its last_activity: GET /v1/findings
-    // answers by picking and joining them instead of re-parsing the analysis for every request.
-    struct IndexedFinding {
-        std::string kind, account, rep, json;
-        int64_t last_activity = 0;
-    };
-    using FindingsIndex = std::vector<IndexedFinding>;
-    std::mutex findings_mu;
-    const Snapshot* findings_for = nullptr;
-    std::map<std::string, std::shared_ptr<const FindingsIndex>> findings_cache;  // by language
-
-    std::shared_ptr<const FindingsIndex> findings_index(const Snapshot& snap, const std::string& lang_asked) {
-        const std::string lang = lang_asked.empty() ? snap.result.lang : lang_asked;
-        // Outside the lock: another language's first analysis takes seconds on a big store.
-        const std::string& analysis_json = snap.analysis_json_in(lang);
-        std::lock_guard lk(findings_mu);
-        if (findings_for != &snap) findings_cache.clear();
-        if (findings_for == &snap && findings_cache.count(lang)) return findings_cache[lang];
-        // The analyze JSON contract is the one source of the finding fields: parse it, keep the order.
-        Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-        auto root = parser.parse(analysis_json).extract<Poco::JSON::Object::Ptr>();
-        auto all = root->getArray("findings");
-        auto index = std::make_shared<FindingsIndex>();
-        index->reserve(all->size());
-        for (size_t i = 0; i < all->size(); ++i) {
-            auto f = all->getObject(static_cast<unsigned>(i));
-            IndexedFinding x;
-            x.kind = f->getValue<std::string>("kind");
-            x.account = f->has("account") && f->get("account").isString() ? f->getValue<std::string>("account") : "";
-            x.last_activity = finding_date(snap, *f);
-            f->set("last_activity", iso_utc(x.last_activity));
-            x.rep = finding_rep(snap, *f);
-            f->set("rep", x.rep);
-            auto name = snap.rep_names.find(x.rep);
-            f->set("rep_name", name == snap.rep_names.end() ? std::string() : name->second);
-            // The thread's subject, so that a list of findings says what each is about.
-            if (!f->has("subject") && f->has("thread_id") && f->get("thread_id").isString()) {
-                auto t = snap.thread_by_id.find(f->getValue<std::string>("thread_id"));
-                if (t != snap.thread_by_id.end() && !snap.threads[t->second].members.empty())
-                    f->set("subject", snap.messages[snap.threads[t->second].members.front()].subject);
-            }
-            std::ostringstream os;
-            f->stringify(os);
-            x.json = os.str();
-            index->push_back(std::move(x));
-        }
-        // The snapshot pointer identifies it: the cache holds a reference so the address cannot be reused.
-        findings_snapshot_hold = cache->get();
-        findings_for = findings_snapshot_hold.get() == &snap ? &snap : nullptr;
-        findings_cache[lang] = index;
-        return index;
-    }
-    std::shared_ptr<const Snapshot> findings_snapshot_hold;
 
     // Messages reported by POST /v1/sent and not stored yet (oldest first, bounded).
     std::mutex sent_mu;
@@ -228,7 +151,7 @@ struct Service::Impl {
         std::lock_guard lk(sent_mu);
         // Once an ingest brought the real copy, the snapshot counts it: drop the record.
         if (sent_pruned_for.get() != &snap) {
-            std::erase_if(sent, [&](const SentRecord& r) { return snap.thread_of_message.count(r.message_id) > 0; });
+            std::erase_if(sent, [&](const SentRecord& r) { return snap.thread_of(r.message_id) >= 0; });
             // Held, so that a later snapshot cannot reuse this address and skip its pruning.
             auto current = cache->get();
             sent_pruned_for = current.get() == &snap ? current : nullptr;
@@ -558,23 +481,45 @@ private:
         static const std::set<std::string> kinds = {"awaiting_reply", "awaiting_my_reply", "all_in_copy", "insists_on_cc",
                                                     "stalled_deal", "many_internal_contacts"};
         if (!kind.empty() && !kinds.count(kind)) throw HttpError{400, "bad_query", "kind: unknown finding kind '" + kind + "'"};
-        // Each finding is serialized once per snapshot (see findings_index); a request only picks and joins.
-        auto index = s_.findings_index(s, lang);
-        std::string body;
-        size_t count = 0;
-        for (const auto& f : *index) {
-            if (!kind.empty() && f.kind != kind) continue;
-            if (!account.empty() && f.account != account) continue;
-            if (!rep.empty() && f.rep != rep) continue;
-            if (since && f.last_activity < since) continue;
-            if (count++) body += ',';
-            body += f.json;
+        // Each finding is serialized once per snapshot and language (Snapshot::findings); a request
+        // only picks and joins.
+        auto index = s.findings_in(lang);
+        // An account or a kind narrows the scan to its findings (in order): on a million messages
+        // the whole list is 135,000 findings, and the account page asks for a few.
+        static const std::vector<uint32_t> none;
+        const std::vector<uint32_t>* only = nullptr;
+        if (!account.empty()) {
+            auto it = index->by_account.find(account);
+            only = it == index->by_account.end() ? &none : &it->second;
+        } else if (!kind.empty()) {
+            auto it = index->by_kind.find(kind);
+            only = it == index->by_kind.end() ? &none : &it->second;
         }
+        std::vector<const IndexedFinding*> picked;
+        size_t bytes = 0;
+        auto pick = [&](const IndexedFinding& f) {
+            if (!kind.empty() && f.kind != kind) return;
+            if (!account.empty() && f.account != account) return;
+            if (!rep.empty() && f.rep != rep) return;
+            if (since && f.last_activity < since) return;
+            picked.push_back(&f);
+            bytes += f.json.size() + 1;
+        };
+        if (only)
+            for (uint32_t i : *only) pick(index->all[i]);
+        else
+            for (const auto& f : index->all) pick(f);
         JsonWriter head;
-        head.begin_object().kv("lang", lang.empty() ? s.result.lang : lang).kv("count", static_cast<long long>(count)).end_object();
+        head.begin_object().kv("lang", lang.empty() ? s.result.lang : lang).kv("count", static_cast<long long>(picked.size())).end_object();
         std::string out = head.str();
         out.pop_back();  // reopen the object to append the findings array
-        out += ",\"findings\":[" + body + "]}";
+        out.reserve(out.size() + bytes + 16);
+        out += ",\"findings\":[";
+        for (size_t i = 0; i < picked.size(); ++i) {
+            if (i) out += ',';
+            out += picked[i]->json;
+        }
+        out += "]}";
         return send(resp, 200, out);
     }
 
@@ -649,23 +594,10 @@ private:
         for (const auto& x : s.result.accounts)
             if (x.account == acc) a = &x;
         if (!a && !s.last_activity_by_account.count(acc)) throw HttpError{404, "not_found", "no account '" + acc + "'"};
-        std::map<int64_t, std::pair<int, int>> weeks;  // Monday (day number) -> (in, out)
-        for (const auto& m : s.messages) {
-            if (m.automated || m.date <= 0) continue;
-            const bool out = s.identity.direction(m) == detect::Direction::outbound;
-            bool hit = false;
-            if (out) {
-                for (const auto* l : {&m.to, &m.cc})
-                    for (const auto& mb : *l) hit = hit || s.identity.account_of(mb.address) == acc;
-            } else {
-                hit = s.identity.account_of(m.from.address) == acc;
-            }
-            if (!hit) continue;
-            const int64_t day = m.date >= 0 ? m.date / 86400 : (m.date - 86399) / 86400;
-            const int64_t monday = day - ((day % 7 + 7 + 3) % 7);  // 1970-01-01 was a Thursday
-            auto& w = weeks[monday];
-            (out ? w.second : w.first)++;
-        }
+        // Messages in and out per week: counted once per snapshot (Snapshot::timeline_by_account).
+        static const std::vector<WeekCount> no_weeks;
+        auto tl = s.timeline_by_account.find(acc);
+        const auto& weeks = tl == s.timeline_by_account.end() ? no_weeks : tl->second;
         JsonWriter w;
         w.begin_object().kv("account", acc).kv("rep", s.rep_of_account(acc)).kv("people", a ? a->people : 0)
             .kv("engaged", a ? a->engaged : 0);
@@ -692,13 +624,13 @@ private:
                 w.end_array().end_object();
             }
         w.end_array().key("timeline").begin_array();
-        for (const auto& [monday, io] : weeks) {
+        for (const auto& wk : weeks) {
             int64_t y;
             unsigned mo, d;
-            civil_from_days(monday, y, mo, d);
+            civil_from_days(wk.monday, y, mo, d);
             char buf[16];
             std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), mo, d);
-            w.begin_object().kv("week", std::string(buf)).kv("in", io.first).kv("out", io.second).end_object();
+            w.begin_object().kv("week", std::string(buf)).kv("in", wk.in).kv("out", wk.out).end_object();
         }
         w.end_array().end_object();
         return send(resp, 200, w.str());
@@ -736,9 +668,8 @@ private:
             if (!account.empty() && info.account != account) continue;
             if (seen++ < offset) continue;
             ++written;
-            const Message& first = s.messages[t.members.front()];
-            w.begin_object().kv("id", t.id).kv("subject", first.subject).kv("account", info.account)
-                .kv("messages", static_cast<long long>(t.members.size())).kv("first_date", iso_utc(first.date))
+            w.begin_object().kv("id", t.id).kv("subject", info.subject).kv("account", info.account)
+                .kv("messages", static_cast<long long>(t.members.size())).kv("first_date", iso_utc(info.first_date))
                 .kv("last_date", iso_utc(info.last_date)).kv("group", info.group)
                 .kv("all_in_copy", s.all_in_copy_by_thread.count(t.id) > 0).end_object();
         }
@@ -757,12 +688,21 @@ private:
         auto it = s.thread_by_id.find(id);
         if (it == s.thread_by_id.end()) throw HttpError{404, "not_found", "no thread with id '" + id + "'"};
         const Thread& t = s.threads[it->second];
+        // The snapshot keeps no texts: the thread's messages are read back from the store.
+        std::vector<Message> msgs;
+        for (size_t idx : t.members) {
+            const std::string mid(s.messages.id(idx));
+            auto m = s.load_message(mid);
+            if (!m) throw HttpError{503, "store", m.error().to_string()};
+            if (!m.value()) throw HttpError{503, "store", "message '" + mid + "' is no longer in the store"};
+            msgs.push_back(std::move(*m.value()));
+        }
         JsonWriter w;
         w.begin_object().kv("id", t.id).key("messages").begin_array();
         for (size_t k = 0; k < t.members.size(); ++k) {
-            const Message& m = s.messages[t.members[k]];
+            const Message& m = msgs[k];
             w.begin_object().kv("message_id", m.message_id);
-            w.kv("parent", t.parent[k] < 0 ? std::string() : s.messages[t.members[static_cast<size_t>(t.parent[k])]].message_id);
+            w.kv("parent", t.parent[k] < 0 ? std::string() : msgs[static_cast<size_t>(t.parent[k])].message_id);
             w.key("from").begin_object().kv("name", m.from.name).kv("address", m.from.address).end_object();
             mailboxes(w, "to", m.to);
             mailboxes(w, "cc", m.cc);
@@ -918,15 +858,15 @@ private:
             throw HttpError{400, "bad_query", "message_id: the Message-ID is required"};
         const std::string mid = bare_id(q.get("message_id"));
         const std::string lang = query_lang(q);
-        auto it = s.thread_of_message.find(mid);
-        if (it == s.thread_of_message.end()) throw HttpError{404, "not_found", "no stored message with Message-ID '" + mid + "'"};
-        const Thread& t = s.threads[it->second];
-        const ThreadInfo& info = s.thread_info[it->second];
-        const Message* m = nullptr;
-        for (size_t idx : t.members)
-            if (s.messages[idx].message_id == mid) m = &s.messages[idx];
+        const long ti = s.thread_of(mid);
+        if (ti < 0) throw HttpError{404, "not_found", "no stored message with Message-ID '" + mid + "'"};
+        const Thread& t = s.threads[static_cast<size_t>(ti)];
+        const ThreadInfo& info = s.thread_info[static_cast<size_t>(ti)];
+        // The subject is the one text this answer needs: read from the store (the snapshot keeps none).
+        auto m = s.load_message(mid);
+        if (!m) throw HttpError{503, "store", m.error().to_string()};
         JsonWriter w;
-        w.begin_object().kv("message_id", mid).kv("thread_id", t.id).kv("subject", m ? m->subject : std::string());
+        w.begin_object().kv("message_id", mid).kv("thread_id", t.id).kv("subject", m.value() ? m.value()->subject : std::string());
         if (info.account.empty()) w.kv_null("account");
         else w.kv("account", info.account);
         // Awaiting: the thread's finding, either way. chasers = the unanswered messages after the first one.
@@ -966,11 +906,8 @@ private:
     }
 
     static std::string iso_of(const Snapshot& s, const std::string& message_id) {
-        auto it = s.thread_of_message.find(message_id);
-        if (it == s.thread_of_message.end()) return "";
-        for (size_t idx : s.threads[it->second].members)
-            if (s.messages[idx].message_id == message_id) return iso_utc(s.messages[idx].date);
-        return "";
+        const long i = s.messages.find(message_id);
+        return i < 0 || s.messages.thread(static_cast<size_t>(i)) < 0 ? "" : iso_utc(s.messages.date(static_cast<size_t>(i)));
     }
 
     // POST /v1/sent: the plugin reports a mail it just sent, so the next check counts it.
@@ -1067,12 +1004,23 @@ private:
         } else {
             week = digest::iso_week_of_day(detect::BusinessCalendar(settings.tz).local_day(settings.now));
         }
+        // The snapshot keeps no texts: the digest reads the messages back from the store.
+        auto load = [&s] {
+            auto msgs = s.load_messages();
+            if (!msgs) throw HttpError{503, "store", msgs.error().to_string()};
+            return std::move(msgs.value());
+        };
         std::string eml, name;
+        ReleaseFreedMemory release;  // the messages read back are freed on leaving
         if (team) {
             digest::TeamOptions o;
             o.week = week;
             o.lang = lang;
-            auto d = digest::build_team(s.messages, s.result, settings, o);
+            // Without an owner or a manager build_team refuses before reading any message: that
+            // answer needs no read of the whole store.
+            const bool refused = settings.owners.empty() || settings.managers.empty();
+            const auto msgs = refused ? std::vector<Message>() : load();
+            auto d = digest::build_team(msgs, s.result, settings, o);
             if (!d) throw HttpError{d.error().code == ErrorCode::not_found ? 404 : 400, "digest", d.error().message};
             eml = digest::render_mail(digest::team_mail(d.value(), settings));
             name = "team-" + week.to_string() + ".eml";
@@ -1083,7 +1031,8 @@ private:
             o.account = account;
             o.week = week;
             o.lang = lang;
-            auto d = digest::build_weekly(s.messages, s.threads, s.result, settings, o);
+            const auto msgs = load();
+            auto d = digest::build_weekly(msgs, s.threads, s.result, settings, o);
             if (!d) throw HttpError{d.error().code == ErrorCode::not_found ? 404 : 400, "digest", d.error().message};
             eml = digest::render_mail(digest::weekly_mail(d.value(), settings));
             name = account + "-" + week.to_string() + ".eml";

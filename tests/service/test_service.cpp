@@ -83,6 +83,15 @@ DevServer& dev() {
     return d;
 }
 
+// The snapshot's messages, read back from its store (the snapshot keeps only their ids and dates):
+// Thread::members index into this vector.
+std::vector<Message> snapshot_messages(const service::Snapshot& s) {
+    auto msgs = s.load_messages();
+    if (!msgs) FAIL(msgs.error().to_string());
+    REQUIRE(msgs.value().size() == s.messages.size());
+    return std::move(msgs.value());
+}
+
 // A second copy of the dev store with no server on it: one `serve` per store is the rule, so the
 // tests that start their own servers (the binary, a second Service) use this one, one at a time.
 struct DevStore {
@@ -432,13 +441,14 @@ TEST_CASE("compose check: an all-in-copy thread's group gets named direct contac
 TEST_CASE("compose check: a normal one-to-one reply gets no suggestion", "[service.compose]") {
     auto& d = dev();
     auto snap = d.svc->cache().get();
+    const auto messages = snapshot_messages(*snap);
     // A thread whose last message is an external person's mail to the owner alone.
     const Message* last = nullptr;
     for (size_t ti = 0; ti < snap->threads.size() && !last; ++ti) {
         const auto& t = snap->threads[ti];
         const auto& info = snap->thread_info[ti];
         if (info.group || snap->insists_by_thread.count(t.id)) continue;
-        const Message& m = snap->messages[t.members.back()];
+        const Message& m = messages[t.members.back()];
         if (m.automated || m.message_id.empty() || snap->identity.account_of(m.from.address).empty()) continue;
         if (m.to.size() != 1 || !m.cc.empty() || !snap->identity.is_owner(m.to[0].address)) continue;
         last = &m;
@@ -721,10 +731,11 @@ Object::Ptr suggestion(const Poco::JSON::Array::Ptr& a, const std::string& code)
 // The recipients of a stored message, as a draft replying to it would keep them (To + Cc).
 std::vector<std::string> recipients_of(const service::Snapshot& s, const std::string& message_id) {
     std::vector<std::string> out;
-    auto it = s.thread_of_message.find(message_id);
-    REQUIRE(it != s.thread_of_message.end());
-    for (size_t idx : s.threads[it->second].members) {
-        const Message& m = s.messages[idx];
+    const long ti = s.thread_of(message_id);
+    REQUIRE(ti >= 0);
+    const auto messages = snapshot_messages(s);
+    for (size_t idx : s.threads[static_cast<size_t>(ti)].members) {
+        const Message& m = messages[idx];
         if (m.message_id != message_id) continue;
         for (const auto* l : {&m.to, &m.cc})
             for (const auto& mb : *l) out.push_back(mb.address);
@@ -793,8 +804,9 @@ TEST_CASE("compose check: recap_due on all-in-copy group threads without a recen
     REQUIRE_FALSE(mine.empty());
     for (const auto& f : mine) {
         const std::string mid = f->getValue<std::string>("message_id");
-        auto ti = snap->thread_of_message.at(mid);
-        if (snap->thread_info[ti].group) continue;
+        const long ti = snap->thread_of(mid);
+        REQUIRE(ti >= 0);
+        if (snap->thread_info[static_cast<size_t>(ti)].group) continue;
         const std::string draft = R"({"to":[")" + f->getValue<std::string>("from") + R"("],"in_reply_to":")" + mid +
                                   R"(","body":"Thanks","lang":"en"})";
         CHECK_FALSE(suggestion(check_draft(draft), "recap_due"));
@@ -804,13 +816,14 @@ TEST_CASE("compose check: recap_due on all-in-copy group threads without a recen
 TEST_CASE("compose check: insists_on_cc_dropped names the person analyze flagged", "[service.compose][issues.5]") {
     auto& d = dev();
     auto snap = d.svc->cache().get();
+    const auto messages = snapshot_messages(*snap);
     const auto flagged = findings_of("insists_on_cc");
     REQUIRE_FALSE(flagged.empty());
     for (const auto& f : flagged) {
         const std::string who = f->getValue<std::string>("address");
         const std::string tid = f->getValue<std::string>("thread_id");
         const Thread& t = snap->threads[snap->thread_by_id.at(tid)];
-        const std::string last = snap->messages[t.members.back()].message_id;
+        const std::string last = messages[t.members.back()].message_id;
         if (last.empty()) continue;
         std::vector<std::string> without, with;
         for (const auto& a : recipients_of(*snap, last)) {
@@ -818,7 +831,7 @@ TEST_CASE("compose check: insists_on_cc_dropped names the person analyze flagged
             for (auto& c : la) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (la != who && !snap->identity.is_owner(la)) without.push_back(a);
         }
-        const std::string sender = snap->messages[t.members.back()].from.address;
+        const std::string sender = messages[t.members.back()].from.address;
         if (!snap->identity.is_owner(sender) && sender != who) without.push_back(sender);
         if (without.empty()) without.push_back("someone@" + f->getValue<std::string>("account"));
         with = without;
@@ -1185,7 +1198,7 @@ TEST_CASE("GET /v1/accounts/{account}: the account page's stall, stakeholders an
     CHECK(j->getArray("stakeholders")->size() == snap->stakeholders_by_account.at(acc).size());
     // The timeline counts every non-automated message from or to the account once.
     int expected = 0;
-    for (const auto& m : snap->messages) {
+    for (const auto& m : snapshot_messages(*snap)) {
         if (m.automated || m.date <= 0) continue;
         bool hit = snap->identity.account_of(m.from.address) == acc;
         if (snap->identity.direction(m) == detect::Direction::outbound) {
