@@ -120,6 +120,8 @@ std::string clean_address(std::string_view a) {
     // Folding inside an address leaves spaces ("john.doe@ example.com"): CFWS around '@' and '.'
     // is allowed by the obsolete syntax and dropped; other runs of spaces (Exchange's
     // "Joey Taylor/Enron@EnronXGate") are kept as one space so the text stays stable.
+    // Without any space (nearly every address) that leaves the address as it is.
+    if (std::none_of(a.begin(), a.end(), [](char c) { return text::is_space(c); })) return lower_address(a);
     std::string out;
     out.reserve(a.size());
     bool pending_space = false;

@@ -86,14 +86,30 @@ constexpr uint16_t kCp1252High[32] = {
     0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
 
+// Bytes from `i` that are ASCII, eight at a time.
+size_t ascii_run(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    while (i + 8 <= n) {
+        uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        if (w & 0x8080808080808080ULL) break;
+        i += 8;
+    }
+    while (i < n && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+    return i;
+}
+
 std::string cp1252_to_utf8(std::string_view s) {
     std::string out;
     out.reserve(s.size() + s.size() / 4 + 8);
-    for (char ch : s) {
-        const auto b = static_cast<unsigned char>(ch);
-        if (b < 0x80) out += ch;
-        else if (b < 0xA0) append_utf8(out, kCp1252High[b - 0x80]);
+    for (size_t i = 0; i < s.size();) {
+        const size_t e = ascii_run(s, i);  // runs of ASCII are copied as they are
+        out.append(s.data() + i, e - i);
+        if (e >= s.size()) break;
+        const auto b = static_cast<unsigned char>(s[e]);
+        if (b < 0xA0) append_utf8(out, kCp1252High[b - 0x80]);
         else append_utf8(out, b);
+        i = e + 1;
     }
     return out;
 }
@@ -240,11 +256,7 @@ std::optional<std::string> icu_to_utf8(std::string_view bytes, UConverter* conv,
     return out;
 }
 
-bool is_ascii(std::string_view s) {
-    for (char c : s)
-        if (static_cast<unsigned char>(c) >= 0x80) return false;
-    return true;
-}
+bool is_ascii(std::string_view s) { return ascii_run(s, 0) == s.size(); }
 
 // Charsets whose bytes 0x00..0x7F are ASCII (not UTF-7, UTF-16, ISO-2022 or EBCDIC).
 bool ascii_compatible(std::string_view n) {

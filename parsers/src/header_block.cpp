@@ -87,6 +87,7 @@ std::vector<const HeaderField*> HeaderBlock::find_all(std::string_view name) con
 
 HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts) {
     HeaderBlock hb;
+    hb.fields.reserve(32);  // a typical header: no reallocation moving every field
     LineScanner lines(raw);
     size_t pos = 0;
     // A UTF-8 byte order mark written by some Windows tools before the first header.

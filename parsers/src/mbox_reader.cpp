@@ -102,6 +102,16 @@ bool looks_like_from_line(std::string_view line) {
 }
 
 std::string mbox_unquote(std::string_view raw) {
+    // Every quoted line contains ">From ": without one (nearly every message) the bytes are
+    // copied in one go instead of line by line.
+    bool quoted = false;
+    for (size_t p = 0; p < raw.size() && !quoted;) {
+        const void* gt = std::memchr(raw.data() + p, '>', raw.size() - p);
+        if (!gt) break;
+        p = static_cast<size_t>(static_cast<const char*>(gt) - raw.data()) + 1;
+        quoted = raw.size() - p >= 5 && std::memcmp(raw.data() + p, "From ", 5) == 0;
+    }
+    if (!quoted) return std::string(raw);
     std::string out;
     out.reserve(raw.size());
     size_t p = 0;

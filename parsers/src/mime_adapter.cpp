@@ -3,8 +3,11 @@
 // charsets (to_utf8), tolerant transfer decoding, and limits. Known mimetic limits handled here:
 // no nesting limit (we cut the input past max_mime_depth before parsing), getters that mutate
 // (only const access is used), a MimeEntity that must never be copied (only references).
+// Most messages never reach mimetic: FastMime (below) builds the same tree as views into the raw
+// bytes for the shapes it reproduces exactly, and hands everything else to mimetic.
 #include <mimetic/mimetic.h>
 
+#include <cstring>
 #include <exception>
 #include <string>
 #include <vector>
@@ -12,26 +15,35 @@
 #include "interlocutor/parsers/headers.h"
 #include "interlocutor/parsers/message_parser.h"
 #include "mime_decode.h"
+#include "text_util.h"
 
 namespace ilc::parsers {
 namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-bool ifind(std::string_view hay, std::string_view needle, size_t* at) {
-    if (needle.size() > hay.size()) return false;
-    for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+bool blank_line(std::string_view l) { return l.empty() || l == "\r"; }
+
+// The first case-insensitive "boundary=" in a line, found from the '=' signs (memchr) instead of
+// comparing at every byte: every occurrence ends with one, so the first '=' preceded by
+// "boundary" is the first occurrence.
+bool find_boundary_param(std::string_view line, size_t* at) {
+    static constexpr std::string_view kName = "boundary";
+    size_t from = kName.size();
+    while (from < line.size()) {
+        const void* eq = std::memchr(line.data() + from, '=', line.size() - from);
+        if (!eq) return false;
+        const size_t e = size_t(static_cast<const char*>(eq) - line.data());
         size_t k = 0;
-        while (k < needle.size() && lower(hay[i + k]) == needle[k]) ++k;
-        if (k == needle.size()) {
-            *at = i;
+        while (k < kName.size() && lower(line[e - kName.size() + k]) == kName[k]) ++k;
+        if (k == kName.size()) {
+            *at = e - kName.size();
             return true;
         }
+        from = e + 1;
     }
     return false;
 }
-
-bool blank_line(std::string_view l) { return l.empty() || l == "\r"; }
 
 // Where to cut the raw message so that mimetic never sees more than max_depth nested multiparts
 // or max_parts parts (mimetic has no limit and checks every line against every open boundary).
@@ -59,7 +71,7 @@ size_t mime_cut_offset(std::string_view raw, const ParserOptions& opts, std::str
             size_t at = 0;
             if (blank_line(line)) {
                 in_header = false;
-            } else if (line.size() < 4096 && ifind(line, "boundary=", &at)) {
+            } else if (line.size() < 4096 && find_boundary_param(line, &at)) {
                 std::string_view v = line.substr(at + 9);
                 std::string b;
                 if (!v.empty() && v[0] == '"') {
@@ -123,6 +135,296 @@ std::string field_value(const mimetic::MimeEntity& e, const char* name) {
     return {};
 }
 
+std::string_view body_of(const mimetic::MimeEntity& e) { return e.body(); }
+bool has_parts(const mimetic::MimeEntity& e) { return !e.body().parts().empty(); }
+template <class F>
+void for_each_part(const mimetic::MimeEntity& e, F f) {
+    for (const mimetic::MimeEntity* p : e.body().parts())
+        if (p) f(*p);
+}
+
+// --- The fast path: mimetic's parse reproduced on views -------------------------------------
+// mimetic copies every header and body into std::strings of a tree of heap objects (about a
+// tenth of the ingest's CPU). FastMime builds the same tree as views into the raw message for
+// the input mimetic handles regularly, and gives up (load() false: mimetic parses it) on
+// anything else. What it reproduces, from mimetic/parser/itparser.h (random-access iterators,
+// imPreamble | imEpilogue) and the library's sources:
+//  - header fields: a name of bytes 33..126 and ':', leading blanks of the value dropped, a
+//    folded line joined with one ' ' after its leading blanks, lines ended by LF or CRLF; the
+//    blank line ends the header together with one following complementary CR/LF byte. Given up:
+//    a blank or another byte in the name, a line without ':', bare CR or LF-CR line ends, NUL in
+//    a value, the end of the input inside the header (mimetic drops the last field there).
+//  - Content-Type: mimetic replaces the field's value by its ContentType object when it reads
+//    it, so the value the walk reads is ContentType::str() (type "/" subtype, then each
+//    parameter as `; name="value"`); set() splits at ';' and '/' without trimming type and
+//    subtype, parameters at the first '=', trimmed of blanks and one pair of double quotes.
+//  - multipart bodies: only the innermost boundary ("--" + the boundary parameter) is searched,
+//    anywhere in the bytes (not only at a line start); the part ends before it, less one line
+//    break (CRLF, LFCR, CR or LF); "--" after it closes; one line break after it is skipped.
+//    Given up: message/rfc822 (mimetic parses the enclosed message), a boundary that is empty,
+//    longer than 200 bytes or not ASCII (mimetic's search never matches a byte >= 0x80), a part
+//    of one byte (mimetic reads before the part there).
+// A test (test_mime_fastpath.cpp) compares both paths on every corpus message and on mutations.
+bool is_nl(char c) { return c == '\r' || c == '\n'; }
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+struct FastField {
+    std::string_view name;
+    size_t value_begin, value_end;  // in the raw message; folded lines inside when `folded`
+    bool folded;
+};
+
+struct FastEntity {
+    std::string_view src;  // the whole raw message (fields hold offsets into it)
+    std::vector<FastField> fields;
+    std::string_view body;
+    std::vector<FastEntity> parts;
+    bool has_ct = false;
+    std::string ct_str;  // the Content-Type value as mimetic gives it back (ContentType::str())
+};
+
+// mimetic's remove_external_blanks, remove_dquote.
+std::string_view trim_blanks(std::string_view s) {
+    size_t b = 0, e = s.size();
+    while (b < e && is_blank(s[b])) ++b;
+    while (e > b && is_blank(s[e - 1])) --e;
+    return s.substr(b, e - b);
+}
+std::string_view remove_dquote(std::string_view s) {
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+    return s;
+}
+
+// mimetic's ContentType::set() on `val`, then str() into `out`; the boundary parameter (first
+// parameter named so, any case) into `boundary`, type and subtype into `type`/`subtype`.
+void mimetic_content_type(std::string_view val, std::string& out, std::string_view& type, std::string_view& subtype,
+                          std::string_view& boundary, bool& has_boundary) {
+    type = subtype = boundary = {};
+    has_boundary = false;
+    out.clear();
+    if (!val.empty()) {
+        const size_t semi = val.find(';');
+        const std::string_view ct = val.substr(0, semi);
+        const size_t slash = ct.find('/');
+        if (slash == std::string_view::npos) {
+            type = ct;
+        } else {
+            type = ct.substr(0, slash);
+            const std::string_view rest = ct.substr(slash + 1);
+            subtype = rest.substr(0, rest.find('/'));
+        }
+        out.append(type).append("/").append(subtype);
+        if (semi != std::string_view::npos) {
+            std::string_view params = val.substr(semi + 1);
+            // The tokenizer: pieces between ';', none after a trailing ';'.
+            while (!params.empty()) {
+                const size_t e = params.find(';');
+                const std::string_view piece = params.substr(0, e);
+                std::string_view name, value;
+                const size_t eq = piece.find('=');
+                if (eq != std::string_view::npos) {
+                    name = trim_blanks(piece.substr(0, eq));
+                    value = remove_dquote(trim_blanks(piece.substr(eq + 1)));
+                }
+                out.append("; ").append(name).append("=\"").append(value).append("\"");
+                if (!has_boundary && text::iequals(name, "boundary")) {
+                    boundary = value;
+                    has_boundary = true;
+                }
+                if (e == std::string_view::npos) break;
+                params.remove_prefix(e + 1);
+            }
+        }
+    } else {
+        out = "/";
+    }
+}
+
+class FastMime {
+public:
+    explicit FastMime(std::string_view s) : s_(s) {}
+    // False: the message is outside what is reproduced exactly; parse it with mimetic.
+    bool load(FastEntity& top) { return load_entity(top, 0); }
+
+    static std::string value(std::string_view s, const FastField& f) {
+        if (!f.folded) return std::string(s.substr(f.value_begin, f.value_end - f.value_begin));
+        std::string v;
+        size_t q = f.value_begin;
+        for (;;) {
+            size_t e = q;
+            while (e < f.value_end && !is_nl(s[e])) ++e;
+            v.append(s.data() + q, e - q);
+            if (e >= f.value_end) break;
+            e += s[e] == '\r' ? 2 : 1;
+            while (is_blank(s[e])) ++e;
+            v += ' ';
+            q = e;
+        }
+        return v;
+    }
+
+private:
+    enum class Last { none, boundary, closing };
+
+    // loadHeader(): the fields from pos_, pos_ left at the body.
+    bool load_header(FastEntity& e) {
+        const size_t n = s_.size();
+        size_t p = pos_;
+        if (p >= n) return true;
+        e.fields.reserve(24);
+        if (is_nl(s_[p])) {  // an empty header
+            const char prev = s_[p++];
+            if (p < n && s_[p] == (prev == '\r' ? '\n' : '\r')) ++p;
+            pos_ = p;
+            return true;
+        }
+        for (;;) {
+            const size_t ns = p;
+            while (p < n && static_cast<unsigned char>(s_[p]) > 32 && static_cast<unsigned char>(s_[p]) < 127 &&
+                   s_[p] != ':')
+                ++p;
+            if (p >= n || s_[p] != ':' || p == ns) return false;
+            const std::string_view name = s_.substr(ns, p - ns);
+            ++p;
+            while (p < n && is_blank(s_[p])) ++p;
+            const size_t vb = p;
+            bool folded = false;
+            size_t ve;
+            for (;;) {
+                // The line's content: up to the first CR or LF; a NUL in it is given up.
+                const char* b = s_.data();
+                const void* lf = std::memchr(b + p, '\n', n - p);
+                size_t e = lf ? size_t(static_cast<const char*>(lf) - b) : n;
+                if (const void* cr = std::memchr(b + p, '\r', e - p)) e = size_t(static_cast<const char*>(cr) - b);
+                if (std::memchr(b + p, '\0', e - p)) return false;
+                p = e;
+                ve = p;
+                if (p >= n) return false;
+                if (s_[p] == '\n') {
+                    ++p;
+                    if (p < n && s_[p] == '\r') return false;  // LF-CR: one line break for mimetic
+                } else if (p + 1 < n && s_[p + 1] == '\n') {
+                    p += 2;
+                } else {
+                    return false;  // bare CR
+                }
+                if (p >= n) return false;
+                if (!is_blank(s_[p])) break;
+                folded = true;
+                while (p < n && is_blank(s_[p])) ++p;
+                if (p >= n) return false;
+            }
+            e.fields.push_back({name, vb, ve, folded});
+            if (is_nl(s_[p])) {  // the blank line
+                const char prev = s_[p++];
+                if (p < n && s_[p] == (prev == '\r' ? '\n' : '\r')) ++p;
+                pos_ = p;
+                return true;
+            }
+        }
+    }
+
+    // copy_until_boundary() (random-access version): the bytes up to the innermost boundary.
+    bool copy_until_boundary(std::string_view* block) {
+        const size_t n = s_.size();
+        if (boundaries_.empty()) {
+            if (block) *block = s_.substr(pos_);
+            pos_ = n;
+            return true;
+        }
+        last_ = Last::none;
+        const std::string& b = boundaries_.back();
+        const size_t off = s_.find(b, pos_);
+        if (off == std::string_view::npos) {
+            if (block) *block = s_.substr(pos_);
+            pos_ = n;
+            return true;
+        }
+        const size_t base = pos_;
+        size_t size = off - base;
+        last_ = Last::boundary;
+        size_t q = off + b.size();
+        pos_ = q;
+        if (q + 1 < n && s_[q] == '-' && s_[q + 1] == '-') {
+            last_ = Last::closing;
+            pos_ = q + 2;
+        }
+        if (pos_ + 1 < n && is_nl(s_[pos_])) {
+            const char c = s_[pos_++];
+            const char next = s_[pos_];
+            if (is_nl(next) && next != c) ++pos_;
+        }
+        if (size == 1) return false;
+        if (size >= 2) {
+            const char a = s_[base + size - 1], c = s_[base + size - 2];
+            if (is_nl(a) && is_nl(c) && a != c) size -= 2;
+            else if (is_nl(a)) size -= 1;
+        }
+        if (block) *block = s_.substr(base, size);
+        return true;
+    }
+
+    bool load_entity(FastEntity& e, size_t depth) {
+        if (depth > 64) return false;
+        e.src = s_;
+        if (!load_header(e)) return false;
+        std::string_view type, subtype, boundary;
+        bool has_boundary = false;
+        for (const FastField& f : e.fields) {
+            if (!text::iequals(f.name, "Content-Type")) continue;
+            e.has_ct = true;
+            const std::string v = value(s_, f);
+            mimetic_content_type(v, e.ct_str, type, subtype, boundary, has_boundary);
+            if (text::iequals(type, "message") && text::iequals(subtype, "rfc822")) return false;
+            if (!text::iequals(type, "multipart")) break;
+            // RFC 2046 boundaries have at most 70 characters; a longer one goes to mimetic so the
+            // search below never costs more than mimetic's own on hostile input.
+            if (boundary.empty() || boundary.size() > 200) return false;
+            for (char c : boundary)
+                if (static_cast<unsigned char>(c) >= 0x80) return false;
+            boundaries_.push_back("--" + std::string(boundary));
+            // loadMultipart(): preamble skipped, then a part per boundary until the closing one.
+            if (!copy_until_boundary(nullptr)) return false;
+            while (pos_ != s_.size()) {
+                switch (last_) {
+                    case Last::none:
+                        return true;
+                    case Last::boundary:
+                        e.parts.emplace_back();
+                        if (!load_entity(e.parts.back(), depth + 1)) return false;
+                        break;
+                    case Last::closing:
+                        boundaries_.pop_back();
+                        return copy_until_boundary(nullptr);
+                }
+            }
+            return true;
+        }
+        return copy_until_boundary(&e.body);
+    }
+
+    std::string_view s_;
+    size_t pos_ = 0;
+    std::vector<std::string> boundaries_;  // the innermost last
+    Last last_ = Last::none;
+};
+
+// The walk's view of a FastEntity: the same answers as mimetic's tree after its load.
+std::string field_value(const FastEntity& e, const char* name) {
+    for (const FastField& f : e.fields) {
+        if (!text::iequals(f.name, name)) continue;
+        if (e.has_ct && text::iequals(name, "Content-Type")) return e.ct_str;
+        return FastMime::value(e.src, f);  // no CR or LF inside (field_value turns them into ' ')
+    }
+    return {};
+}
+std::string_view body_of(const FastEntity& e) { return e.body; }
+bool has_parts(const FastEntity& e) { return !e.parts.empty(); }
+template <class F>
+void for_each_part(const FastEntity& e, F f) {
+    for (const FastEntity& p : e.parts) f(p);
+}
+
 void add_warning(BodyText& out, const std::string& code, const std::string& detail) {
     for (const auto& w : out.warnings)
         if (w.code == code) return;  // one of each kind is enough for diagnosis
@@ -135,19 +437,22 @@ std::string decode_leaf(std::string_view body, const std::string& cte_raw, const
     for (char c : cte_raw)
         if (c != ' ' && c != '\t' && c != '"') cte += lower(c);
     bool broken = false;
-    std::string bytes;
+    std::string decoded;     // the transfer-decoded bytes, when there is a transfer encoding
+    std::string_view bytes;  // else the body itself (no copy)
     if (cte == "base64") {
-        bytes = decode_base64(body, &broken);
+        decoded = decode_base64(body, &broken);
+        bytes = decoded;
     } else if (cte == "quoted-printable") {
-        bytes = decode_quoted_printable(body, &broken);
+        decoded = decode_quoted_printable(body, &broken);
+        bytes = decoded;
     } else {
         if (!cte.empty() && cte != "7bit" && cte != "8bit" && cte != "binary")
             add_warning(ctx.out, "unknown_transfer_encoding", "Content-Transfer-Encoding " + cte_raw + " read as 8bit");
-        bytes.assign(body.data(), body.size());
+        bytes = body;
     }
     if (broken) add_warning(ctx.out, "broken_transfer_encoding", "invalid " + cte + " data skipped");
     if (bytes.size() > ctx.opts.max_body_text) {
-        bytes.resize(ctx.opts.max_body_text);
+        bytes = bytes.substr(0, ctx.opts.max_body_text);
         add_warning(ctx.out, "body_truncated", "decoded text cut at " + std::to_string(ctx.opts.max_body_text) + " bytes");
     }
     std::string cs = charset.empty() ? std::string("us-ascii") : charset;
@@ -162,11 +467,18 @@ std::string decode_leaf(std::string_view body, const std::string& cte_raw, const
     return text;
 }
 
-void walk(const mimetic::MimeEntity& e, size_t depth, bool in_digest, Ctx& ctx) {
-    std::string ctv = field_value(e, "Content-Type");
+// One entity of the tree, mimetic's or FastEntity (below): the same decisions on the same values.
+// `known`: the entity's Content-Type when the caller parsed it already (the top one).
+template <class Entity>
+void walk(const Entity& e, size_t depth, bool in_digest, Ctx& ctx, const ContentType* known = nullptr) {
     ContentType ct;
-    if (!ctv.empty()) ct = parse_content_type(ctv);
-    else if (in_digest) ct.type = "message", ct.subtype = "rfc822";  // RFC 2046 section 5.1.5
+    if (known) {
+        ct = *known;
+    } else {
+        std::string ctv = field_value(e, "Content-Type");
+        if (!ctv.empty()) ct = parse_content_type(ctv);
+        else if (in_digest) ct.type = "message", ct.subtype = "rfc822";  // RFC 2046 section 5.1.5
+    }
     std::string disp = field_value(e, "Content-Disposition");
     bool attachment = false;
     if (!disp.empty()) {
@@ -181,19 +493,17 @@ void walk(const mimetic::MimeEntity& e, size_t depth, bool in_digest, Ctx& ctx) 
     if (!ct.param("name").empty()) attachment = true;
 
     if (ct.type == "multipart") {
-        const mimetic::MimeEntityList& parts = e.body().parts();
-        if (parts.empty()) {
+        if (!has_parts(e)) {
             // A multipart whose boundary is missing or never appears: its body is read as text.
             add_warning(ctx.out, "broken_multipart", "multipart without parts (missing or unused boundary)");
             if (!ctx.have_plain) {
-                ctx.out.text = decode_leaf(e.body(), field_value(e, "Content-Transfer-Encoding"), "", ctx);
+                ctx.out.text = decode_leaf(body_of(e), field_value(e, "Content-Transfer-Encoding"), "", ctx);
                 ctx.have_plain = !ctx.out.text.empty();
             }
             return;
         }
         bool digest = ct.subtype == "digest";
-        for (const mimetic::MimeEntity* p : parts)
-            if (p) walk(*p, depth + 1, digest, ctx);
+        for_each_part(e, [&](const Entity& p) { walk(p, depth + 1, digest, ctx); });
         return;
     }
     if (ct.type == "message" && (ct.subtype == "rfc822" || ct.subtype == "global")) {
@@ -205,10 +515,10 @@ void walk(const mimetic::MimeEntity& e, size_t depth, bool in_digest, Ctx& ctx) 
         return;
     }
     if (ct.type == "text" && ct.subtype == "plain" && !ctx.have_plain) {
-        ctx.out.text = decode_leaf(e.body(), field_value(e, "Content-Transfer-Encoding"), ct.param("charset"), ctx);
+        ctx.out.text = decode_leaf(body_of(e), field_value(e, "Content-Transfer-Encoding"), ct.param("charset"), ctx);
         ctx.have_plain = true;
     } else if (ct.type == "text" && ct.subtype == "html" && !ctx.have_html) {
-        ctx.html = decode_leaf(e.body(), field_value(e, "Content-Transfer-Encoding"), ct.param("charset"), ctx);
+        ctx.html = decode_leaf(body_of(e), field_value(e, "Content-Transfer-Encoding"), ct.param("charset"), ctx);
         ctx.have_html = true;
     } else if (ct.type != "text") {
         ++ctx.out.attachment_count;  // inline images and other non-text leaves
@@ -253,9 +563,38 @@ void normalize_line_breaks(std::string& text) {
     text.resize(w);
 }
 
+// The final text is cut at max_body_text, on a UTF-8 boundary.
+void cap_text(BodyText& out, const ParserOptions& opts) {
+    if (out.text.size() > opts.max_body_text) {
+        size_t n = opts.max_body_text;
+        while (n > 0 && (static_cast<unsigned char>(out.text[n]) & 0xC0) == 0x80) --n;  // a UTF-8 boundary
+        out.text.resize(n);
+        add_warning(out, "body_truncated", "text cut at " + std::to_string(opts.max_body_text) + " bytes");
+    }
+}
+
 }  // namespace
 
-BodyText extract_body(std::string_view raw, const ParserOptions& opts) {
+namespace {
+
+// What the walk reads from a loaded tree (mimetic's or the fast path's).
+template <class Entity>
+void read_tree(const Entity& top, const ParserOptions& opts, BodyText& out) {
+    std::string ctv = field_value(top, "Content-Type");
+    ContentType ct;  // the default when there is none (as walk() takes it at the top)
+    if (!ctv.empty()) {
+        ct = parse_content_type(ctv);
+        out.is_report = ct.type == "multipart" && ct.subtype == "report";
+    }
+    Ctx ctx(opts, out);
+    walk(top, 0, false, ctx, &ct);
+    if (!ctx.have_plain && ctx.have_html) {
+        out.text = html_to_text(ctx.html);
+        out.from_html = true;
+    }
+}
+
+BodyText extract_body_impl(std::string_view raw, const ParserOptions& opts, bool fast_path) {
     BodyText out;
     std::string why;
     std::vector<LongLine> long_lines;
@@ -278,23 +617,23 @@ BodyText extract_body(std::string_view raw, const ParserOptions& opts) {
         add_warning(out, "header_line_truncated", "header lines over 64 KB shortened for MIME parsing");
     }
     try {
+        // The common shapes without mimetic, the same tree read from views (FastMime above).
+        if (fast_path) {
+            FastEntity fast;
+            if (FastMime(raw).load(fast)) {
+                read_tree(fast, opts, out);
+                normalize_line_breaks(out.text);
+                cap_text(out, opts);
+                return out;
+            }
+        }
         // Preamble and epilogue are never read: mimetic does not keep them. Constructed first and
         // loaded second: when load() throws on malformed nesting, `top` is a complete object and
         // its destructor frees the child parts already attached (the loading constructor leaked
         // them, found by fuzz_mbox).
         mimetic::MimeEntity top;
         top.load(raw.data(), raw.data() + raw.size(), mimetic::imPreamble | mimetic::imEpilogue);
-        std::string ctv = field_value(top, "Content-Type");
-        if (!ctv.empty()) {
-            ContentType ct = parse_content_type(ctv);
-            out.is_report = ct.type == "multipart" && ct.subtype == "report";
-        }
-        Ctx ctx(opts, out);
-        walk(top, 0, false, ctx);
-        if (!ctx.have_plain && ctx.have_html) {
-            out.text = html_to_text(ctx.html);
-            out.from_html = true;
-        }
+        read_tree(top, opts, out);
     } catch (const std::exception& e) {
         out = BodyText{};
         add_warning(out, "mime_parser_failed", std::string("mimetic: ") + e.what() + "; read as one part");
@@ -305,13 +644,16 @@ BodyText extract_body(std::string_view raw, const ParserOptions& opts) {
         fallback(raw, opts, out);
     }
     normalize_line_breaks(out.text);
-    if (out.text.size() > opts.max_body_text) {
-        size_t n = opts.max_body_text;
-        while (n > 0 && (static_cast<unsigned char>(out.text[n]) & 0xC0) == 0x80) --n;  // a UTF-8 boundary
-        out.text.resize(n);
-        add_warning(out, "body_truncated", "text cut at " + std::to_string(opts.max_body_text) + " bytes");
-    }
+    cap_text(out, opts);
     return out;
+}
+
+}  // namespace
+
+BodyText extract_body(std::string_view raw, const ParserOptions& opts) { return extract_body_impl(raw, opts, true); }
+
+BodyText extract_body_mimetic(std::string_view raw, const ParserOptions& opts) {
+    return extract_body_impl(raw, opts, false);
 }
 
 }  // namespace ilc::parsers

@@ -294,6 +294,10 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
         ChunkQueue queue;
         auto store_chunks = [&]() -> Status {
             std::optional<store::WriteBatch> tx;
+            // The folder is the same for long runs of messages (a whole mbox file): whether it is
+            // a sent folder is decided once per run, not once per message.
+            std::string folder_seen;
+            bool folder_known = false, folder_is_sent = false;
             auto commit = [&]() -> Status {
                 // Progress is committed with the messages it covers: a crash resumes exactly here.
                 prog.completed = false;
@@ -330,7 +334,12 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
                             if (auto st = store.record_issue(issue); !st) return st;
                         }
                     }
-                    if (is_sent_folder(m.source.folder)) sent_from.emplace_back(m.from.name, m.from.address);
+                    if (!folder_known || m.source.folder != folder_seen) {
+                        folder_is_sent = is_sent_folder(m.source.folder);
+                        folder_seen = m.source.folder;
+                        folder_known = true;
+                    }
+                    if (folder_is_sent) sent_from.emplace_back(m.from.name, m.from.address);
                     auto ins = store.insert_message(m);
                     if (!ins) return ins.error();
                     if (ins.value() == store::InsertOutcome::inserted) ++ss.stored;

@@ -25,6 +25,9 @@ struct BodyText {
     std::vector<Warning> warnings;
 };
 BodyText extract_body(std::string_view raw, const ParserOptions& opts = {});
+// The same through mimetic's tree only, never the fast path that reproduces it on views (for the
+// tests that check both give the same result).
+BodyText extract_body_mimetic(std::string_view raw, const ParserOptions& opts = {});
 
 // text/html -> readable text: entities decoded, block elements as line breaks, no script/style,
 // blockquotes prefixed with "> " so quoted history stays recognizable.
