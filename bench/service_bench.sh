@@ -90,7 +90,12 @@ jq '{from: "", to: .findings[0].recipients, cc: [], subject: "Re: proposition",
 export ILC_DRAFT=$work/draft.json
 codes=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" -H "Content-Type: application/json" --data-binary @"$ILC_DRAFT" \
         "${url}v1/compose/check" | jq -c '[.suggestions[].code]')
-findings_bytes=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" "${url}v1/findings" | wc -c)
+findings_bytes=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" "${url}v1/findings" | wc -c)  # the first page (500)
+# (.total: a service before paging answered every finding, without it.)
+findings_total=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" "${url}v1/findings?limit=0" | jq '.total // (.findings | length)')
+awaiting_total=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" "${url}v1/findings?kind=awaiting_reply&limit=0" | jq '.total // (.findings | length)')
+# A deep page of the dashboard's awaiting table (50 rows, by business days): the middle of the list.
+deep=$(( awaiting_total / 100 * 50 ))
 # The account page of the riskiest account (the dashboard's first row): its summary, then its findings.
 account=$(curl -s -H "Authorization: Bearer $ILC_TOKEN" "${url}v1/accounts" | jq -r '.accounts[0].account')
 # The compose check at a steady ~1,000 requests/s (wrk2's constant rate is not in Debian): each of
@@ -110,7 +115,7 @@ run() {  # name, wrk args...
 }
 echo "# interlocutor serve on $n messages ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%F))"
 echo "# load+analyze at start (to the first answer): ${load_s%.*} s; peak RSS (the load and the analysis): $peak_mib MiB; steady RSS after start: $rss_mib MiB"
-echo "# draft suggestions: $codes; /v1/findings body: $findings_bytes bytes; account page: $account"
+echo "# draft suggestions: $codes; /v1/findings: $findings_total findings, first page of 500 $findings_bytes bytes; account page: $account"
 echo "# wrk -t$threads -c$connections -d${duration}s unless said"
 echo "| request | figures |"
 echo "|---|---|"
@@ -121,7 +126,10 @@ run "GET /v1/accounts/{account} (account page)" -s bench/wrk/get.lua "${url}v1/a
 run "GET /v1/findings?account={account} (account page)" -s bench/wrk/get.lua "${url}v1/findings?account=$account"
 run "GET /v1/findings?kind=stalled_deal" -s bench/wrk/get.lua "${url}v1/findings?kind=stalled_deal"
 run "GET /v1/accounts (dashboard start)" -s bench/wrk/get.lua "${url}v1/accounts"
-run "GET /v1/findings (all)" -s bench/wrk/get.lua "${url}v1/findings"
+run "GET /v1/findings (first page: 500)" -s bench/wrk/get.lua "${url}v1/findings"
+run "GET /v1/findings?kind=awaiting_reply&sort=waiting_business_days&limit=50&offset=$deep (dashboard page)" -s bench/wrk/get.lua \
+  "${url}v1/findings?kind=awaiting_reply&sort=waiting_business_days&limit=50&offset=$deep"
+run "GET /v1/findings?limit=1000&offset=$(( findings_total / 2 )) (largest page)" -s bench/wrk/get.lua "${url}v1/findings?limit=1000&offset=$(( findings_total / 2 ))"
 run "GET /v1/health (no token)" -s bench/wrk/get.lua "${url}v1/health"
 echo "# RSS after the runs: $(rss VmRSS) MiB"
 kill -TERM $server; wait $server; server=

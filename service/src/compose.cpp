@@ -75,7 +75,7 @@ std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d, cons
 
     // The thread the draft answers, from In-Reply-To then References (last first).
     const ThreadInfo* info = nullptr;
-    const Thread* thread = nullptr;
+    std::string thread_id, thread_account;  // "" when the draft answers no known thread
     long thread_index = -1;
     {
         std::vector<std::string> ids;
@@ -84,7 +84,8 @@ std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d, cons
         thread_index = find_thread(snap, ids, sent);
         if (thread_index >= 0) {
             info = &snap.thread_info[static_cast<size_t>(thread_index)];
-            thread = &snap.threads[static_cast<size_t>(thread_index)];
+            thread_id = snap.threads.id(static_cast<size_t>(thread_index));
+            thread_account = snap.strings.str(info->account);
         }
     }
     // Outbound mail sent since the snapshot on this thread: more unanswered messages. A reported
@@ -129,8 +130,8 @@ std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d, cons
         Suggestion s{"all_in_copy", "warning", "", {}};
         std::vector<detect::TopicContact> topics;
         const detect::AllInCopy* f = nullptr;
-        if (thread) {
-            auto it = snap.all_in_copy_by_thread.find(thread->id);
+        if (info) {
+            auto it = snap.all_in_copy_by_thread.find(thread_id);
             if (it != snap.all_in_copy_by_thread.end() && snap.result.all_in_copy[it->second].account == acc)
                 f = &snap.result.all_in_copy[it->second];
         }
@@ -173,8 +174,8 @@ std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d, cons
     }
 
     // insists_on_cc_dropped: someone asked to stay in copy of this thread and is missing.
-    if (thread) {
-        auto it = snap.insists_by_thread.find(thread->id);
+    if (info) {
+        auto it = snap.insists_by_thread.find(thread_id);
         if (it != snap.insists_by_thread.end()) {
             std::set<std::string> missing;
             for (size_t i : it->second) {
@@ -237,8 +238,8 @@ std::vector<Suggestion> compose_check(const Snapshot& snap, const Draft& d, cons
         s.message = fr ? "Pas de récapitulatif envoyé au groupe depuis plus de 7 jours : c'est le moment d'en faire un."
                        : "No recap sent to the group for more than 7 days: time for one.";
         std::vector<std::string> group;
-        if (!info->account.empty()) {
-            auto it = by_account.find(info->account);
+        if (!thread_account.empty()) {
+            auto it = by_account.find(thread_account);
             if (it != by_account.end()) group = it->second;
         }
         s.alternatives.push_back({fr ? "Écrire le récapitulatif hebdomadaire" : "Write the weekly recap", "recap", group});

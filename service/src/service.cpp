@@ -57,6 +57,12 @@ using Poco::Net::HTTPServerResponse;
 namespace {
 
 constexpr size_t kMaxBody = 1 << 20;  // 1 MiB
+// Paging of the lists (findings, threads): the default page and the largest one. A finding is
+// ~550 bytes of JSON on the generated 1M store: 500 are ~280 KB, 1,000 ~550 KB (5,000, 2.7 MB,
+// took 15 ms p50 and 77 ms p99 to answer there: no page is megabytes).
+constexpr size_t kFindingsPage = 500;
+constexpr size_t kMaxPage = 1000;
+constexpr size_t kMaxOffset = 999999999;
 const char* kCookie = "ilc_token";
 
 std::string iso_utc(int64_t t) {
@@ -468,56 +474,82 @@ private:
         throw HttpError{404, "not_found", "no such endpoint: " + path};
     }
 
+    // GET /v1/findings: filtered, optionally sorted, one page at a time (limit/offset, with the
+    // total of the filtered list). On a million messages the whole list is 135,000 findings and
+    // 84 MB of JSON: a page of the default 500 is ~300 KB.
     int findings(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const Poco::Net::NameValueCollection& q) {
         require_method(method, "GET");
         const std::string kind = q.get("kind", ""), account = q.get("account", ""), rep = lower(q.get("rep", ""));
-        const std::string lang = query_lang(q);
+        const std::string lang = query_lang(q), sort = q.get("sort", "");
         int64_t since = 0;
         if (q.has("since")) {
             auto t = detect::parse_iso8601(q.get("since"));
             if (!t) throw HttpError{400, "bad_query", "since: " + t.error().message};
             since = t.value();
         }
-        static const std::set<std::string> kinds = {"awaiting_reply", "awaiting_my_reply", "all_in_copy", "insists_on_cc",
-                                                    "stalled_deal", "many_internal_contacts"};
-        if (!kind.empty() && !kinds.count(kind)) throw HttpError{400, "bad_query", "kind: unknown finding kind '" + kind + "'"};
+        const long kind_index = kind.empty() ? -1 : finding_kind(kind);
+        if (!kind.empty() && kind_index < 0) throw HttpError{400, "bad_query", "kind: unknown finding kind '" + kind + "'"};
+        if (!sort.empty() && sort != "risk" && sort != "waiting_business_days")
+            throw HttpError{400, "bad_query", "sort: must be risk or waiting_business_days (highest first)"};
+        const size_t offset = parse_count(q, "offset", 0, kMaxOffset);
+        const size_t limit = parse_count(q, "limit", kFindingsPage, kMaxPage);
         // Each finding is serialized once per snapshot and language (Snapshot::findings); a request
-        // only picks and joins.
+        // only picks, pages and joins.
         auto index = s.findings_in(lang);
-        // An account or a kind narrows the scan to its findings (in order): on a million messages
-        // the whole list is 135,000 findings, and the account page asks for a few.
+        // An account or a kind narrows the scan to its findings (in order): the account page asks
+        // for a few of 135,000. Accounts and reps are compared by their id in the index's names.
         static const std::vector<uint32_t> none;
         const std::vector<uint32_t>* only = nullptr;
+        const long account_id = account.empty() ? 0 : index->names.find(account);
+        const long rep_id = rep.empty() ? 0 : index->names.find(rep);
+        // A sort without an account scans the index's order for it (made once per snapshot); an
+        // account's few findings are sorted here.
+        bool sorted = false;
         if (!account.empty()) {
-            auto it = index->by_account.find(account);
+            auto it = account_id > 0 ? index->by_account.find(static_cast<uint32_t>(account_id)) : index->by_account.end();
             only = it == index->by_account.end() ? &none : &it->second;
-        } else if (!kind.empty()) {
-            auto it = index->by_kind.find(kind);
-            only = it == index->by_kind.end() ? &none : &it->second;
+        } else if (!sort.empty()) {
+            only = sort == "risk" ? &index->by_risk : &index->by_waiting;
+            sorted = true;
+        } else if (kind_index >= 0) {
+            only = &index->by_kind[kind_index];
         }
-        std::vector<const IndexedFinding*> picked;
-        size_t bytes = 0;
-        auto pick = [&](const IndexedFinding& f) {
-            if (!kind.empty() && f.kind != kind) return;
-            if (!account.empty() && f.account != account) return;
-            if (!rep.empty() && f.rep != rep) return;
+        if (!rep.empty() && rep_id < 0) only = &none;  // nobody's findings: no rep of that address
+        std::vector<uint32_t> picked;
+        auto pick = [&](uint32_t i) {
+            const IndexedFinding& f = index->all[i];
+            if (kind_index >= 0 && f.kind != kind_index) return;
+            if (!rep.empty() && f.rep != static_cast<uint32_t>(rep_id)) return;
             if (since && f.last_activity < since) return;
-            picked.push_back(&f);
-            bytes += f.json.size() + 1;
+            picked.push_back(i);
         };
         if (only)
-            for (uint32_t i : *only) pick(index->all[i]);
+            for (uint32_t i : *only) pick(i);
         else
-            for (const auto& f : index->all) pick(f);
+            for (uint32_t i = 0; i < index->all.size(); ++i) pick(i);
+        // Highest first; ties (and findings without that field, last) keep the contract's order.
+        // Only the kind of the sort key has it: stalled deals a risk, awaiting findings days.
+        if (!sort.empty() && !sorted)
+            std::stable_sort(picked.begin(), picked.end(), [&](uint32_t a, uint32_t b) {
+                const bool risk = sort == "risk";
+                const bool ha = FindingsIndex::has_rank(index->all[a], risk), hb = FindingsIndex::has_rank(index->all[b], risk);
+                if (ha != hb) return ha;
+                return ha && index->all[a].rank > index->all[b].rank;
+            });
+        const size_t first = std::min(offset, picked.size()), last = first + std::min(limit, picked.size() - first);
+        size_t bytes = 0;
+        for (size_t i = first; i < last; ++i) bytes += index->all[picked[i]].json_size + 1;
         JsonWriter head;
-        head.begin_object().kv("lang", lang.empty() ? s.result.lang : lang).kv("count", static_cast<long long>(picked.size())).end_object();
+        head.begin_object().kv("lang", lang.empty() ? s.result.lang : lang).kv("count", static_cast<long long>(last - first))
+            .kv("total", static_cast<long long>(picked.size())).kv("offset", static_cast<long long>(offset))
+            .kv("limit", static_cast<long long>(limit)).end_object();
         std::string out = head.str();
         out.pop_back();  // reopen the object to append the findings array
         out.reserve(out.size() + bytes + 16);
         out += ",\"findings\":[";
-        for (size_t i = 0; i < picked.size(); ++i) {
-            if (i) out += ',';
-            out += picked[i]->json;
+        for (size_t i = first; i < last; ++i) {
+            if (i > first) out += ',';
+            out += index->json(index->all[picked[i]]);
         }
         out += "]}";
         return send(resp, 200, out);
@@ -533,7 +565,9 @@ private:
     int reps(HTTPServerResponse& resp, const std::string& method, const Snapshot& s) {
         require_method(method, "GET");
         std::map<std::string, std::pair<int, int>> counts;  // rep -> (threads, accounts)
-        for (const auto& t : s.thread_info) ++counts[t.rep].first;
+        std::unordered_map<uint32_t, int> threads_of;  // by rep id in s.strings
+        for (const auto& t : s.thread_info) ++threads_of[t.rep];
+        for (const auto& [r, n] : threads_of) counts[s.strings.str(r)].first += n;
         for (const auto& [acc, r] : s.rep_by_account) ++counts[r].second;
         counts.erase("");
         JsonWriter w;
@@ -550,17 +584,45 @@ private:
     int accounts(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const Poco::Net::NameValueCollection& q) {
         require_method(method, "GET");
         const std::string lang = query_lang(q), rep = lower(q.get("rep", ""));
+        // Each account's entry is written once per snapshot and language (accounts_in); a request
+        // only picks the rep's and joins.
+        const auto list = accounts_in(s, lang);
+        size_t bytes = 0;
+        for (const auto& j : list->json) bytes += j.size() + 1;
+        std::string out;
+        out.reserve(bytes + 32);
+        out += "{\"accounts\":[";
+        bool first = true;
+        for (size_t i = 0; i < list->json.size(); ++i) {
+            if (!rep.empty() && list->rep[i] != rep) continue;
+            if (!first) out += ',';
+            first = false;
+            out += list->json[i];
+        }
+        out += "]}";
+        return send(resp, 200, out);
+    }
+
+    // The entries of GET /v1/accounts in lang, by risk (highest first, ties in the analysis's
+    // order), made on the first request of the snapshot in that language.
+    static std::shared_ptr<const AccountsJson> accounts_in(const Snapshot& s, const std::string& lang) {
+        const std::string key = lang.empty() ? s.result.lang : lang;
+        {
+            std::lock_guard lk(s.accounts_json->mu);
+            if (auto it = s.accounts_json->by_lang.find(key); it != s.accounts_json->by_lang.end()) return it->second;
+        }
         std::vector<const detect::AccountSummary*> list;
-        for (const auto& a : s.result.accounts)
-            if (rep.empty() || s.rep_of_account(a.account) == rep) list.push_back(&a);
+        for (const auto& a : s.result.accounts) list.push_back(&a);
         auto risk = [&](const std::string& acc) {
             auto it = s.stalled_by_account.find(acc);
             return it == s.stalled_by_account.end() ? -1 : it->second->risk;
         };
         std::stable_sort(list.begin(), list.end(), [&](auto* a, auto* b) { return risk(a->account) > risk(b->account); });
-        JsonWriter w;
-        w.begin_object().key("accounts").begin_array();
+        auto made = std::make_shared<AccountsJson>();
+        made->json.reserve(list.size());
+        made->rep.reserve(list.size());
         for (const auto* a : list) {
+            JsonWriter w;
             w.begin_object().kv("account", a->account).kv("rep", s.rep_of_account(a->account)).kv("people", a->people)
                 .kv("engaged", a->engaged);
             auto la = s.last_activity_by_account.find(a->account);
@@ -579,9 +641,11 @@ private:
             if (it != s.stakeholders_by_account.end())
                 for (size_t i : it->second) stakeholder_json(w, s.result.stakeholders[i]);
             w.end_array().end_object();
+            made->json.push_back(w.str());
+            made->rep.push_back(s.rep_of_account(a->account));
         }
-        w.end_array().end_object();
-        return send(resp, 200, w.str());
+        std::lock_guard lk(s.accounts_json->mu);
+        return s.accounts_json->by_lang.try_emplace(key, std::move(made)).first->second;
     }
 
     // GET /v1/accounts/{account}: one account's page: its summary, stall, stakeholders with
@@ -647,31 +711,42 @@ private:
         return send(resp, 200, w.str());
     }
 
-    static size_t parse_count(const Poco::Net::NameValueCollection& q, const char* name, size_t def) {
+    // A paging parameter: absent = def; else digits only, at most max (400 saying so otherwise).
+    static size_t parse_count(const Poco::Net::NameValueCollection& q, const char* name, size_t def, size_t max = 999999999) {
         if (!q.has(name)) return def;
         const std::string v = q.get(name);
         if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
-            throw HttpError{400, "bad_query", std::string(name) + ": expected a non-negative integer"};
-        return static_cast<size_t>(std::stoul(v));
+            throw HttpError{400, "bad_query", std::string(name) + ": expected an integer from 0 to " + std::to_string(max) + ", got '" + v + "'"};
+        const size_t n = static_cast<size_t>(std::stoul(v));
+        if (n > max) throw HttpError{400, "bad_query", std::string(name) + ": at most " + std::to_string(max) + ", got " + v};
+        return n;
     }
 
     int threads(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const Poco::Net::NameValueCollection& q) {
         require_method(method, "GET");
-        const size_t offset = parse_count(q, "offset", 0), limit = parse_count(q, "limit", 500);
+        const size_t offset = parse_count(q, "offset", 0, kMaxOffset), limit = parse_count(q, "limit", 500, kMaxPage);
         const std::string account = q.get("account", "");
+        // The account compared by its id in the snapshot's strings; an unknown one matches nothing.
+        const long account_id = account.empty() ? 0 : s.strings.find(account);
+        auto matches = [&](size_t i) { return account.empty() || static_cast<long>(s.thread_info[i].account) == account_id; };
+        size_t total = s.threads.size();
+        if (!account.empty()) {
+            total = 0;
+            for (size_t i = 0; i < s.threads.size(); ++i) total += matches(i);
+        }
         JsonWriter w;
-        w.begin_object().kv("total", static_cast<long long>(s.threads.size())).key("threads").begin_array();
+        w.begin_object().kv("total", static_cast<long long>(total)).key("threads").begin_array();
         size_t seen = 0, written = 0;
         for (size_t i = 0; i < s.threads.size() && written < limit; ++i) {
-            const auto& t = s.threads[i];
             const auto& info = s.thread_info[i];
-            if (!account.empty() && info.account != account) continue;
+            if (!matches(i)) continue;
             if (seen++ < offset) continue;
             ++written;
-            w.begin_object().kv("id", t.id).kv("subject", info.subject).kv("account", info.account)
-                .kv("messages", static_cast<long long>(t.members.size())).kv("first_date", iso_utc(info.first_date))
+            const std::string id(s.threads.id(i));
+            w.begin_object().kv("id", id).kv("subject", s.strings.str(info.subject)).kv("account", s.strings.str(info.account))
+                .kv("messages", static_cast<long long>(s.threads.members(i).size())).kv("first_date", iso_utc(info.first_date))
                 .kv("last_date", iso_utc(info.last_date)).kv("group", info.group)
-                .kv("all_in_copy", s.all_in_copy_by_thread.count(t.id) > 0).end_object();
+                .kv("all_in_copy", s.all_in_copy_by_thread.count(id) > 0).end_object();
         }
         w.end_array().end_object();
         return send(resp, 200, w.str());
@@ -685,12 +760,13 @@ private:
 
     int thread(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const std::string& id) {
         require_method(method, "GET");
-        auto it = s.thread_by_id.find(id);
-        if (it == s.thread_by_id.end()) throw HttpError{404, "not_found", "no thread with id '" + id + "'"};
-        const Thread& t = s.threads[it->second];
+        const long ti = s.threads.find(id);
+        if (ti < 0) throw HttpError{404, "not_found", "no thread with id '" + id + "'"};
+        const auto members = s.threads.members(static_cast<size_t>(ti));
+        const auto parents = s.threads.parents(static_cast<size_t>(ti));
         // The snapshot keeps no texts: the thread's messages are read back from the store.
         std::vector<Message> msgs;
-        for (size_t idx : t.members) {
+        for (size_t idx : members) {
             const std::string mid(s.messages.id(idx));
             auto m = s.load_message(mid);
             if (!m) throw HttpError{503, "store", m.error().to_string()};
@@ -698,11 +774,11 @@ private:
             msgs.push_back(std::move(*m.value()));
         }
         JsonWriter w;
-        w.begin_object().kv("id", t.id).key("messages").begin_array();
-        for (size_t k = 0; k < t.members.size(); ++k) {
+        w.begin_object().kv("id", std::string(s.threads.id(static_cast<size_t>(ti)))).key("messages").begin_array();
+        for (size_t k = 0; k < members.size(); ++k) {
             const Message& m = msgs[k];
             w.begin_object().kv("message_id", m.message_id);
-            w.kv("parent", t.parent[k] < 0 ? std::string() : msgs[static_cast<size_t>(t.parent[k])].message_id);
+            w.kv("parent", parents[k] < 0 ? std::string() : msgs[static_cast<size_t>(parents[k])].message_id);
             w.key("from").begin_object().kv("name", m.from.name).kv("address", m.from.address).end_object();
             mailboxes(w, "to", m.to);
             mailboxes(w, "cc", m.cc);
@@ -860,42 +936,37 @@ private:
         const std::string lang = query_lang(q);
         const long ti = s.thread_of(mid);
         if (ti < 0) throw HttpError{404, "not_found", "no stored message with Message-ID '" + mid + "'"};
-        const Thread& t = s.threads[static_cast<size_t>(ti)];
+        const std::string thread_id(s.threads.id(static_cast<size_t>(ti)));
         const ThreadInfo& info = s.thread_info[static_cast<size_t>(ti)];
+        const std::string account = s.strings.str(info.account);
         // The subject is the one text this answer needs: read from the store (the snapshot keeps none).
         auto m = s.load_message(mid);
         if (!m) throw HttpError{503, "store", m.error().to_string()};
         JsonWriter w;
-        w.begin_object().kv("message_id", mid).kv("thread_id", t.id).kv("subject", m.value() ? m.value()->subject : std::string());
-        if (info.account.empty()) w.kv_null("account");
-        else w.kv("account", info.account);
+        w.begin_object().kv("message_id", mid).kv("thread_id", thread_id).kv("subject", m.value() ? m.value()->subject : std::string());
+        if (account.empty()) w.kv_null("account");
+        else w.kv("account", account);
         // Awaiting: the thread's finding, either way. chasers = the unanswered messages after the first one.
-        bool awaiting = false;
-        for (const auto& f : s.result.awaiting_reply) {
-            if (f.thread_id != t.id) continue;
-            w.key("awaiting").begin_object().kv("kind", "awaiting_their_reply").kv("since", iso_of(s, f.first_unanswered))
-                .kv("business_days", f.waiting_business_days).kv("chasers", std::max(0, f.unanswered_count - 1))
-                .kv("over_chasing", f.over_chasing).kv("next_follow_up", f.next_follow_up).end_object();
-            awaiting = true;
-            break;
-        }
-        if (!awaiting)
-            for (const auto& f : s.result.awaiting_my_reply) {
-                if (f.thread_id != t.id) continue;
-                w.key("awaiting").begin_object().kv("kind", "awaiting_our_reply").kv("since", iso_of(s, f.message_id))
-                    .kv("business_days", f.waiting_business_days).kv("chasers", 0).end_object();
-                awaiting = true;
-                break;
-            }
+        // (Looked up by the thread's id, as the findings name their thread.)
+        const long by_id = s.threads.find(thread_id);
+        const AwaitingFact* f = by_id < 0 ? nullptr : s.awaiting_of(static_cast<size_t>(by_id));
+        const bool awaiting = f != nullptr;
+        if (f && f->theirs)
+            w.key("awaiting").begin_object().kv("kind", "awaiting_their_reply").kv("since", iso_utc(f->since))
+                .kv("business_days", f->business_days).kv("chasers", std::max(0, f->unanswered - 1))
+                .kv("over_chasing", f->over_chasing).kv("next_follow_up", s.strings.str(f->next_follow_up)).end_object();
+        else if (f)
+            w.key("awaiting").begin_object().kv("kind", "awaiting_our_reply").kv("since", iso_utc(f->since))
+                .kv("business_days", f->business_days).kv("chasers", 0).end_object();
         if (!awaiting) w.kv_null("awaiting");
-        const detect::StalledDeal* stall = info.account.empty() ? nullptr : stalled_in(s, info.account, lang);
+        const detect::StalledDeal* stall = account.empty() ? nullptr : stalled_in(s, account, lang);
         if (stall)
             w.key("stall").begin_object().kv("risk", stall->risk / 100.0).kv("reason", stall->reason)
                 .kv("suggested_action", stall->suggestion).kv("escalate", stall->escalate).end_object();
         else
             w.kv_null("stall");
         w.key("stakeholders").begin_array();
-        auto sh = info.account.empty() ? s.stakeholders_by_account.end() : s.stakeholders_by_account.find(info.account);
+        auto sh = account.empty() ? s.stakeholders_by_account.end() : s.stakeholders_by_account.find(account);
         if (sh != s.stakeholders_by_account.end())
             for (size_t i : sh->second) {
                 const auto& x = s.result.stakeholders[i];
@@ -903,11 +974,6 @@ private:
             }
         w.end_array().end_object();
         return send(resp, 200, w.str());
-    }
-
-    static std::string iso_of(const Snapshot& s, const std::string& message_id) {
-        const long i = s.messages.find(message_id);
-        return i < 0 || s.messages.thread(static_cast<size_t>(i)) < 0 ? "" : iso_utc(s.messages.date(static_cast<size_t>(i)));
     }
 
     // POST /v1/sent: the plugin reports a mail it just sent, so the next check counts it.
@@ -1020,7 +1086,9 @@ private:
             // answer needs no read of the whole store.
             const bool refused = settings.owners.empty() || settings.managers.empty();
             const auto msgs = refused ? std::vector<Message>() : load();
-            auto d = digest::build_team(msgs, s.result, settings, o);
+            // The snapshot's result lacks the awaiting lists (AwaitingFact): analyzed again.
+            const auto analysis = refused ? detect::AnalysisResult() : s.full_result(msgs);
+            auto d = digest::build_team(msgs, refused ? s.result : analysis, settings, o);
             if (!d) throw HttpError{d.error().code == ErrorCode::not_found ? 404 : 400, "digest", d.error().message};
             eml = digest::render_mail(digest::team_mail(d.value(), settings));
             name = "team-" + week.to_string() + ".eml";
@@ -1032,7 +1100,8 @@ private:
             o.week = week;
             o.lang = lang;
             const auto msgs = load();
-            auto d = digest::build_weekly(msgs, s.threads, s.result, settings, o);
+            const auto analysis = s.full_result(msgs);  // with the awaiting lists the snapshot drops
+            auto d = digest::build_weekly(msgs, s.threads.to_threads(), analysis, settings, o);
             if (!d) throw HttpError{d.error().code == ErrorCode::not_found ? 404 : 400, "digest", d.error().message};
             eml = digest::render_mail(digest::weekly_mail(d.value(), settings));
             name = account + "-" + week.to_string() + ".eml";

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <sstream>
@@ -28,6 +30,10 @@
 #pragma weak mi_collect
 #pragma weak mi_option_get
 #pragma weak mi_option_set
+#pragma weak mi_stats_print
+#pragma weak mi_heap_new
+#pragma weak mi_heap_set_default
+#pragma weak mi_heap_delete
 #define ILC_SERVICE_MIMALLOC 1
 #endif
 
@@ -67,23 +73,24 @@ private:
     std::unordered_map<std::string, std::string> memo_;
 };
 
-void build_indexes(Snapshot& s, const std::vector<Message>& msgs) {
+// threads: as the threader returned them (s.threads is filled from them afterwards).
+void build_indexes(Snapshot& s, const std::vector<Message>& msgs, const std::vector<Thread>& threads) {
     const auto& id = s.identity;
     const int min_group = s.settings.thresholds.all_in_copy_min_recipients;
-    s.thread_info.resize(s.threads.size());
+    s.thread_info.resize(threads.size());
     const std::string owner = id.owners().empty() ? std::string() : id.person_key(id.owners().front());
     std::unordered_map<std::string, int64_t> rep_date_by_account;
     AccountMemo account_of(id);
-    for (size_t ti = 0; ti < s.threads.size(); ++ti) {
-        const Thread& t = s.threads[ti];
-        s.thread_by_id[t.id] = ti;
+    for (size_t ti = 0; ti < threads.size(); ++ti) {
+        const Thread& t = threads[ti];
         ThreadInfo& info = s.thread_info[ti];
         if (!t.members.empty()) {
-            info.subject = msgs[t.members.front()].subject;
+            info.subject = s.strings.add(msgs[t.members.front()].subject);
             info.first_date = msgs[t.members.front()].date;
         }
         std::map<std::string, int> account_hits;
         int64_t rep_date = INT64_MIN;
+        std::string rep;
         for (size_t idx : t.members) {
             const Message& m = msgs[idx];
             s.messages.set_thread(idx, ti);
@@ -91,7 +98,7 @@ void build_indexes(Snapshot& s, const std::vector<Message>& msgs) {
             // The rep: the internal person who wrote last, on the thread and on each account addressed.
             if (!m.automated && id.is_internal(m.from.address)) {
                 const std::string who = id.person_key(m.from.address);
-                if (m.date >= rep_date) rep_date = m.date, info.rep = who;
+                if (m.date >= rep_date) rep_date = m.date, rep = who;
                 if (!m.from.name.empty()) s.rep_names[who] = m.from.name;
                 else s.rep_names.try_emplace(who, "");
                 for (const auto* list : {&m.to, &m.cc})
@@ -130,11 +137,13 @@ void build_indexes(Snapshot& s, const std::vector<Message>& msgs) {
             const auto& facc = account_of(m.from.address);
             if (!facc.empty()) s.last_activity_by_account[facc] = std::max(s.last_activity_by_account[facc], m.date);
         }
-        if (info.rep.empty()) info.rep = owner;
+        info.rep = s.strings.add(rep.empty() ? owner : rep);
         account_hits.erase("");
         int best = 0;
+        const std::string* account = nullptr;
         for (const auto& [acc, n] : account_hits)
-            if (n > best) best = n, info.account = acc;
+            if (n > best) best = n, account = &acc;
+        if (account) info.account = s.strings.add(*account);
     }
     // Each account's weekly timeline: every non-automated dated message from the account
     // (inbound) or to it (outbound, once however many of its people are addressed).
@@ -176,8 +185,6 @@ void build_indexes(Snapshot& s, const std::vector<Message>& msgs) {
         const auto& f = s.result.all_in_copy[i];
         s.all_in_copy_by_account[f.account].push_back(i);
         s.all_in_copy_by_thread[f.thread_id] = i;
-        auto it = s.thread_by_id.find(f.thread_id);
-        if (it != s.thread_by_id.end()) s.thread_info[it->second].group = true;
     }
     for (size_t i = 0; i < s.result.insists_on_cc.size(); ++i) s.insists_by_thread[s.result.insists_on_cc[i].thread_id].push_back(i);
     for (size_t i = 0; i < s.result.stakeholders.size(); ++i) s.stakeholders_by_account[s.result.stakeholders[i].account].push_back(i);
@@ -191,8 +198,8 @@ void build_indexes(Snapshot& s, const std::vector<Message>& msgs) {
 // else the account's).
 int64_t finding_date(const Snapshot& s, const Poco::JSON::Object& f) {
     if (f.has("thread_id")) {
-        auto it = s.thread_by_id.find(f.getValue<std::string>("thread_id"));
-        if (it != s.thread_by_id.end()) return s.thread_info[it->second].last_date;
+        const long t = s.threads.find(f.getValue<std::string>("thread_id"));
+        if (t >= 0) return s.thread_info[static_cast<size_t>(t)].last_date;
     }
     if (f.has("account")) {
         auto it = s.last_activity_by_account.find(f.getValue<std::string>("account"));
@@ -253,33 +260,136 @@ std::shared_ptr<const FindingsIndex> index_findings(const Snapshot& snap, const 
     auto index = std::make_shared<FindingsIndex>();
     index->all.reserve(texts.size());
     Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+    std::ostringstream os;
     for (auto text : texts) {
         parser.reset();
         auto f = parser.parse(std::string(text)).extract<Poco::JSON::Object::Ptr>();
         IndexedFinding x;
-        x.kind = f->getValue<std::string>("kind");
-        x.account = f->has("account") && f->get("account").isString() ? f->getValue<std::string>("account") : "";
+        const long kind = finding_kind(f->getValue<std::string>("kind"));
+        if (kind < 0) throw std::runtime_error("unknown finding kind " + f->getValue<std::string>("kind"));
+        x.kind = static_cast<uint8_t>(kind);
+        if (f->has("account") && f->get("account").isString()) x.account = index->names.add(f->getValue<std::string>("account"));
+        // ?sort=: stalled deals by risk, the awaiting findings by business days waited.
+        for (const char* key : {"risk", "waiting_business_days"})
+            if (f->has(key) && f->get(key).isInteger()) x.rank = f->getValue<int32_t>(key);
         x.last_activity = finding_date(snap, *f);
         f->set("last_activity", iso_utc(x.last_activity));
-        x.rep = finding_rep(snap, *f);
-        f->set("rep", x.rep);
-        auto name = snap.rep_names.find(x.rep);
+        const std::string rep = finding_rep(snap, *f);
+        x.rep = index->names.add(rep);
+        f->set("rep", rep);
+        auto name = snap.rep_names.find(rep);
         f->set("rep_name", name == snap.rep_names.end() ? std::string() : name->second);
         // The thread's subject, so that a list of findings says what each is about.
         if (!f->has("subject") && f->has("thread_id") && f->get("thread_id").isString()) {
-            auto t = snap.thread_by_id.find(f->getValue<std::string>("thread_id"));
-            if (t != snap.thread_by_id.end() && !snap.threads[t->second].members.empty())
-                f->set("subject", snap.thread_info[t->second].subject);
+            const long t = snap.threads.find(f->getValue<std::string>("thread_id"));
+            if (t >= 0 && !snap.threads.members(static_cast<size_t>(t)).empty())
+                f->set("subject", snap.strings.str(snap.thread_info[static_cast<size_t>(t)].subject));
         }
-        std::ostringstream os;
+        os.str(std::string());
         f->stringify(os);
-        x.json = os.str();
-        const auto at = static_cast<uint32_t>(index->all.size());
-        if (!x.account.empty()) index->by_account[x.account].push_back(at);
-        index->by_kind[x.kind].push_back(at);
-        index->all.push_back(std::move(x));
+        index->add(x, os.view());
     }
+    index->finish();
     return index;
+}
+
+// The facts GET /v1/message shows of each thread's first awaiting_reply finding, else its first
+// awaiting_my_reply one, as it used to find them in result's lists (the first of the thread).
+void index_awaiting(Snapshot& s) {
+    auto date_of = [&](const std::string& message_id) -> int64_t {
+        const long i = s.messages.find(message_id);
+        return i < 0 || s.messages.thread(static_cast<size_t>(i)) < 0 ? 0 : s.messages.date(static_cast<size_t>(i));
+    };
+    std::vector<AwaitingFact> facts;
+    std::vector<char> done(s.threads.size(), 0);
+    for (const auto& f : s.result.awaiting_reply) {
+        const long t = s.threads.find(f.thread_id);
+        if (t < 0 || done[static_cast<size_t>(t)]) continue;
+        done[static_cast<size_t>(t)] = 1;
+        AwaitingFact x;
+        x.thread = static_cast<uint32_t>(t);
+        x.theirs = true;
+        x.over_chasing = f.over_chasing;
+        x.business_days = f.waiting_business_days;
+        x.unanswered = f.unanswered_count;
+        x.since = date_of(f.first_unanswered);
+        x.next_follow_up = s.strings.add(f.next_follow_up);
+        facts.push_back(x);
+    }
+    for (const auto& f : s.result.awaiting_my_reply) {
+        const long t = s.threads.find(f.thread_id);
+        if (t < 0 || done[static_cast<size_t>(t)]) continue;
+        done[static_cast<size_t>(t)] = 1;
+        AwaitingFact x;
+        x.thread = static_cast<uint32_t>(t);
+        x.theirs = false;
+        x.business_days = f.waiting_business_days;
+        x.since = date_of(f.message_id);
+        facts.push_back(x);
+    }
+    std::sort(facts.begin(), facts.end(), [](const AwaitingFact& a, const AwaitingFact& b) { return a.thread < b.thread; });
+    s.awaiting = std::move(facts);
+}
+
+// While one lives, the calling thread allocates from fresh pages (a new mimalloc heap made its
+// default); when it goes, they join the thread's default heap where they are (mi_heap_delete
+// moves pages, copies nothing). Nothing happens with another allocator: active() is false.
+class FreshPages {
+public:
+    FreshPages() {
+#ifdef ILC_SERVICE_MIMALLOC
+        if (mi_heap_new && mi_heap_set_default && mi_heap_delete && (heap_ = mi_heap_new())) previous_ = mi_heap_set_default(heap_);
+#endif
+    }
+    ~FreshPages() {
+#ifdef ILC_SERVICE_MIMALLOC
+        if (heap_) {
+            mi_heap_set_default(previous_);
+            mi_heap_delete(heap_);
+        }
+#endif
+    }
+    FreshPages(const FreshPages&) = delete;
+    FreshPages& operator=(const FreshPages&) = delete;
+    bool active() const { return heap_ != nullptr; }
+
+private:
+#ifdef ILC_SERVICE_MIMALLOC
+    mi_heap_t* heap_ = nullptr;
+    mi_heap_t* previous_ = nullptr;
+#else
+    void* heap_ = nullptr;
+#endif
+};
+
+// The snapshot's long-lived small objects (the analysis result without its awaiting lists, the
+// maps by account and by thread) copied into pages of their own once the load is freed. Made
+// during the analysis, they sat scattered among the gigabytes of freed message pages, each block
+// keeping its page resident: on 1M messages ~20 MB of them held ~100 MB (bench/SERVICE.md).
+void compact_small_objects(Snapshot& s) {
+    FreshPages fresh;
+    if (!fresh.active()) return;
+    auto copy = [](auto& x) {
+        auto c = x;         // allocated in the fresh pages
+        x = std::move(c);   // the scattered original is freed
+    };
+    copy(s.result);
+    copy(s.settings);
+    copy(s.all_in_copy_by_account);
+    copy(s.all_in_copy_by_thread);
+    copy(s.insists_by_thread);
+    copy(s.stakeholders_by_account);
+    copy(s.last_activity_by_account);
+    copy(s.timeline_by_account);
+    copy(s.rep_by_account);
+    copy(s.rep_names);
+    // Pointers into result.stalled_deal, which moved: made again.
+    std::unordered_map<std::string, const detect::StalledDeal*> stalled;
+    for (const auto& f : s.result.stalled_deal) {
+        auto& slot = stalled[f.account];
+        if (!slot || slot->risk < f.risk) slot = &f;
+    }
+    s.stalled_by_account = std::move(stalled);
 }
 
 // What a snapshot loads: the detectors' columns, texts without the quoted part (as `analyze`).
@@ -335,7 +445,8 @@ void MessageIndex::reserve(size_t messages, size_t id_bytes) {
 
 void MessageIndex::add(std::string_view message_id, int64_t date) {
     ids_.append(message_id);
-    start_.push_back(ids_.size());
+    if (ids_.size() > UINT32_MAX) throw std::length_error("more than 4 GB of Message-IDs in one snapshot");
+    start_.push_back(static_cast<uint32_t>(ids_.size()));
     date_.push_back(date);
     thread_.push_back(kNone);
 }
@@ -353,6 +464,128 @@ long MessageIndex::find(std::string_view message_id) const {
     auto it = std::lower_bound(by_id_.begin(), by_id_.end(), message_id,
                                [&](uint32_t i, std::string_view want) { return id(i) < want; });
     return it != by_id_.end() && id(*it) == message_id ? static_cast<long>(*it) : -1;
+}
+
+uint32_t StringPool::add(std::string_view s) {
+    auto [it, fresh] = building_.try_emplace(std::string(s), static_cast<uint32_t>(size()));
+    if (fresh) {
+        chars_.append(s);
+        start_.push_back(static_cast<uint32_t>(chars_.size()));
+    }
+    return it->second;
+}
+
+void StringPool::finish() {
+    std::unordered_map<std::string, uint32_t>().swap(building_);
+    chars_.shrink_to_fit();
+    start_.shrink_to_fit();
+    sorted_.resize(size());
+    for (size_t i = 0; i < sorted_.size(); ++i) sorted_[i] = static_cast<uint32_t>(i);
+    std::sort(sorted_.begin(), sorted_.end(), [&](uint32_t a, uint32_t b) { return (*this)[a] < (*this)[b]; });
+}
+
+long StringPool::find(std::string_view s) const {
+    auto it = std::lower_bound(sorted_.begin(), sorted_.end(), s, [&](uint32_t i, std::string_view want) { return (*this)[i] < want; });
+    return it != sorted_.end() && (*this)[*it] == s ? static_cast<long>(*it) : -1;
+}
+
+size_t StringPool::bytes() const {
+    return chars_.capacity() + (start_.capacity() + sorted_.capacity()) * sizeof(uint32_t);
+}
+
+void ThreadTable::reserve(size_t threads, size_t members, size_t id_bytes) {
+    ids_.reserve(id_bytes);
+    id_start_.reserve(threads + 1);
+    member_start_.reserve(threads + 1);
+    members_.reserve(members);
+    parents_.reserve(members);
+}
+
+void ThreadTable::add(const Thread& t) {
+    ids_.append(t.id);
+    id_start_.push_back(static_cast<uint32_t>(ids_.size()));
+    for (size_t m : t.members) members_.push_back(static_cast<uint32_t>(m));
+    for (int p : t.parent) parents_.push_back(static_cast<int32_t>(p));
+    parents_.resize(members_.size(), -1);  // parent is parallel to members (kept so if it ever is not)
+    member_start_.push_back(static_cast<uint32_t>(members_.size()));
+}
+
+void ThreadTable::finish() {
+    by_id_.resize(size());
+    for (size_t i = 0; i < by_id_.size(); ++i) by_id_[i] = static_cast<uint32_t>(i);
+    // Stable, so that among threads of one id (the threader should not make them) find() gives
+    // the last, as the hash map by id this replaces did.
+    std::stable_sort(by_id_.begin(), by_id_.end(), [&](uint32_t a, uint32_t b) { return id(a) < id(b); });
+}
+
+long ThreadTable::find(std::string_view thread_id) const {
+    auto it = std::upper_bound(by_id_.begin(), by_id_.end(), thread_id,
+                               [&](std::string_view want, uint32_t i) { return want < id(i); });
+    if (it == by_id_.begin()) return -1;
+    --it;
+    return id(*it) == thread_id ? static_cast<long>(*it) : -1;
+}
+
+std::vector<Thread> ThreadTable::to_threads() const {
+    std::vector<Thread> out(size());
+    for (size_t t = 0; t < out.size(); ++t) {
+        out[t].id = std::string(id(t));
+        const auto m = members(t);
+        const auto p = parents(t);
+        out[t].members.assign(m.begin(), m.end());
+        out[t].parent.assign(p.begin(), p.end());
+    }
+    return out;
+}
+
+size_t ThreadTable::bytes() const {
+    return ids_.capacity() + (id_start_.capacity() + member_start_.capacity() + members_.capacity() + by_id_.capacity()) * 4 +
+           parents_.capacity() * 4;
+}
+
+long finding_kind(std::string_view kind) {
+    for (size_t k = 0; k < kKindCount; ++k)
+        if (kind == kFindingKinds[k]) return static_cast<long>(k);
+    return -1;
+}
+
+void FindingsIndex::add(IndexedFinding f, std::string_view json) {
+    f.json_start = json_.size();
+    f.json_size = static_cast<uint32_t>(json.size());
+    json_.append(json);
+    const auto at = static_cast<uint32_t>(all.size());
+    if (f.account) by_account[f.account].push_back(at);
+    by_kind[f.kind].push_back(at);
+    all.push_back(f);
+}
+
+bool FindingsIndex::has_rank(const IndexedFinding& f, bool risk) {
+    if (f.rank == INT32_MIN) return false;
+    const std::string_view k = kFindingKinds[f.kind];
+    return risk ? k == "stalled_deal" : (k == "awaiting_reply" || k == "awaiting_my_reply");
+}
+
+void FindingsIndex::finish() {
+    json_.shrink_to_fit();
+    all.shrink_to_fit();
+    names.finish();
+    for (const bool risk : {true, false}) {
+        auto& order = risk ? by_risk : by_waiting;
+        order.resize(all.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+        std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+            const bool ha = has_rank(all[a], risk), hb = has_rank(all[b], risk);
+            if (ha != hb) return ha;
+            return ha && all[a].rank > all[b].rank;
+        });
+    }
+}
+
+size_t FindingsIndex::bytes() const {
+    size_t n = json_.capacity() + all.capacity() * sizeof(IndexedFinding) + names.bytes();
+    for (const auto& [a, v] : by_account) n += v.capacity() * 4 + 64;
+    for (const auto& v : by_kind) n += v.capacity() * 4;
+    return n + (by_risk.capacity() + by_waiting.capacity()) * 4;
 }
 
 long Snapshot::thread_of(std::string_view message_id) const {
@@ -385,6 +618,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
         return Error{ErrorCode::usage, "the mailbox owner is unknown",
                      "ingest a sent folder, or pass --me ADDRESS to ingest or serve"};
 
+    std::vector<Thread> threads;  // as the threader returns them, until the flat table is built
     {
         // The threading headers move into the threader's inputs (no detector reads them), so they
         // are never held twice; the inputs go once the threads are built (as `analyze` does).
@@ -407,12 +641,12 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
         }
         threading::ThreadingOptions topts;
         topts.owner_addresses = snap->settings.owners;
-        snap->threads = threading::thread_messages(inputs, topts);
+        threads = threading::thread_messages(inputs, topts);
     }
 
     snap->now = snap->settings.now ? snap->settings.now : static_cast<int64_t>(std::time(nullptr));
     snap->identity = detect::Identity::from_settings(snap->settings);
-    snap->result = detect::analyze(messages, snap->threads, snap->settings);
+    snap->result = detect::analyze(messages, threads, snap->settings);
     snap->loaded_at = static_cast<int64_t>(std::time(nullptr));
 
     size_t id_bytes = 0;
@@ -422,12 +656,36 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
         snap->messages.add(m.message_id, m.date);
         snap->max_rowid = std::max(snap->max_rowid, m.rowid);
     }
-    build_indexes(*snap, messages);
+    build_indexes(*snap, messages, threads);
     snap->messages.finish();
     {
         ReleaseFreedMemory release;
         std::vector<Message>().swap(messages);  // the texts stay in the store from here on
+        // The threads into flat arrays (ThreadTable); the threader's vector goes.
+        size_t members = 0, thread_id_bytes = 0;
+        for (const auto& t : threads) members += t.members.size(), thread_id_bytes += t.id.size();
+        snap->threads.reserve(threads.size(), members, thread_id_bytes);
+        for (const auto& t : threads) snap->threads.add(t);
+        std::vector<Thread>().swap(threads);
+        snap->threads.finish();
+        for (const auto& f : snap->result.all_in_copy)
+            if (const long t = snap->threads.find(f.thread_id); t >= 0) snap->thread_info[static_cast<size_t>(t)].group = true;
         snap->findings = index_findings(*snap, snap->result);
+        // GET /v1/message's facts of the awaiting findings, then their lists go (see AwaitingFact).
+        index_awaiting(*snap);
+        snap->strings.finish();
+        snap->awaiting_reply_count = snap->result.awaiting_reply.size();
+        snap->awaiting_my_reply_count = snap->result.awaiting_my_reply.size();
+        std::vector<detect::AwaitingReply>().swap(snap->result.awaiting_reply);
+        std::vector<detect::AwaitingMyReply>().swap(snap->result.awaiting_my_reply);
+        compact_small_objects(*snap);
+    }
+    // ILC_SERVE_MEMORY=1: what the snapshot holds, and the allocator's view, on stderr (bench/SERVICE.md).
+    if (const char* m = std::getenv("ILC_SERVE_MEMORY"); m && *m == '1') {
+        std::fprintf(stderr, "serve snapshot: %s\n", snap->memory_report().c_str());
+#ifdef ILC_SERVICE_MIMALLOC
+        if (mi_stats_print) mi_stats_print(nullptr);
+#endif
     }
     return std::shared_ptr<const Snapshot>(std::move(snap));
 }
@@ -466,11 +724,17 @@ const detect::AnalysisResult& Snapshot::result_in(const std::string& lang) const
         detect::AnalysisSettings other = settings;
         other.lang = lang;
         other.now = now;  // the same instant as the snapshot's own analysis, not the clock's
-        auto r = std::make_unique<detect::AnalysisResult>(detect::analyze(msgs.value(), threads, other));
+        auto r = std::make_unique<detect::AnalysisResult>(detect::analyze(msgs.value(), threads.to_threads(), other));
         ReleaseFreedMemory release;
         std::vector<Message>().swap(msgs.value());
         languages->findings[lang] = index_findings(*this, *r);
-        slot = std::move(r);
+        // Of the other language's result only the stalled deals are read again (their texts, by
+        // stalled_in in the service): the rest is in its findings index already.
+        auto kept = std::make_unique<detect::AnalysisResult>();
+        kept->lang = r->lang;
+        kept->stalled_deal = std::move(r->stalled_deal);
+        r.reset();
+        slot = std::move(kept);
     }
     return *slot;
 }
@@ -482,9 +746,46 @@ std::shared_ptr<const FindingsIndex> Snapshot::findings_in(const std::string& la
     return languages->findings[lang];
 }
 
-std::string Snapshot::rep_of_thread(const std::string& thread_id) const {
-    auto it = thread_by_id.find(thread_id);
-    return it == thread_by_id.end() ? std::string() : thread_info[it->second].rep;
+const AwaitingFact* Snapshot::awaiting_of(size_t thread) const {
+    auto it = std::lower_bound(awaiting.begin(), awaiting.end(), thread, [](const AwaitingFact& a, size_t t) { return a.thread < t; });
+    return it != awaiting.end() && it->thread == thread ? &*it : nullptr;
+}
+
+detect::AnalysisResult Snapshot::full_result(const std::vector<Message>& msgs) const {
+    detect::AnalysisSettings same = settings;
+    same.now = now;  // the snapshot's instant, not the clock's
+    return detect::analyze(msgs, threads.to_threads(), same);
+}
+
+std::string Snapshot::rep_of_thread(std::string_view thread_id) const {
+    const long t = threads.find(thread_id);
+    return t < 0 ? std::string() : strings.str(thread_info[static_cast<size_t>(t)].rep);
+}
+
+std::string Snapshot::memory_report() const {
+    // Capacities of the flat structures; the maps by account are estimated per entry (a node,
+    // its key and the bucket: ~100 bytes). The analysis result is counted by its findings' texts.
+    auto mb = [](size_t b) { return std::to_string((b + 512 * 1024) / (1024 * 1024)); };
+    size_t result_bytes = 0;
+    auto str = [](const std::string& x) { return sizeof(std::string) + (x.capacity() > 15 ? x.capacity() + 1 : 0); };
+    auto strs = [&](const std::vector<std::string>& v) { size_t n = sizeof v; for (const auto& x : v) n += str(x); return n; };
+    result_bytes += awaiting.capacity() * sizeof(AwaitingFact);
+    for (const auto& f : result.awaiting_reply)
+        result_bytes += sizeof f + str(f.thread_id) + str(f.message_id) + str(f.first_unanswered) + str(f.next_follow_up) +
+                        str(f.account) + strs(f.recipients) + str(f.suggestion) - 7 * sizeof(std::string) - sizeof(std::vector<std::string>);
+    for (const auto& f : result.awaiting_my_reply)
+        result_bytes += sizeof f + str(f.thread_id) + str(f.message_id) + str(f.account) + str(f.from) + str(f.subject) +
+                        str(f.suggestion) - 6 * sizeof(std::string);
+    result_bytes += result.stakeholders.size() * (sizeof(detect::Stakeholder) + 150) + result.all_in_copy.size() * 1000 +
+                    result.insists_on_cc.size() * 400 + result.stalled_deal.size() * 800 + result.accounts.size() * 150;
+    size_t maps = (last_activity_by_account.size() + rep_by_account.size() + stakeholders_by_account.size() +
+                   timeline_by_account.size() + stalled_by_account.size() + all_in_copy_by_account.size() +
+                   all_in_copy_by_thread.size() + insists_by_thread.size() + rep_names.size()) * 100;
+    for (const auto& [a, v] : timeline_by_account) maps += v.capacity() * sizeof(WeekCount);
+    return "messages=" + mb(messages.bytes()) + "MB threads=" + mb(threads.bytes()) + "MB thread_info=" +
+           mb(thread_info.capacity() * sizeof(ThreadInfo)) + "MB strings=" + mb(strings.bytes()) + "MB (" +
+           std::to_string(strings.size()) + ") findings=" + mb(findings ? findings->bytes() : 0) + "MB result~" +
+           mb(result_bytes) + "MB maps~" + mb(maps) + "MB";
 }
 
 std::string Snapshot::rep_of_account(const std::string& account) const {

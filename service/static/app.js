@@ -13,7 +13,7 @@ const I18N = {
         stakeholders: 'Stakeholders', person: 'Person', role: 'Role', title_col: 'Title', exchanges: 'Two-way exchanges',
         strength: 'Relationship (1–5)', findings: 'Findings', kind: 'Kind', detail: 'Detail', inbound: 'in', outbound: 'out',
         primary: 'primary contact', no_stall: 'Not stalled.', thread: 'Thread', back: 'Back',
-        rep: 'Rep', all_reps: 'all reps', all_accounts: 'all accounts', over_chasing: 'chased 3 times or more: change the approach',
+        rep: 'Rep', all_reps: 'all reps', previous: 'Previous', next_page: 'Next', of: 'of', all_accounts: 'all accounts', over_chasing: 'chased 3 times or more: change the approach',
         reasons: { budget: 'budget', technical: 'technical', champion_hesitant: 'hesitant champion',
                    consensus_impossible: 'no consensus', not_urgent: 'not urgent', unknown: 'unknown' },
         roles: { decision_maker: 'decision maker', signatory: 'signatory', prescriber: 'technical prescriber',
@@ -30,7 +30,7 @@ const I18N = {
         stakeholders: 'Interlocuteurs', person: 'Personne', role: 'Rôle', title_col: 'Fonction', exchanges: 'Échanges aller-retour',
         strength: 'Relation (1–5)', findings: 'Constats', kind: 'Type', detail: 'Détail', inbound: 'reçus', outbound: 'envoyés',
         primary: 'contact principal', no_stall: 'Pas d’enlisement.', thread: 'Conversation', back: 'Retour',
-        rep: 'Commercial', all_reps: 'tous les commerciaux', all_accounts: 'tous les comptes', over_chasing: 'relancé 3 fois ou plus : changer d’approche',
+        rep: 'Commercial', all_reps: 'tous les commerciaux', previous: 'Précédents', next_page: 'Suivants', of: 'sur', all_accounts: 'tous les comptes', over_chasing: 'relancé 3 fois ou plus : changer d’approche',
         reasons: { budget: 'budget', technical: 'technique', champion_hesitant: 'champion hésitant',
                    consensus_impossible: 'consensus impossible', not_urgent: 'pas urgent', unknown: 'inconnue' },
         roles: { decision_maker: 'décideur', signatory: 'signataire', prescriber: 'prescripteur technique',
@@ -43,14 +43,28 @@ let lang = localStorage.getItem('ilc_lang') || (navigator.language || 'en').slic
 if (!I18N[lang]) lang = 'en';
 let data = null;
 const pages = {};  // account -> /v1/accounts/{account}, thread id -> /v1/threads/{id}
-// The overview's filters live in the URL hash (#rep=…&org=…&q=…) so that a link reproduces the
-// view; the rep and the account are the API's own filters (/v1/findings?rep=&account=).
-const filters = { rep: '', org: '', q: '' };
+// The overview's finding tables: each shows one page of its kind, in the API's order (stalled
+// deals by risk, the awaiting ones by business days waited), with previous/next and the count. On
+// a large store a kind holds tens of thousands of findings: the page never asks for all of them.
+const SECTIONS = [
+  { key: 'stalled', kind: 'stalled_deal', sort: 'risk' },
+  { key: 'awaiting', kind: 'awaiting_reply', sort: 'waiting_business_days' },
+  { key: 'mine', kind: 'awaiting_my_reply', sort: 'waiting_business_days' },
+  { key: 'aic', kind: 'all_in_copy', sort: '' },
+];
+const PAGE = 50;  // rows per page; #per=N (1 to 500) in the hash for another size
+// The overview's filters live in the URL hash (#rep=…&org=…&q=…&stalled=50…) so that a link
+// reproduces the view, pages included; the rep and the account are the API's own filters
+// (/v1/findings?rep=&account=), the filter box filters the rows of the pages shown.
+const filters = { rep: '', org: '', q: '', per: PAGE, offsets: {} };
 function overviewHash() {
   const p = new URLSearchParams();
   for (const k of ['rep', 'org', 'q']) if (filters[k]) p.set(k, filters[k]);
+  if (filters.per !== PAGE) p.set('per', filters.per);
+  for (const s of SECTIONS) if (filters.offsets[s.key]) p.set(s.key, filters.offsets[s.key]);
   return '#' + p.toString();
 }
+function firstPages() { filters.offsets = {}; }
 function query(params) {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v) p.set(k, v);
@@ -108,19 +122,21 @@ function sortable(table) {
 function renderOverview() {
   // Rows come back in their default order: drop the sort arrows that no longer apply.
   document.querySelectorAll('#overview th[data-dir]').forEach(h => delete h.dataset.dir);
-  const f = data.findings.findings;
-  const stalled = f.filter(x => x.kind === 'stalled_deal').sort((a, b) => b.risk - a.risk);
+  // Each table is one page of its kind, already in order (the API's ?sort=).
+  const f = data.findings;
+  for (const s of SECTIONS) renderPager(s);
+  const stalled = f.stalled.findings, first = f.stalled.offset;
   let tb = document.querySelector('#stalled tbody'); tb.replaceChildren();
   stalled.forEach((s, i) => {
     if (!matches(s.account, s.reason, s.suggestion)) return;
-    const r = row(tb, [String(i + 1), accountLink(s.account), riskCell(s.risk),
+    const r = row(tb, [String(first + i + 1), accountLink(s.account), riskCell(s.risk),
                        tr('reasons', s.reason) + (s.escalate ? ' — ' + t('escalate') : ''), day(s.since), s.suggestion],
-                  [i + 1, undefined, s.risk]);
+                  [first + i + 1, undefined, s.risk]);
     r.dataset.account = s.account; r.dataset.risk = s.risk;
   });
   if (!tb.rows.length) empty(tb, 6);
   tb = document.querySelector('#awaiting tbody'); tb.replaceChildren();
-  const aw = f.filter(x => x.kind === 'awaiting_reply').sort((a, b) => b.waiting_business_days - a.waiting_business_days);
+  const aw = f.awaiting.findings;
   // The account opens the account page, the subject the thread: two links, each saying where it goes.
   for (const a of aw)
     if (matches(a.account, a.subject, a.rep, a.rep_name, ...(a.recipients || []))) {
@@ -132,13 +148,13 @@ function renderOverview() {
     }
   if (!tb.rows.length) empty(tb, 6);
   tb = document.querySelector('#awaiting_mine tbody'); tb.replaceChildren();
-  const mine = f.filter(x => x.kind === 'awaiting_my_reply').sort((a, b) => b.waiting_business_days - a.waiting_business_days);
+  const mine = f.mine.findings;
   for (const a of mine)
     if (matches(a.account, a.from, a.subject, a.rep, a.rep_name))
       row(tb, [a.from, threadLink(a.subject, a.thread_id), repName(a), a.waiting_business_days], [undefined, undefined, undefined, a.waiting_business_days]);
   if (!tb.rows.length) empty(tb, 4);
   tb = document.querySelector('#aic tbody'); tb.replaceChildren();
-  for (const a of f.filter(x => x.kind === 'all_in_copy'))
+  for (const a of f.aic.findings)
     if (matches(a.account, ...(a.recipients || []))) {
       // The subject names the thread: "Thread" alone did not say which one.
       const c = el('span'); c.append(accountLink(a.account), el('br'), threadLink(a.subject || t('thread'), a.thread_id));
@@ -154,6 +170,25 @@ function renderOverview() {
           [undefined, a.risk, a.people]);
   if (!tb.rows.length) empty(tb, 5);
   document.body.dataset.filtered = data.findings.rep || '';
+}
+
+// Under a table: previous / next and which rows of how many ("51–100 of 7,124"). A page is a
+// hash change (#awaiting=50), so Back returns to the previous page and a link keeps it.
+function renderPager(s) {
+  const page = data.findings[s.key];
+  const box = document.getElementById('pager-' + s.key);
+  box.replaceChildren();
+  box.dataset.total = page.total; box.dataset.offset = page.offset; box.dataset.count = page.count;
+  const to = page.offset + page.count, from = page.count ? page.offset + 1 : 0;
+  const go = offset => () => { filters.offsets[s.key] = offset; location.hash = overviewHash(); };
+  const prev = el('button', '‹ ' + t('previous'), 'prev'), next = el('button', t('next_page') + ' ›', 'next');
+  prev.type = next.type = 'button';
+  prev.disabled = page.offset === 0; next.disabled = to >= page.total;
+  prev.addEventListener('click', go(Math.max(0, page.offset - filters.per)));
+  next.addEventListener('click', go(page.offset + filters.per));
+  const n = x => x.toLocaleString(lang);
+  box.append(prev, el('span', `${n(from)}–${n(to)} ${t('of')} ${n(page.total)}`, 'range'), next);
+  box.hidden = page.total <= filters.per && page.offset === 0;  // one page: nothing to turn
 }
 
 // Bars of messages in (blue) and out (grey) per week, drawn as inline SVG at 1:1 scale. Quiet
@@ -255,6 +290,13 @@ async function route() {
     } else {
       // The overview: its filters come from the hash (a shared link), then the findings for them.
       filters.rep = h.get('rep') || ''; filters.org = h.get('org') || ''; filters.q = h.get('q') || '';
+      const per = Number(h.get('per'));
+      filters.per = Number.isInteger(per) && per >= 1 && per <= 500 ? per : PAGE;
+      filters.offsets = {};
+      for (const s of SECTIONS) {
+        const o = Number(h.get(s.key));
+        if (Number.isInteger(o) && o > 0) filters.offsets[s.key] = o;
+      }
       syncControls();
       show('overview');
       if (data) { await loadFindings(); renderOverview(); }
@@ -298,17 +340,21 @@ function syncControls() {
   for (const a of document.querySelectorAll('#home, a.back')) a.href = overviewHash();
 }
 
-// The findings for the current rep / account filters and language, from the API.
+// The findings for the current rep / account filters and language, from the API: one page of
+// each table's kind ({lang, count, total, offset, limit, findings}).
 async function loadFindings() {
   const rep = filters.rep;
-  data.findings = await get('/v1/findings' + query({ rep, account: filters.org, lang }));
-  data.findings.rep = rep;
+  const answers = await Promise.all(SECTIONS.map(s => get('/v1/findings' + query({
+    kind: s.kind, rep, account: filters.org, lang, sort: s.sort, limit: filters.per, offset: filters.offsets[s.key] }))));
+  const found = { rep };
+  SECTIONS.forEach((s, i) => { found[s.key] = answers[i]; });
+  data.findings = found;
 }
 
 async function load() {
   try {
     const [health, reps, accounts] = await Promise.all([get('/v1/health'), get('/v1/reps'), get('/v1/accounts' + query({ lang }))]);
-    data = { health, reps, accounts, findings: { findings: [] } };  // route() fetches the findings for its filters
+    data = { health, reps, accounts, findings: null };  // route() fetches the findings for its filters
     document.body.dataset.ready = '1';
   } catch (e) {
     setStatus(e.message, true);
@@ -321,11 +367,12 @@ async function load() {
 // from another view it goes back to the overview with that filter.
 function setFilter(key, value) {
   filters[key] = value;
+  if (key !== 'q') firstPages();  // another rep or account: its lists start at their first page
   const onOverview = !document.getElementById('overview').hidden;
   if (!onOverview) { location.hash = overviewHash(); return; }
   history.replaceState(null, '', overviewHash());
   document.getElementById('home').href = overviewHash();
-  if (key === 'q') { if (data) renderOverview(); return; }
+  if (key === 'q') { if (data && data.findings) renderOverview(); return; }
   if (data) loadFindings().then(renderOverview, e => setStatus(e.message, true));
 }
 

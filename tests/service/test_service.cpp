@@ -445,10 +445,9 @@ TEST_CASE("compose check: a normal one-to-one reply gets no suggestion", "[servi
     // A thread whose last message is an external person's mail to the owner alone.
     const Message* last = nullptr;
     for (size_t ti = 0; ti < snap->threads.size() && !last; ++ti) {
-        const auto& t = snap->threads[ti];
         const auto& info = snap->thread_info[ti];
-        if (info.group || snap->insists_by_thread.count(t.id)) continue;
-        const Message& m = messages[t.members.back()];
+        if (info.group || snap->insists_by_thread.count(std::string(snap->threads.id(ti)))) continue;
+        const Message& m = messages[snap->threads.members(ti).back()];
         if (m.automated || m.message_id.empty() || snap->identity.account_of(m.from.address).empty()) continue;
         if (m.to.size() != 1 || !m.cc.empty() || !snap->identity.is_owner(m.to[0].address)) continue;
         last = &m;
@@ -734,7 +733,7 @@ std::vector<std::string> recipients_of(const service::Snapshot& s, const std::st
     const long ti = s.thread_of(message_id);
     REQUIRE(ti >= 0);
     const auto messages = snapshot_messages(s);
-    for (size_t idx : s.threads[static_cast<size_t>(ti)].members) {
+    for (size_t idx : s.threads.members(static_cast<size_t>(ti))) {
         const Message& m = messages[idx];
         if (m.message_id != message_id) continue;
         for (const auto* l : {&m.to, &m.cc})
@@ -778,8 +777,9 @@ TEST_CASE("compose check: recap_due on all-in-copy group threads without a recen
     int due = 0;
     for (const auto& f : findings_of("all_in_copy")) {
         const std::string tid = f->getValue<std::string>("thread_id");
-        auto ti = snap->thread_by_id.at(tid);
-        const auto& info = snap->thread_info[ti];
+        const long ti = snap->threads.find(tid);
+        REQUIRE(ti >= 0);
+        const auto& info = snap->thread_info[static_cast<size_t>(ti)];
         const auto group = strings(f->getArray("recipients"));
         const auto gm = strings(f->getArray("group_messages"));
         REQUIRE_FALSE(gm.empty());
@@ -822,8 +822,9 @@ TEST_CASE("compose check: insists_on_cc_dropped names the person analyze flagged
     for (const auto& f : flagged) {
         const std::string who = f->getValue<std::string>("address");
         const std::string tid = f->getValue<std::string>("thread_id");
-        const Thread& t = snap->threads[snap->thread_by_id.at(tid)];
-        const std::string last = messages[t.members.back()].message_id;
+        const long ti = snap->threads.find(tid);
+        REQUIRE(ti >= 0);
+        const std::string last = messages[snap->threads.members(static_cast<size_t>(ti)).back()].message_id;
         if (last.empty()) continue;
         std::vector<std::string> without, with;
         for (const auto& a : recipients_of(*snap, last)) {
@@ -831,7 +832,7 @@ TEST_CASE("compose check: insists_on_cc_dropped names the person analyze flagged
             for (auto& c : la) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (la != who && !snap->identity.is_owner(la)) without.push_back(a);
         }
-        const std::string sender = messages[t.members.back()].from.address;
+        const std::string sender = messages[snap->threads.members(static_cast<size_t>(ti)).back()].from.address;
         if (!snap->identity.is_owner(sender) && sender != who) without.push_back(sender);
         if (without.empty()) without.push_back("someone@" + f->getValue<std::string>("account"));
         with = without;
@@ -1379,4 +1380,135 @@ TEST_CASE("?lang=fr|en rewrites the suggestion texts as analyze --lang writes th
         CHECK(bad.status == 400);
         CHECK(error_message(bad).find("lang") != std::string::npos);
     }
+}
+
+// A finding named by what tells it apart in the analyze contract, to compare lists.
+std::string finding_key(const Object::Ptr& f) {
+    std::string k = f->getValue<std::string>("kind");
+    for (const char* field : {"thread_id", "account", "address", "message_id", "suggestion"})
+        if (f->has(field) && f->get(field).isString()) k += "|" + f->getValue<std::string>(field);
+    return k;
+}
+
+TEST_CASE("GET /v1/findings pages: limit, offset, total = analyze's counts, sort; bad values are 400", "[service.api][service.paging]") {
+    auto& d = dev();
+    const int port = d.svc->port();
+    auto h = auth(d.svc->token());
+    auto want = analyze_dev()->getArray("findings");
+    REQUIRE(want->size() > 20);
+    std::vector<std::string> want_keys;
+    std::map<std::string, size_t> per_kind;
+    for (size_t i = 0; i < want->size(); ++i) {
+        want_keys.push_back(finding_key(want->getObject(i)));
+        ++per_kind[want->getObject(i)->getValue<std::string>("kind")];
+    }
+
+    // limit=0: only the counts. The totals are analyze's, in all and per kind.
+    auto head = call(port, "GET", "/v1/findings?limit=0", h);
+    REQUIRE(head.status == 200);
+    CHECK(head.json()->getValue<size_t>("total") == want->size());
+    CHECK(head.json()->getValue<size_t>("count") == 0);
+    CHECK(head.json()->getArray("findings")->size() == 0);
+    for (const char* k : {"awaiting_reply", "awaiting_my_reply", "all_in_copy", "insists_on_cc", "stalled_deal", "many_internal_contacts"}) {
+        auto r = call(port, "GET", std::string("/v1/findings?limit=1&kind=") + k, h).json();
+        INFO(k);
+        CHECK(r->getValue<size_t>("total") == per_kind[k]);
+        CHECK(r->getValue<size_t>("count") == std::min<size_t>(1, per_kind[k]));
+    }
+
+    // The default page (500) holds the whole dev list; it says so.
+    auto first = call(port, "GET", "/v1/findings", h).json();
+    CHECK(first->getValue<size_t>("limit") == 500);
+    CHECK(first->getValue<size_t>("offset") == 0);
+    CHECK(first->getValue<size_t>("count") == std::min<size_t>(500, want->size()));
+
+    // Pages of 7, one after the other, are analyze's list in its order, each finding once.
+    std::vector<std::string> paged;
+    for (size_t off = 0; off <= want->size(); off += 7) {
+        auto r = call(port, "GET", "/v1/findings?limit=7&offset=" + std::to_string(off), h).json();
+        CHECK(r->getValue<size_t>("offset") == off);
+        CHECK(r->getValue<size_t>("limit") == 7);
+        CHECK(r->getValue<size_t>("total") == want->size());
+        auto f = r->getArray("findings");
+        CHECK(f->size() == std::min<size_t>(7, want->size() - off));
+        CHECK(r->getValue<size_t>("count") == f->size());
+        for (size_t i = 0; i < f->size(); ++i) paged.push_back(finding_key(f->getObject(i)));
+    }
+    CHECK(paged == want_keys);
+    // Past the end: an empty page with the total, not an error.
+    auto past = call(port, "GET", "/v1/findings?offset=100000", h);
+    CHECK(past.status == 200);
+    CHECK(past.json()->getArray("findings")->size() == 0);
+    CHECK(past.json()->getValue<size_t>("total") == want->size());
+
+    // The filters page too: a rep's awaiting findings, 3 at a time, are that rep's whole list.
+    auto reps = call(port, "GET", "/v1/reps", h).json()->getArray("reps");
+    REQUIRE(reps->size() >= 2);
+    for (size_t ri = 0; ri < reps->size(); ++ri) {
+        const std::string rep = url_encode(reps->getObject(ri)->getValue<std::string>("address"));
+        auto whole = call(port, "GET", "/v1/findings?kind=awaiting_reply&rep=" + rep, h).json();
+        std::vector<std::string> all_of_rep, pages;
+        auto wf = whole->getArray("findings");
+        for (size_t i = 0; i < wf->size(); ++i) all_of_rep.push_back(finding_key(wf->getObject(i)));
+        for (size_t off = 0; off < all_of_rep.size() + 3; off += 3) {
+            auto r = call(port, "GET", "/v1/findings?kind=awaiting_reply&limit=3&rep=" + rep + "&offset=" + std::to_string(off), h).json();
+            CHECK(r->getValue<size_t>("total") == all_of_rep.size());
+            auto f = r->getArray("findings");
+            for (size_t i = 0; i < f->size(); ++i) pages.push_back(finding_key(f->getObject(i)));
+        }
+        CHECK(pages == all_of_rep);
+    }
+
+    // ?sort=waiting_business_days: highest first, ties in analyze's order (a stable sort, as the
+    // dashboard used to do in the page); paged, the same order.
+    for (const char* k : {"awaiting_reply", "awaiting_my_reply"}) {
+        std::vector<Object::Ptr> expect;
+        for (size_t i = 0; i < want->size(); ++i)
+            if (want->getObject(i)->getValue<std::string>("kind") == k) expect.push_back(want->getObject(i));
+        std::stable_sort(expect.begin(), expect.end(), [](const Object::Ptr& a, const Object::Ptr& b) {
+            return a->getValue<int>("waiting_business_days") > b->getValue<int>("waiting_business_days");
+        });
+        std::vector<std::string> expect_keys, got;
+        for (const auto& f : expect) expect_keys.push_back(finding_key(f));
+        for (size_t off = 0; off < expect.size() + 4; off += 4) {
+            auto r = call(port, "GET", std::string("/v1/findings?sort=waiting_business_days&limit=4&kind=") + k + "&offset=" + std::to_string(off), h).json();
+            auto f = r->getArray("findings");
+            for (size_t i = 0; i < f->size(); ++i) got.push_back(finding_key(f->getObject(i)));
+        }
+        INFO(k);
+        CHECK(got == expect_keys);
+    }
+    auto risk = call(port, "GET", "/v1/findings?kind=stalled_deal&sort=risk&limit=1000", h).json()->getArray("findings");
+    REQUIRE(risk->size() == per_kind["stalled_deal"]);
+    for (size_t i = 1; i < risk->size(); ++i)
+        CHECK(risk->getObject(i - 1)->getValue<int>("risk") >= risk->getObject(i)->getValue<int>("risk"));
+
+    // Bad values: 400 naming the parameter and what is allowed.
+    for (const char* uri : {"/v1/findings?limit=-1", "/v1/findings?limit=abc", "/v1/findings?limit=", "/v1/findings?limit=1001",
+                            "/v1/findings?limit=1e3", "/v1/findings?offset=-3", "/v1/findings?offset=x", "/v1/findings?sort=date",
+                            "/v1/threads?limit=1001", "/v1/threads?offset=-1"}) {
+        auto bad = call(port, "GET", uri, h);
+        INFO(uri);
+        CHECK(bad.status == 400);
+        const std::string param = std::string(uri).substr(std::string(uri).find('?') + 1, std::string(uri).find('=') - std::string(uri).find('?') - 1);
+        CHECK(error_message(bad).find(param) != std::string::npos);
+    }
+    CHECK(error_message(call(port, "GET", "/v1/findings?limit=1001", h)).find("1000") != std::string::npos);
+    CHECK(call(port, "GET", "/v1/findings?limit=1000", h).status == 200);
+}
+
+TEST_CASE("GET /v1/threads?account=: the total counts that account's threads", "[service.api][service.paging]") {
+    auto& d = dev();
+    const int port = d.svc->port();
+    auto h = auth(d.svc->token());
+    auto all = call(port, "GET", "/v1/threads?limit=1000", h).json()->getArray("threads");
+    std::map<std::string, size_t> per_account;
+    for (size_t i = 0; i < all->size(); ++i) ++per_account[all->getObject(i)->getValue<std::string>("account")];
+    per_account.erase("");
+    REQUIRE_FALSE(per_account.empty());
+    const auto& [acc, n] = *std::max_element(per_account.begin(), per_account.end(), [](auto& a, auto& b) { return a.second < b.second; });
+    auto r = call(port, "GET", "/v1/threads?limit=1&account=" + url_encode(acc), h).json();
+    CHECK(r->getValue<size_t>("total") == n);
+    CHECK(r->getArray("threads")->size() == 1);
+    CHECK(call(port, "GET", "/v1/threads?account=no-such-account.example", h).json()->getValue<size_t>("total") == 0);
 }

@@ -74,11 +74,13 @@ try {
   // together are analyze's awaiting_reply findings, each once; the owner is one of the reps.
   const reps = await page.$$eval('#rep option', os => os.map(o => o.value).filter(Boolean));
   assert.ok(reps.includes('isabelle.charpentier@ardentis.fr'), 'the owner is a rep: ' + reps);
-  const perRep = [];
+  const perRep = [], repCount = new Map();
   for (const r of reps) {
     await page.selectOption('#rep', r);
     await until(page, r => location.hash.includes('rep=' + encodeURIComponent(r)) && document.body.dataset.filtered === r, r);
-    perRep.push(...await awaitingRows());
+    const mine = await awaitingRows();
+    perRep.push(...mine);
+    repCount.set(r, mine.length);
   }
   assert.deepEqual(perRep.sort(), awaited.map(f => f.thread_id).sort(), 'the reps split analyze\'s awaiting findings');
   // A link reproduces the view: open the hash of a filtered overview in a fresh page.
@@ -96,6 +98,73 @@ try {
   await page2.close();
   await page.selectOption('#rep', '');
   await waitRows(awaited.length);
+
+  // Paging: three rows a table (#per=3). The stalled table's pages are analyze's ranking cut in
+  // threes and numbered on; the awaiting table's, analyze's awaiting findings by business days
+  // waited (a stable sort, as the API's ?sort=); the pager says which rows of how many; the hash
+  // keeps each table's page with the filters, so a link reopens the same page, and Back returns
+  // to the previous one; another rep starts every table at its first page.
+  {
+    const pg = await context.newPage();
+    pg.on('pageerror', e => errors.push(String(e)));
+    const pagerOf = (p, key) => p.$eval('#pager-' + key, b => ({ total: Number(b.dataset.total), offset: Number(b.dataset.offset),
+                                                                 count: Number(b.dataset.count), hidden: b.hidden, text: b.textContent }));
+    const stalledPage = p => p.$$eval('#stalled tbody tr[data-account]', trs => trs.map(r => [r.cells[0].textContent, r.dataset.account, Number(r.dataset.risk)]));
+    const awaitingPage = p => p.$$eval('#awaiting tbody tr:not(.empty)', trs => trs.map(r => r.dataset.thread));
+    const atOffset = (p, key, n) => until(p, ([k, n]) => { const b = document.querySelector('#pager-' + k); return b && b.dataset.offset === n; }, [key, String(n)]);
+    await pg.goto(origin + '/#per=3');
+    await atOffset(pg, 'stalled', 0);
+    let pager = await pagerOf(pg, 'stalled');
+    assert.equal(pager.total, stalled.length, 'the pager counts every stalled deal');
+    assert.equal(pager.count, 3);
+    assert.equal(pager.hidden, false, 'more than one page: the pager shows');
+    assert.ok(pager.text.includes('1–3') && pager.text.includes('of ' + stalled.length), pager.text);
+    assert.deepEqual(await stalledPage(pg), stalled.slice(0, 3).map((s, i) => [String(i + 1), s.account, s.risk]), 'first page = analyze 1-3');
+    await pg.click('#pager-stalled button.next');
+    await atOffset(pg, 'stalled', 3);
+    assert.ok(new URL(pg.url()).hash.includes('stalled=3'), 'the page is in the hash: ' + pg.url());
+    assert.deepEqual(await stalledPage(pg), stalled.slice(3, 6).map((s, i) => [String(i + 4), s.account, s.risk]), 'second page = analyze 4-6');
+
+    const byWait = [...awaited].sort((a, b) => b.waiting_business_days - a.waiting_business_days).map(f => f.thread_id);
+    pager = await pagerOf(pg, 'awaiting');
+    assert.equal(pager.total, awaited.length, 'the pager counts every awaiting finding');
+    assert.deepEqual(await awaitingPage(pg), byWait.slice(0, 3), 'awaiting page 1 by business days');
+    await pg.click('#pager-awaiting button.next');
+    await atOffset(pg, 'awaiting', 3);
+    assert.deepEqual(await awaitingPage(pg), byWait.slice(3, 6), 'awaiting page 2 by business days');
+    assert.ok(/stalled=3/.test(pg.url()) && /awaiting=3/.test(pg.url()), 'both pages in the hash: ' + pg.url());
+    await pg.click('#pager-awaiting button.prev');
+    await atOffset(pg, 'awaiting', 0);
+    assert.deepEqual(await awaitingPage(pg), byWait.slice(0, 3), 'previous: page 1 again');
+    await pg.evaluate(() => history.back());
+    await atOffset(pg, 'awaiting', 3);
+    assert.equal(await pg.$eval('#pager-awaiting button.prev', b => b.disabled), false);
+
+    // The rep filter pages too, and stays in the URL with the page.
+    const busiest = [...repCount.entries()].sort((a, b) => b[1] - a[1])[0][0];
+    assert.ok(repCount.get(busiest) > 3, 'a rep with more than one page of awaiting findings');
+    await pg.selectOption('#rep', busiest);
+    await until(pg, r => document.body.dataset.filtered === r, busiest);
+    const h = new URL(pg.url()).hash;
+    assert.ok(h.includes('rep=') && h.includes('per=3') && !h.includes('awaiting=') && !h.includes('stalled='), 'another rep starts at the first pages: ' + h);
+    pager = await pagerOf(pg, 'awaiting');
+    assert.equal(pager.total, repCount.get(busiest), "the pager counts the rep's awaiting findings");
+    await pg.click('#pager-awaiting button.next');
+    await atOffset(pg, 'awaiting', 3);
+    const repPage2 = await awaitingPage(pg);
+    assert.equal(repPage2.length, Math.min(3, repCount.get(busiest) - 3));
+    const pagedLink = pg.url();
+    assert.ok(pagedLink.includes('rep=') && pagedLink.includes('awaiting=3'), pagedLink);
+    await pg.screenshot({ path: `${artifacts}/dashboard-overview-paged.png`, fullPage: true });
+    const pg2 = await context.newPage();
+    await pg2.goto(pagedLink);
+    await until(pg2, r => document.body.dataset.filtered === r, busiest);
+    await atOffset(pg2, 'awaiting', 3);
+    assert.equal(await pg2.inputValue('#rep'), busiest, 'the paged link restores the rep');
+    assert.deepEqual(await awaitingPage(pg2), repPage2, 'the paged link shows the same page');
+    await pg2.close();
+    await pg.close();
+  }
 
   // French: the headings and the suggestion texts, as `analyze --lang fr` writes them.
   await page.click('#lang');
@@ -134,7 +203,7 @@ try {
 
   assert.deepEqual(errors, [], 'no script error in the page');
   assert.deepEqual(foreign, [], 'no request outside the service');
-  console.log(`ok: ${rows.length} stalled deals ranked as analyze; ${shown.length} stakeholders of ${top.account}; screenshots in ${artifacts}`);
+  console.log(`ok: ${rows.length} stalled deals ranked as analyze, paged by 3; ${shown.length} stakeholders of ${top.account}; screenshots in ${artifacts}`);
 } catch (e) {
   failed = true;
   console.error('FAIL:', e.message);

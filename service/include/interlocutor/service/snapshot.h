@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -32,18 +33,75 @@
 
 namespace ilc::service {
 
-// Per-thread facts precomputed for the compose check.
+// Strings many records share (accounts, reps, subjects), each held once: a record keeps a 32-bit
+// id. Id 0 is always "". Filled while a snapshot is built (add), then frozen (finish): the lookup
+// by text is a binary search over the ids sorted by text, not a hash map of string keys.
+class StringPool {
+public:
+    StringPool() { add(""); }
+    uint32_t add(std::string_view s);  // the id of s, adding it if new (only before finish)
+    void finish();                      // drops the building map, builds the sorted lookup
+    std::string_view operator[](uint32_t id) const {
+        return std::string_view(chars_).substr(start_[id], start_[id + 1] - start_[id]);
+    }
+    std::string str(uint32_t id) const { return std::string((*this)[id]); }
+    long find(std::string_view s) const;  // the id of s, -1 when not held (after finish)
+    size_t size() const { return start_.size() - 1; }
+    size_t bytes() const;                 // what the pool holds (capacities), for the memory report
+
+private:
+    std::string chars_;
+    std::vector<uint32_t> start_{0};  // string i is chars_[start_[i], start_[i + 1])
+    std::vector<uint32_t> sorted_;    // ids sorted by text
+    std::unordered_map<std::string, uint32_t> building_;
+};
+
+// Per-thread facts precomputed for the compose check and the thread list. Strings are ids in
+// Snapshot::strings: 48 bytes a thread instead of three std::string (~250 bytes on 1M messages).
 struct ThreadInfo {
-    std::string account;          // the external account most addressed in the thread ("" if none)
-    bool group = false;           // some outbound message had >= all_in_copy_min_recipients of one account
     int64_t last_date = 0;        // UTC seconds of the latest message
     int64_t last_recap = 0;       // UTC seconds of the latest recap message, 0 = none
-    int trailing_unanswered = 0;  // outbound messages after the last non-automated inbound one
+    int64_t first_date = 0;       // UTC seconds of the thread's first message
+    uint32_t account = 0;         // the external account most addressed in the thread (0 = "" if none)
     // The rep of the thread: the internal person (Identity::person_key) who last wrote in it,
     // else the owner: in a single-rep store every thread is the owner's to answer.
-    std::string rep;
-    std::string subject;          // the subject of the thread's first message
-    int64_t first_date = 0;       // UTC seconds of the thread's first message
+    uint32_t rep = 0;
+    uint32_t subject = 0;         // the subject of the thread's first message
+    int trailing_unanswered = 0;  // outbound messages after the last non-automated inbound one
+    bool group = false;           // some outbound message had >= all_in_copy_min_recipients of one account
+};
+
+// The threads as the threader returned them (Thread), in flat arrays: the ids in one buffer, the
+// members and parents of every thread in one array each, and a sorted index by id. On 1M messages
+// a std::vector<Thread> (three heap blocks a thread) and a hash map by id cost ~110 MB; this ~30 MB.
+class ThreadTable {
+public:
+    void reserve(size_t threads, size_t members, size_t id_bytes);
+    void add(const Thread& t);  // in the threader's order
+    void finish();              // builds the lookup by id: call once every thread is added
+    size_t size() const { return member_start_.size() - 1; }
+    std::string_view id(size_t t) const {
+        return std::string_view(ids_).substr(id_start_[t], id_start_[t + 1] - id_start_[t]);
+    }
+    // Indices into the snapshot's messages, sorted by date (Thread::members).
+    std::span<const uint32_t> members(size_t t) const {
+        return {members_.data() + member_start_[t], member_start_[t + 1] - member_start_[t]};
+    }
+    // Parallel to members: index into members of the parent, -1 for a root (Thread::parent).
+    std::span<const int32_t> parents(size_t t) const {
+        return {parents_.data() + member_start_[t], member_start_[t + 1] - member_start_[t]};
+    }
+    long find(std::string_view thread_id) const;  // the thread's index, -1 when unknown
+    // The threads as detect::analyze and the digest take them, built on demand (rare requests).
+    std::vector<Thread> to_threads() const;
+    size_t bytes() const;
+
+private:
+    std::string ids_;
+    std::vector<uint32_t> id_start_{0}, member_start_{0};
+    std::vector<uint32_t> members_;
+    std::vector<int32_t> parents_;
+    std::vector<uint32_t> by_id_;  // thread indices sorted by id
 };
 
 // The snapshot's messages as the endpoints need them after the analysis: the Message-ID, the
@@ -57,6 +115,9 @@ public:
     void set_thread(size_t message, size_t thread);
     void finish();  // builds the lookup by id: call once every message is added
     size_t size() const { return date_.size(); }
+    size_t bytes() const {
+        return ids_.capacity() + start_.capacity() * sizeof(uint32_t) + date_.capacity() * 8 + (thread_.capacity() + by_id_.capacity()) * 4;
+    }
     std::string_view id(size_t message) const {
         return std::string_view(ids_).substr(start_[message], start_[message + 1] - start_[message]);
     }
@@ -67,22 +128,63 @@ public:
 private:
     static constexpr uint32_t kNone = 0xffffffffu;
     std::string ids_;
-    std::vector<size_t> start_{0};  // id i is ids_[start_[i], start_[i + 1])
+    std::vector<uint32_t> start_{0};  // id i is ids_[start_[i], start_[i + 1]) (4 GB of ids at most)
     std::vector<int64_t> date_;
     std::vector<uint32_t> thread_;
     std::vector<uint32_t> by_id_;   // message indices sorted by id
 };
 
+// The finding kinds of the analyze contract, in its order (the `kind` field).
+inline constexpr const char* kFindingKinds[] = {"awaiting_reply", "awaiting_my_reply", "all_in_copy",
+                                                "insists_on_cc", "stalled_deal", "many_internal_contacts"};
+inline constexpr size_t kKindCount = sizeof kFindingKinds / sizeof kFindingKinds[0];
+long finding_kind(std::string_view kind);  // the index in kFindingKinds, -1 when unknown
+
 // One finding of GET /v1/findings, serialized once per snapshot and language with the fields the
-// service adds (last_activity, rep, rep_name, subject): a request only picks and joins them.
+// service adds (last_activity, rep, rep_name, subject): a request only picks, pages and joins
+// them. The JSON texts live in one buffer of the index (~85 MB on 1M messages, instead of
+// 135,000 strings and their keys).
 struct IndexedFinding {
-    std::string kind, account, rep, json;
+    uint64_t json_start = 0;       // FindingsIndex::json()
+    uint32_t json_size = 0;
+    uint32_t account = 0, rep = 0;  // in FindingsIndex::names (0 = none)
+    uint8_t kind = 0;               // index in kFindingKinds
+    int32_t rank = INT32_MIN;       // what ?sort= orders by: risk or waiting_business_days (INT32_MIN = none)
     int64_t last_activity = 0;
 };
-struct FindingsIndex {
+class FindingsIndex {
+public:
     std::vector<IndexedFinding> all;  // in the analyze contract's order
-    // Positions in all, ascending: the findings of one account / of one kind.
-    std::unordered_map<std::string, std::vector<uint32_t>> by_account, by_kind;
+    StringPool names;                 // the accounts and reps of the findings
+    // Positions in all, ascending: the findings of one account (by names id) / of one kind.
+    std::unordered_map<uint32_t, std::vector<uint32_t>> by_account;
+    std::vector<uint32_t> by_kind[kKindCount];
+    // Every position in the order of ?sort=risk / ?sort=waiting_business_days: the findings with
+    // that field (stalled deals / the awaiting ones) highest first, ties and the others in the
+    // contract's order. Made once (finish): a request does not sort 70,000 awaiting findings.
+    std::vector<uint32_t> by_risk, by_waiting;
+    static bool has_rank(const IndexedFinding& f, bool risk);  // whether f has that sort's field
+    std::string_view json(const IndexedFinding& f) const { return std::string_view(json_).substr(f.json_start, f.json_size); }
+    void add(IndexedFinding f, std::string_view json);
+    void finish();
+    size_t bytes() const;
+
+private:
+    std::string json_;
+};
+
+// What GET /v1/message says of a thread awaiting a reply, either way: the thread's first
+// awaiting_reply finding, else its first awaiting_my_reply one, in a few bytes. The analysis
+// result's two awaiting lists (130,000 findings, ~75 MB on 1M messages) are not kept: their JSON
+// is in the findings index, and the digest analyzes again (Snapshot::full_result).
+struct AwaitingFact {
+    uint32_t thread = 0;
+    bool theirs = true;           // awaiting_reply (their reply); false = awaiting_my_reply (ours)
+    bool over_chasing = false;
+    int32_t business_days = 0;    // waiting_business_days
+    int32_t unanswered = 0;       // unanswered_count (theirs)
+    int64_t since = 0;            // the date of the first unanswered message (theirs) or of the client's (ours); 0 = not in the snapshot
+    uint32_t next_follow_up = 0;  // in Snapshot::strings (theirs)
 };
 
 // Weekly message counts of an account's timeline (GET /v1/accounts/{account}).
@@ -95,25 +197,35 @@ struct WeekCount {
 // by core/detect in one language per run), computed on first use and kept with the snapshot.
 struct LanguageCache {
     std::mutex mu;
-    std::map<std::string, std::unique_ptr<detect::AnalysisResult>> results;  // by "fr" / "en"
+    std::map<std::string, std::unique_ptr<detect::AnalysisResult>> results;  // by "fr" / "en": stalled_deal only
     std::map<std::string, std::shared_ptr<const FindingsIndex>> findings;    // the findings of each
+};
+
+// GET /v1/accounts's entries (risk order) serialized once per language, on its first request: the
+// list is 3.8 MB of JSON on 1M messages (2,500 accounts), 100-250 ms to write on each request.
+struct AccountsJson {
+    std::vector<std::string> json, rep;  // each account's object, and its rep (for ?rep=)
+};
+struct AccountsCache {
+    std::mutex mu;
+    std::map<std::string, std::shared_ptr<const AccountsJson>> by_lang;
 };
 
 struct Snapshot {
     std::string db_path;                // the store: whole messages are read back from it on demand
     MessageIndex messages;              // id, date and thread of every message (no texts)
     int64_t max_rowid = 0;              // the newest store row in the snapshot (rows are append-only)
-    std::vector<Thread> threads;
+    ThreadTable threads;                // flat; threads.to_threads() for the analysis and the digest
+    StringPool strings;                 // the accounts, reps and subjects of thread_info
     detect::AnalysisSettings settings;  // as used (owners and internal domains filled in)
     detect::Identity identity;
-    detect::AnalysisResult result;
+    detect::AnalysisResult result;      // without awaiting_reply / awaiting_my_reply (see AwaitingFact)
     int64_t now = 0;                    // the analysis instant (UTC seconds)
     int64_t loaded_at = 0;
     // The findings of the analyze contract (detect::to_json) in result's language, each with the
     // service's fields, in the contract's order.
     std::shared_ptr<const FindingsIndex> findings;
 
-    std::unordered_map<std::string, size_t> thread_by_id;        // thread id -> index in threads
     std::vector<ThreadInfo> thread_info;                          // parallel to threads
     std::unordered_map<std::string, std::vector<size_t>> all_in_copy_by_account;   // -> result.all_in_copy
     std::unordered_map<std::string, size_t> all_in_copy_by_thread;
@@ -128,6 +240,9 @@ struct Snapshot {
     // Display names of the reps (person key -> the name of their latest message, "" if none).
     std::map<std::string, std::string> rep_names;
     std::shared_ptr<LanguageCache> languages = std::make_shared<LanguageCache>();
+    std::shared_ptr<AccountsCache> accounts_json = std::make_shared<AccountsCache>();
+    std::vector<AwaitingFact> awaiting;  // sorted by thread, one a thread at most (awaiting_of)
+    size_t awaiting_reply_count = 0, awaiting_my_reply_count = 0;  // the findings of result's dropped lists
 
     // The thread of a stored message id (bare), -1 when the snapshot has no such message.
     long thread_of(std::string_view message_id) const;
@@ -135,12 +250,20 @@ struct Snapshot {
     // Findings are the same, in the same order, in every language: only the texts differ, so an
     // index into result's vectors is valid in the other language's result too. Another language
     // is analyzed on first use from the messages read back from the store (seconds on a large
-    // store); throws std::runtime_error when the store cannot give them back.
+    // store); throws std::runtime_error when the store cannot give them back. Of another
+    // language's result only stalled_deal is kept (and lang): its findings are in findings_in.
     const detect::AnalysisResult& result_in(const std::string& lang) const;
     std::shared_ptr<const FindingsIndex> findings_in(const std::string& lang) const;
+    // What /v1/message says of a thread awaiting a reply (nullptr when none).
+    const AwaitingFact* awaiting_of(size_t thread) const;
+    // The snapshot's own analysis whole, awaiting lists included (result has them dropped), run
+    // again on its messages read back from the store (load_messages): for the digest.
+    detect::AnalysisResult full_result(const std::vector<Message>& msgs) const;
     // The rep of a thread id or an account ("" when neither is known).
-    std::string rep_of_thread(const std::string& thread_id) const;
+    std::string rep_of_thread(std::string_view thread_id) const;
     std::string rep_of_account(const std::string& account) const;
+    // What the snapshot's main structures hold (bytes, capacities): "name=MB ..." for the log.
+    std::string memory_report() const;
 
     // The snapshot's messages read back from the store, in the snapshot's order (Thread::members
     // index into them), as they were loaded for the analysis (texts without the quoted part).
