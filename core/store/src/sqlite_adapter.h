@@ -46,6 +46,13 @@ public:
     void bind_or_null(int i, const std::string& s) {
         if (s.empty()) bind_null(i); else bind(i, s);
     }
+    // Without SQLite's private copy of the text (SQLITE_STATIC): only for strings that outlive
+    // the statement's next run() or reset(), which clear the bindings. The writer binds the
+    // fields of the Message it is storing this way (the copies were ~12 % of a row's insert).
+    void bind_static(int i, const std::string& s) { sqlite3_bind_text(stmt_, i, s.data(), int(s.size()), SQLITE_STATIC); }
+    void bind_static_or_null(int i, const std::string& s) {
+        if (s.empty()) bind_null(i); else bind_static(i, s);
+    }
 
     // step(): true when a row is available, false when done; an Error on failure.
     Result<bool> step(std::string_view what);

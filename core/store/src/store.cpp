@@ -458,38 +458,38 @@ Status Store::Impl::insert_rows(const Message& m, int64_t& rowid, bool& inserted
     if (!ps.ok()) return ps.error();
     Stmt& s = **ps;
     int c = 1;
-    s.bind(c++, m.message_id);
+    s.bind_static(c++, m.message_id);
     s.bind(c++, m.synthetic_id);
     s.bind_or_null(c++, detail::encode_list(m.in_reply_to));
     s.bind_or_null(c++, detail::encode_list(m.references));
-    s.bind_or_null(c++, m.thread_index);
-    s.bind_or_null(c++, m.thread_topic);
-    s.bind_or_null(c++, m.subject);
+    s.bind_static_or_null(c++, m.thread_index);
+    s.bind_static_or_null(c++, m.thread_topic);
+    s.bind_static_or_null(c++, m.subject);
     s.bind(c++, m.date);
     s.bind(c++, m.tz_offset_min);
     s.bind(c++, date_source_name(m.date_source));
     for (const std::string* h : {&m.auto_submitted, &m.precedence, &m.list_id, &m.list_unsubscribe, &m.x_autoreply,
                                  &m.x_autorespond, &m.return_path, &m.content_type, &m.content_language, &m.x_mailer})
-        s.bind_or_null(c++, *h);
+        s.bind_static_or_null(c++, *h);
     s.bind(c++, m.is_report);
     s.bind(c++, m.body_from_html);
     s.bind(c++, m.attachment_count);
-    s.bind_or_null(c++, m.new_text);
-    s.bind_or_null(c++, m.quoted);
-    s.bind_or_null(c++, m.signature);
-    s.bind_or_null(c++, m.signature_name);
-    s.bind_or_null(c++, m.signature_title);
+    s.bind_static_or_null(c++, m.new_text);
+    s.bind_static_or_null(c++, m.quoted);
+    s.bind_static_or_null(c++, m.signature);
+    s.bind_static_or_null(c++, m.signature_name);
+    s.bind_static_or_null(c++, m.signature_title);
     s.bind(c++, m.automated);
-    s.bind_or_null(c++, m.automated_reason);
+    s.bind_static_or_null(c++, m.automated_reason);
     if (m.ooo_until) s.bind(c++, *m.ooo_until); else s.bind_null(c++);
     s.bind(c++, m.expects_reply);
     s.bind_or_null(c++, detail::encode_cues(m.cues));
-    s.bind_or_null(c++, m.lang);
+    s.bind_static_or_null(c++, m.lang);
     s.bind_or_null(c++, detail::encode_warnings(m.warnings));
-    s.bind_or_null(c++, m.source.path);
+    s.bind_static_or_null(c++, m.source.path);
     s.bind(c++, m.source.offset);
     s.bind(c++, m.source.length);
-    s.bind_or_null(c++, m.source.folder);
+    s.bind_static_or_null(c++, m.source.folder);
     s.bind(c++, flags_bits(m.flags));
     auto st = s.run("inserting a message");
     if (!st.ok()) return with_id(st.error(), m.message_id);
@@ -542,8 +542,8 @@ Status Store::Impl::insert_rows(const Message& m, int64_t& rowid, bool& inserted
                 r.bind(b + 1, rowid);
                 r.bind(b + 2, rows[i].role);
                 r.bind(b + 3, rows[i].pos);
-                r.bind(b + 4, rows[i].mb->address);
-                r.bind_or_null(b + 5, rows[i].mb->name);
+                r.bind_static(b + 4, rows[i].mb->address);
+                r.bind_static_or_null(b + 5, rows[i].mb->name);
             }
             auto st = r.run("inserting a recipient");
             if (!st.ok()) return with_id(st.error(), m.message_id);
@@ -571,8 +571,8 @@ Status Store::Impl::insert_rows(const Message& m, int64_t& rowid, bool& inserted
     if (!pf.ok()) return pf.error();
     Stmt& f = **pf;
     f.bind(1, rowid);
-    f.bind(2, m.source.path);
-    f.bind(3, m.source.folder);
+    f.bind_static(2, m.source.path);
+    f.bind_static(3, m.source.folder);
     st = f.run("recording the folder of a message");
     return st.ok() ? st : Status(with_id(st.error(), m.message_id));
 }
