@@ -10,10 +10,15 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "interlocutor/message.h"
 #include "interlocutor/text/automated.h"
+#include "interlocutor/text/cues.h"
+#include "interlocutor/text/lang.h"
 #include "interlocutor/text/normalize.h"
+#include "interlocutor/text/split.h"
 
 namespace fs = std::filesystem;
 using namespace ilc::text;
@@ -177,4 +182,180 @@ TEST_CASE("is_ooo_body decides as the phrase-by-phrase reference", "[text][perf]
     }
     CHECK(positives >= 4);
     CHECK_FALSE(is_ooo_body("I will be out of the office next week, can we meet after?"));
+}
+
+TEST_CASE("fold_words and fold_append agree with tokenize and fold", "[text][perf]") {
+    // understand() folds a message's new text once (fold_words) and hands the result to the cue
+    // matcher, detect_lang and bulk_reason, which used to fold or tokenize their own copies.
+    const std::vector<std::string> texts = corpus_texts();
+    std::vector<std::string_view> all = pieces(texts);
+    // Tricky French / UTF-8 input: NFD accents, ligatures, apostrophes, lone marks, a cut
+    // sequence, a code point that folds longer than it is written (U+023A -> U+2C65).
+    for (std::string_view extra : {"C\xE2\x80\x99" "est d\xC3\xA9j\xC3\xA0 l\xE2\x80\x99\xC5\x92UVRE  \xC3\xA9t\xC3\xA9 ",
+                                   "\xC8\xBA\xC8\xBA\xC8\xBA \xC8\xBA", "e\xCC\x81\xCC\x81 \xCC\x81\xCC\x81 x\xE2\x80",
+                                   "\xCC\x81", "a\n\xCC\x81", "Stra\xC3\x9F" "e-\xEF\xAC\x81n \xF0\x9F\x98\x80 ok"})
+        all.push_back(extra);
+    for (std::string_view p : all) {
+        FoldedText f = fold_words(p);
+        REQUIRE(f.text == fold(p));
+        REQUIRE(f.text == reference_fold(p));
+        std::vector<Token> ref = reference_tokenize(p);
+        REQUIRE(f.words.size() == ref.size());
+        for (std::size_t k = 0; k < ref.size(); ++k) {
+            REQUIRE(f.norm(k) == ref[k].norm);
+            REQUIRE(f.words[k].begin == ref[k].begin);
+            REQUIRE(f.words[k].end == ref[k].end);
+        }
+    }
+    // Folding in pieces: fold(a + "\n" + b) == fold_append(fold(a), b, 0), also behind a prefix.
+    for (std::size_t k = 0; k + 1 < all.size(); k += 7) {
+        std::string_view a = all[k], b = all[k + 1];
+        std::string joined = std::string(a) + "\n" + std::string(b);
+        std::string pieces_fold = fold(a);
+        fold_append(pieces_fold, b, 0);
+        REQUIRE(pieces_fold == fold(joined));
+        std::string padded = " " + fold(a);
+        fold_append(padded, b, 1);
+        REQUIRE(padded == " " + fold(joined));
+    }
+}
+
+namespace {
+
+// has_question_mark as first written: every whitespace-separated chunk in turn.
+bool reference_has_question_mark(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
+        std::size_t j = i;
+        while (j < text.size() && !(text[j] == ' ' || text[j] == '\n' || text[j] == '\r' || text[j] == '\t')) ++j;
+        std::string_view chunk = text.substr(i, j - i);
+        i = j;
+        if (chunk.empty()) continue;
+        bool url = contains(chunk, "://") || contains(chunk, "www.") || contains(chunk, "mailto:") ||
+                   (contains(chunk, "@") && contains(chunk, "="));
+        if (url) continue;
+        if (contains(chunk, "?") || contains(chunk, "\xEF\xBC\x9F") || contains(chunk, "\xC2\xBF")) return true;
+    }
+    return false;
+}
+
+// detect_lang as first written: the folded head split on spaces, two hash sets.
+std::string reference_detect_lang(std::string_view text) {
+    static const std::unordered_set<std::string> fr = {
+        "le", "la", "les", "des", "du", "un", "une", "et", "est", "je", "vous", "nous", "pour", "avec",
+        "sur", "dans", "pas", "que", "qui", "ce", "cette", "au", "aux", "mais", "ou", "votre", "vos",
+        "notre", "nos", "merci", "bonjour", "cordialement", "tres", "bien", "sont", "etre", "avons",
+        "avez", "ai", "mon", "ma", "mes", "il", "elle", "c", "j", "d", "l", "qu", "n", "s", "y"};
+    static const std::unordered_set<std::string> en = {
+        "the", "and", "is", "are", "you", "we", "for", "with", "this", "that", "of", "to", "in", "it",
+        "be", "have", "has", "will", "would", "can", "could", "please", "thanks", "thank", "hi",
+        "hello", "regards", "our", "your", "my", "i", "not", "from", "at", "as", "if", "do", "was",
+        "what", "when", "on", "an"};
+    std::string folded = reference_fold(text.substr(0, std::min<std::size_t>(text.size(), 4096)));
+    int f = 0, e = 0;
+    std::size_t p = 0;
+    while (p <= folded.size()) {
+        std::size_t q = folded.find(' ', p);
+        if (q == std::string::npos) q = folded.size();
+        std::string w = folded.substr(p, q - p);
+        if (fr.count(w)) ++f;
+        else if (en.count(w)) ++e;
+        p = q + 1;
+    }
+    if (f < 2 && e < 2) return "";
+    if (f == e) return "";
+    return f > e ? "fr" : "en";
+}
+
+}  // namespace
+
+TEST_CASE("has_question_mark, detect_lang and find_cues decide as before", "[text][perf]") {
+    const std::vector<std::string> texts = corpus_texts();
+    std::vector<std::string_view> all = pieces(texts);
+    for (std::string_view extra : {"Ça vous va ?", "mailto:a@b.fr?subject=x", "x https://a/?b=1 y?", "?", "\xC2\xBF" "Qué",
+                                   "a\xEF\xBC\x9F", "\xC2\xA0?\xC2", "a@b=c? d", "www.x.fr? ok"})
+        all.push_back(extra);
+    std::size_t questions = 0, langs = 0;
+    for (std::string_view p : all) {
+        const bool q = reference_has_question_mark(p);
+        REQUIRE(has_question_mark(p) == q);
+        questions += q;
+        const std::string lang = reference_detect_lang(p);
+        REQUIRE(detect_lang(p) == lang);
+        langs += !lang.empty();
+        // Folded once and shared (understand()): the same as folding inside.
+        const std::string_view span = cue_scan_span(p);
+        const FoldedText folded = fold_words(span);
+        REQUIRE(detect_lang(p, folded) == lang);
+        if (p.size() < 20000) {
+            std::vector<Cue> a = find_cues(p), b = find_cues(p, folded);
+            REQUIRE(a.size() == b.size());
+            for (std::size_t k = 0; k < a.size(); ++k) {
+                REQUIRE(a[k].family == b[k].family);
+                REQUIRE(a[k].pattern == b[k].pattern);
+                REQUIRE(a[k].begin == b[k].begin);
+                REQUIRE(a[k].end == b[k].end);
+            }
+        }
+    }
+    CHECK(questions > 100);
+    CHECK(langs > 100);
+    // A head cut inside a word, and inside a multi-byte character, at the 4 KiB boundary.
+    for (std::size_t pad : {4090u, 4093u, 4094u, 4095u, 4096u, 4097u}) {
+        for (std::string_view tail : {" merci beaucoup et bonne journ\xC3\xA9" "e", "\xC3\xA9t\xC3\xA9 tr\xC3\xA8s bien", "the and you"}) {
+            std::string t = std::string(pad - pad % 3, ' ').substr(0, pad) + std::string(tail) + " le la les the";
+            for (std::size_t k = 0; k + 6 < pad; k += 40) t.replace(k, 5, k % 80 ? "je tu" : "I the");
+            REQUIRE(detect_lang(t, fold_words(cue_scan_span(t))) == reference_detect_lang(t));
+            REQUIRE(detect_lang(t) == reference_detect_lang(t));
+        }
+    }
+}
+
+TEST_CASE("split_body on Lotus Notes two-column headers (the eight-space gap search)", "[text][perf]") {
+    // line_key() looks for "To:", "cc:", "Subject:" after a gap of eight spaces or more; the gap
+    // search probes every eighth byte. Runs of 7, 8 and 9 spaces at every offset.
+    for (std::size_t lead = 0; lead < 10; ++lead)
+        for (std::size_t gap : {7u, 8u, 9u, 15u, 16u}) {
+            std::string pad(lead, 'x');
+            std::string body = "Hello,\nsee below.\n\n" + pad + "John Doe" + std::string(gap, ' ') + "To: Jane <j@x.com>\n" +
+                               pad + "10/09/2000 09:48 AM" + std::string(gap, ' ') + "cc: Bob <b@x.com>\n" + pad +
+                               std::string(gap + lead, ' ') + "Subject: Re: plan\n\nold text\n";
+            BodySplit s = split_body(body);
+            const bool lotus = gap >= 8;
+            CHECK((s.new_text == "Hello,\nsee below.") == lotus);
+            CHECK((s.quote_header_line < s.lines.size()) == lotus);
+        }
+}
+
+TEST_CASE("classify_automated with understand()'s shared folds decides as without them", "[text][perf]") {
+    // understand() hands classify_automated the new text folded once and whether the body's lines
+    // are in new text, signature, quote order; then the out-of-office and bulk scans reuse those
+    // folds instead of folding the body again. Same verdict either way, on real mail.
+    const std::vector<std::string> texts = corpus_texts();
+    std::vector<std::string_view> all = pieces(texts);
+    for (std::string_view extra : {"Je suis absente du bureau jusqu'au 17 novembre.\n\nCordialement,\nMarie\n\n> Bonjour",
+                                   "I am out of the office until Monday.\n-- \nJohn\n\nOn Mon, X wrote:\n> hi",
+                                   "Hello\n\n--\nTo unsubscribe, click here\n"})
+        all.push_back(extra);
+    std::size_t in_order = 0, automated = 0;
+    for (std::size_t k = 0; k < all.size(); ++k) {
+        ilc::Message m;
+        m.body_text = std::string(all[k]);
+        if (k % 3 == 0) m.auto_submitted = "auto-replied";  // the out-of-office scan then runs on long bodies too
+        BodySplit split = split_body(m.body_text);
+        const bool ordered = !split.truncated && std::is_sorted(split.lines.begin(), split.lines.end());
+        m.new_text = split.new_text;
+        m.signature = split.signature;
+        m.quoted = split.quoted;
+        const FoldedText folded = fold_words(cue_scan_span(m.new_text));
+        AutomatedVerdict a = classify_automated(m), b = classify_automated(m, &folded, ordered);
+        REQUIRE(a.automated == b.automated);
+        REQUIRE(a.reason == b.reason);
+        REQUIRE(a.ooo_until == b.ooo_until);
+        in_order += ordered;
+        automated += a.automated && a.reason != "auto_submitted";
+    }
+    CHECK(in_order > 1000);
+    CHECK(automated > 0);
 }

@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <ctime>
-#include <functional>
-#include <unordered_map>
 #include <vector>
 
+#include "interlocutor/text/cues.h"
 #include "interlocutor/text/normalize.h"
+#include "word_index.h"
 
 namespace ilc::text {
 
@@ -31,7 +33,15 @@ std::string lower_ascii(std::string_view s) {
 class PhraseSet {
 public:
     template <std::size_t N>
-    explicit PhraseSet(const std::array<std::string_view, N>& phrases) : phrases_(phrases.begin(), phrases.end()) {
+    explicit PhraseSet(const std::array<std::string_view, N>& phrases)
+        : PhraseSet(std::vector<std::string_view>(phrases.begin(), phrases.end())) {}
+
+    // Two lists as one set (phrase k of the second list is phrase N + k), scanned in one pass.
+    template <std::size_t N, std::size_t M>
+    PhraseSet(const std::array<std::string_view, N>& a, const std::array<std::string_view, M>& b)
+        : PhraseSet(concat(a, b)) {}
+
+    explicit PhraseSet(std::vector<std::string_view> phrases) : phrases_(std::move(phrases)) {
         for (std::size_t k = 0; k < phrases_.size(); ++k) {
             std::string_view p = phrases_[k];
             std::size_t sp = p.size() > 1 ? p.find(' ', 1) : std::string_view::npos;
@@ -39,7 +49,7 @@ public:
                            p.find("  ") == std::string_view::npos && sp != std::string_view::npos;
             if (!regular) { irregular_.push_back(k); continue; }
             std::string_view first = p.substr(1, sp - 1);
-            by_first_[std::string(first)].push_back(k);
+            by_first_[first].push_back(k);
             mark(first);
         }
     }
@@ -49,30 +59,37 @@ public:
     // found[k] is set for every phrase k that occurs in text; returns how many distinct ones do.
     // stop_at_first: return as soon as one is found (found is then incomplete).
     std::size_t scan(std::string_view text, std::vector<char>& found, bool stop_at_first) const {
+        return scan_until(text, found, [&](std::size_t) { return stop_at_first; });
+    }
+
+    // scan() that returns as soon as stop(k) is true for a phrase k just found (found is then
+    // incomplete: it holds the phrases found so far).
+    template <class Stop>
+    std::size_t scan_until(std::string_view text, std::vector<char>& found, Stop stop) const {
         found.assign(phrases_.size(), 0);
         std::size_t hits = 0;
         for (std::size_t k : irregular_)
             if (text.find(phrases_[k]) != std::string_view::npos) {
                 found[k] = 1;
                 ++hits;
-                if (stop_at_first) return hits;
+                if (stop(k)) return hits;
             }
         std::size_t s = 1;
-        while (s < text.size()) {
+        const std::size_t n = text.size();
+        while (s < n) {
             if (text[s] == ' ' || text[s - 1] != ' ') { ++s; continue; }
-            std::size_t e = text.find(' ', s);
-            if (e == std::string_view::npos) break;  // a phrase needs a space after its first word
+            const std::size_t e = next_space(text, s + 1);
+            if (e == n) break;  // a phrase needs a space after its first word
             // Most words are no phrase's first word: a (first byte, length) filter skips hashing them.
             if (!marked(text.substr(s, e - s))) { s = e + 1; continue; }
-            auto it = by_first_.find(text.substr(s, e - s));
-            if (it != by_first_.end()) {
-                for (std::size_t k : it->second) {
+            if (const auto* list = by_first_.find(text.substr(s, e - s))) {
+                for (std::size_t k : *list) {
                     if (found[k]) continue;
                     std::string_view p = phrases_[k];
                     if (text.compare(s - 1, p.size(), p) != 0) continue;
                     found[k] = 1;
                     ++hits;
-                    if (stop_at_first) return hits;
+                    if (stop(k)) return hits;
                 }
             }
             s = e + 1;
@@ -86,10 +103,29 @@ public:
     }
 
 private:
-    struct ViewHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view v) const noexcept { return std::hash<std::string_view>{}(v); }
-    };
+    // The first ' ' of text at or after e, or text.size(): eight bytes at a time (words are short,
+    // and a memchr call per word, or a byte loop, cost more than the rest of the scan).
+    static std::size_t next_space(std::string_view text, std::size_t e) {
+        const std::size_t n = text.size();
+        // (The lowest zero byte is the first one in memory on little-endian machines only.)
+        while (std::endian::native == std::endian::little && e + 8 <= n) {
+            std::uint64_t x;
+            std::memcpy(&x, text.data() + e, 8);
+            const std::uint64_t y = x ^ 0x2020202020202020ull;  // a zero byte where x has a space
+            const std::uint64_t z = (y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull;
+            if (z) return e + (static_cast<std::size_t>(__builtin_ctzll(z)) >> 3);  // the first zero (little-endian)
+            e += 8;
+        }
+        while (e < n && text[e] != ' ') ++e;
+        return e;
+    }
+    template <std::size_t N, std::size_t M>
+    static std::vector<std::string_view> concat(const std::array<std::string_view, N>& a,
+                                                const std::array<std::string_view, M>& b) {
+        std::vector<std::string_view> r(a.begin(), a.end());
+        r.insert(r.end(), b.begin(), b.end());
+        return r;
+    }
     void mark(std::string_view w) { first_len_[static_cast<unsigned char>(w[0])] |= 1u << std::min<std::size_t>(w.size(), 31); }
     bool marked(std::string_view w) const {
         return (first_len_[static_cast<unsigned char>(w[0])] >> std::min<std::size_t>(w.size(), 31)) & 1u;
@@ -97,7 +133,7 @@ private:
     std::array<std::uint32_t, 256> first_len_{};
     std::vector<std::string_view> phrases_;
     std::vector<std::size_t> irregular_;
-    std::unordered_map<std::string, std::vector<std::size_t>, ViewHash, std::equal_to<>> by_first_;
+    detail::WordIndex<> by_first_;
 };
 
 using ilc::days_from_civil;  // interlocutor/civil_date.h
@@ -210,15 +246,22 @@ bool is_ooo_subject(std::string_view subject) {
         " on vacation ", " en conges ", " vacation reply ", " office closed ", " automatische antwort ",
         " risposta automatica "};
     static const PhraseSet anywhere_set(anywhere);
-    if (anywhere_set.any(" " + f + " ")) return true;
+    std::string padded;
+    padded.reserve(f.size() + 2);
+    padded += ' ';
+    padded += f;
+    padded += ' ';
+    if (anywhere_set.any(padded)) return true;
     // "Auto:", "Automatique :", "[Auto-Reply]" at the head of the subject.
     std::string lead = lower_ascii(subject.substr(0, 20));
     return starts_with(lead, "auto:") || starts_with(lead, "automatique") || starts_with(lead, "[auto") ||
            starts_with(f, "absence ") || f == "absence";
 }
 
-bool is_ooo_body(std::string_view body) {
-    std::string f = " " + fold(body.substr(0, 1500)) + " ";
+namespace {
+
+// is_ooo_body on f = " " + fold(body.substr(0, 1500)) + " ".
+bool is_ooo_folded(std::string_view f) {
     static const std::array<std::string_view, 26> phrases = {
         " je suis absent ", " je suis absente ", " je serai absent ", " je serai absente ",
         " actuellement absent ", " actuellement absente ", " absent du bureau ", " absente du bureau ",
@@ -236,6 +279,80 @@ bool is_ooo_body(std::string_view body) {
         " back in the office ", " je reviendrai ", " i will return "};
     static const PhraseSet return_formulas(returns);
     return return_formulas.any(f);
+}
+
+// The folds classify_automated's body scans share (each used to fold its own copy):
+// " " + fold(new_text + "\n" + signature), from understand()'s fold of the new text.
+class SharedFolds {
+public:
+    SharedFolds(const Message& m, const FoldedText* new_text_folded, bool body_in_part_order)
+        : m_(m),
+          // new_text_folded covers the whole new text only when it is under the 64 KiB cue span.
+          nf_(new_text_folded && cue_scan_span(m.new_text).size() == m.new_text.size() ? new_text_folded : nullptr),
+          in_order_(body_in_part_order) {}
+
+    const FoldedText* new_text_folded() const { return nf_; }
+    bool body_in_part_order() const { return in_order_; }
+
+    // " " + fold(new_text + "\n" + signature): fold(new_text) continued over the signature.
+    const std::string& padded_new_and_signature() {
+        if (!built_) {
+            new_sig_.assign(1, ' ');
+            if (nf_) new_sig_ += nf_->text;
+            else fold_append(new_sig_, m_.new_text, 1);
+            fold_append(new_sig_, m_.signature, 1);
+            built_ = true;
+        }
+        return new_sig_;
+    }
+
+private:
+    const Message& m_;
+    const FoldedText* nf_;
+    bool in_order_;
+    bool built_ = false;
+    std::string new_sig_;
+};
+
+// is_ooo_body(m.body_text) from the folds at hand when the body's head folds the same:
+//  - the body's lines are its new text, signature and quote in that order (split_body found a
+//    top-posted reply, nothing truncated): the parts differ from the body only by separators
+//    (line breaks, the '\r' and trailing blanks split_body drops), so fold(body) is fold(new
+//    text) continued over the signature, then the quote;
+//  - the body is the new text followed by nothing but ASCII separators.
+// Else the body's head is folded. Bodies over 1500 bytes (cut by is_ooo_body) are folded too.
+bool is_ooo_body_of(const Message& m, SharedFolds& folds) {
+    std::string_view body = m.body_text, nt = m.new_text;
+    const FoldedText* new_text_folded = folds.new_text_folded();
+    if (new_text_folded && body.size() <= 1500 && folds.body_in_part_order()) {
+        std::string f = folds.padded_new_and_signature();
+        fold_append(f, m.quoted, 1);
+        f += ' ';
+        return is_ooo_folded(f);
+    }
+    if (new_text_folded && body.size() <= 1500 && body.substr(0, nt.size()) == nt &&
+        std::all_of(body.begin() + static_cast<std::ptrdiff_t>(nt.size()), body.end(), [](char c) {
+            const auto b = static_cast<unsigned char>(c);
+            return b < 0x80 && !((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'));
+        })) {
+        std::string f;
+        f.reserve(new_text_folded->text.size() + 2);
+        f += ' ';
+        f += new_text_folded->text;
+        f += ' ';
+        return is_ooo_folded(f);
+    }
+    return is_ooo_body(body);
+}
+
+}  // namespace
+
+bool is_ooo_body(std::string_view body) {
+    // " " + fold(head) + " ", folded straight behind the leading space.
+    std::string f(1, ' ');
+    fold_append(f, body.substr(0, 1500), 1);
+    f += ' ';
+    return is_ooo_folded(f);
 }
 
 std::optional<int64_t> parse_return_date(std::string_view text, int64_t reference) {
@@ -278,7 +395,10 @@ std::optional<int64_t> parse_return_date(std::string_view text, int64_t referenc
     return std::nullopt;
 }
 
-std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan body_scan) {
+namespace {
+
+std::string bulk_reason_impl(const Message& m, int broadcast_min_recipients, BodyScan body_scan,
+                             SharedFolds& folds) {
     // Mass-mailing software names itself in X-Mailer; a person's mail client never says these.
     std::string mailer = lower_ascii(m.x_mailer);
     static const std::array<std::string_view, 18> mailers = {
@@ -308,10 +428,14 @@ std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan
         if (starts_with(host, h)) return "bulk_sender";
     // "undisclosed-recipients:;" and its variants: the real audience is hidden in Bcc.
     std::size_t recipients = 0;
+    std::string n;  // lower_ascii(name) + " " + lower_ascii(address), one buffer for all recipients
     for (const auto* list : {&m.to, &m.cc})
         for (const Mailbox& mb : *list) {
             ++recipients;
-            std::string n = lower_ascii(mb.name) + " " + lower_ascii(mb.address);
+            n.assign(mb.name);
+            n += ' ';
+            n += mb.address;
+            for (char& c : n) if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
             if (contains(n, "undisclosed") || contains(n, "recipient list suppressed") ||
                 contains(n, "destinataires inconnus") || contains(n, "destinataires non"))
                 return "undisclosed";
@@ -337,18 +461,32 @@ std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan
     // message of their own ("unsubscribe" alone would also catch "please unsubscribe me").
     // What the sender wrote (new text and signature), not the quoted history: a person who
     // answers a newsletter quotes its footer. The whole body only when it was not split.
-    std::string joined;
-    std::string_view body = m.body_text;
-    if (!m.new_text.empty() || !m.signature.empty()) {
-        joined = m.new_text + "\n" + m.signature;
-        body = joined;
-    }
-    // The footer is at the end: look at the head and the tail of long bodies.
-    std::string f;
-    if (body.size() <= 6000) {
-        f = " " + fold(body) + " ";
+    // The footer is at the end: look at the head and the tail of long bodies. f is
+    // " " + fold(body) + " ", or " " + fold(head) + " " + fold(tail) + " ", where body is
+    // new_text + "\n" + signature, or body_text when both are empty.
+    std::string f(1, ' ');
+    const bool split = !m.new_text.empty() || !m.signature.empty();
+    const std::size_t size = split ? m.new_text.size() + 1 + m.signature.size() : m.body_text.size();
+    if (split && size <= 6000) {
+        // fold(new_text + "\n" + signature) is fold(new_text) continued over the signature
+        // (fold_append), from understand()'s fold of the new text, shared with is_ooo_body_of.
+        f = folds.padded_new_and_signature();
+        f += ' ';
     } else {
-        f = " " + fold(body.substr(0, 2000)) + " " + fold(body.substr(body.size() - 4000)) + " ";
+        std::string joined;
+        std::string_view body = m.body_text;
+        if (split) {
+            joined = m.new_text + "\n" + m.signature;
+            body = joined;
+        }
+        if (body.size() <= 6000) {
+            fold_append(f, body, 1);
+        } else {
+            fold_append(f, body.substr(0, 2000), 1);
+            f += ' ';
+            fold_append(f, body.substr(body.size() - 4000), f.size());
+        }
+        f += ' ';
     }
     static const std::array<std::string_view, 35> footers = {
         " to unsubscribe ", " click here to unsubscribe ", " unsubscribe here ", " unsubscribe from this list ",
@@ -362,8 +500,6 @@ std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan
         " type in unsubscribe ", " prefer not to receive further ", " confirming your removal ",
         " subscription center ", " this email has been sent to ", " powered by constant contact ",
         " replace the subject field with the word remove ", " reply with remove "};
-    static const PhraseSet footer_set(footers);
-    if (footer_set.any(f)) return "marketing";
     // Promotions without a recognizable footer: several of these words together. One or two of
     // them occur in a person's mail ("is the offer still valid?"), three of them do not.
     static const std::array<std::string_view, 29> promo = {
@@ -373,14 +509,33 @@ std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan
         " permission marketing ", " not sent unsolicited ", " prefer not to receive ", " subscribed to receive ",
         " register today ", " register now ", " register online ", " early bird ", " group rate ",
         " inscrivez vous des maintenant ", " places limitees "};
-    static const PhraseSet promo_set(promo);
+    // Both lists in one pass over f (phrases 0..34 footers, 35.. promotions): marketing as soon as
+    // a footer or a third distinct promotion phrase is found, as footer_set.any(f) ||
+    // promo_set.scan(f) >= 3 answered with two passes.
+    static const PhraseSet marketing_set(footers, promo);
     std::vector<char> found;
-    if (promo_set.scan(f, found, false) >= 3) return "marketing";
+    std::size_t promos = 0;
+    bool marketing = false;
+    marketing_set.scan_until(f, found, [&](std::size_t k) {
+        if (k < footers.size() || ++promos >= 3) marketing = true;
+        return marketing;
+    });
+    if (marketing) return "marketing";
     return {};
 }
 
-AutomatedVerdict classify_automated(const Message& m) {
+}  // namespace
+
+std::string bulk_reason(const Message& m, int broadcast_min_recipients, BodyScan body_scan) {
+    SharedFolds folds(m, nullptr, false);
+    return bulk_reason_impl(m, broadcast_min_recipients, body_scan, folds);
+}
+
+AutomatedVerdict classify_automated(const Message& m) { return classify_automated(m, nullptr); }
+
+AutomatedVerdict classify_automated(const Message& m, const FoldedText* new_text_folded, bool body_in_part_order) {
     AutomatedVerdict v;
+    SharedFolds folds(m, new_text_folded, body_in_part_order);
     // Every signal is evaluated; the most specific one names the reason (a DSN also carries
     // Auto-Submitted, an out-of-office reply often too).
     std::string as = lower_ascii(m.auto_submitted);
@@ -408,7 +563,7 @@ AutomatedVerdict classify_automated(const Message& m) {
     // cannot count (these scans were a fifth of the ingest's instructions).
     bool ooo = !report && !bounce &&
                (is_ooo_subject(m.subject) ||
-                ((auto_submitted || autoreply || m.body_text.size() < 1200) && is_ooo_body(m.body_text)));
+                ((auto_submitted || autoreply || m.body_text.size() < 1200) && is_ooo_body_of(m, folds)));
     const std::pair<bool, const char*> order[] = {
         {report, "report"}, {bounce, "bounce"}, {ooo, "ooo"}, {auto_submitted, "auto_submitted"},
         {autoreply, "autoreply"}, {precedence, "precedence"}, {list, "list"}, {noreply, "noreply"}};
@@ -420,7 +575,7 @@ AutomatedVerdict classify_automated(const Message& m) {
     }
     // The bulk heuristics (which scan the body) only matter when no header already decided.
     if (!v.automated) {
-        std::string bulk = bulk_reason(m);
+        std::string bulk = bulk_reason_impl(m, 20, BodyScan::scan, folds);
         if (!bulk.empty()) {
             v.automated = true;
             v.reason = std::move(bulk);

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
+#include <cstring>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "interlocutor/text/normalize.h"
+#include "word_index.h"
 
 namespace ilc::text {
 
@@ -57,34 +57,39 @@ std::vector<PatWord> compile(const std::string& source) {
     return words;
 }
 
-bool word_matches(const PatWord& w, const std::string& tok) {
+bool word_matches(const PatWord& w, std::string_view tok) {
     if (w.kind == PatWord::exact) return tok == w.norm;
     return tok.size() >= w.norm.size() && tok.compare(0, w.norm.size(), w.norm) == 0;
 }
 
-// Matches words[wi..] against tokens[ti..]; returns one past the last matched token or 0.
-std::size_t match_from(const std::vector<PatWord>& words, std::size_t wi,
-                       const std::vector<Token>& toks, std::size_t ti) {
+// Matches words[wi..] against the folded words toks[ti..]; returns one past the last matched
+// token or 0.
+std::size_t match_from(const std::vector<PatWord>& words, std::size_t wi, const FoldedText& toks, std::size_t ti) {
     if (wi == words.size()) return ti;
     const PatWord& w = words[wi];
     if (w.kind == PatWord::gap) {
-        for (int skip = 0; skip <= kMaxGap && ti + skip <= toks.size(); ++skip) {
+        for (int skip = 0; skip <= kMaxGap && ti + skip <= toks.words.size(); ++skip) {
             if (std::size_t end = match_from(words, wi + 1, toks, ti + skip)) return end;
         }
         return 0;
     }
-    if (ti >= toks.size() || !word_matches(w, toks[ti].norm)) return 0;
+    if (ti >= toks.words.size() || !word_matches(w, toks.norm(ti))) return 0;
     return match_from(words, wi + 1, toks, ti + 1);
 }
 
 // Patterns indexed by their first word, so a scan costs a hash look-up per token (plus one per
-// distinct prefix length for "word*" patterns) instead of a pass per pattern.
-// Transparent hashing: look-ups by std::string_view (a token's prefix) without building a string.
-struct ViewHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+// distinct prefix length for "word*" patterns) instead of a pass per pattern. The lists keep the
+// patterns' order (the order matches are reported in and ties are broken by).
+// Each entry carries what the scan tests first, so most candidates are rejected without
+// touching the pattern: its family, and its second word's kind, length and initial.
+struct Candidate {
+    std::uint32_t pattern;
+    std::uint32_t family;
+    std::uint32_t second_len;   // 0 when the pattern has one word or a gap second
+    char second_first;          // 0 when the second word is empty or absent
+    bool second_prefix;         // the second word is "word*"
 };
-using PatternIndex = std::unordered_map<std::string, std::vector<std::size_t>, ViewHash, std::equal_to<>>;
+using PatternIndex = detail::WordIndex<Candidate>;
 
 struct Matcher {
     std::vector<Pattern> patterns;
@@ -98,12 +103,28 @@ struct Matcher {
     std::array<std::uint32_t, 256> prefix_first{};
     bool unfiltered = false;
     static std::uint32_t bit(std::size_t len) { return 1u << std::min<std::size_t>(len, 31); }
-    bool may_exact(const std::string& tok) const {
-        return unfiltered || tok.empty() || (exact_first[static_cast<unsigned char>(tok[0])] & bit(tok.size()));
+    // And by their first two bytes (words of two or more bytes): bit (b0 << 8 | b1) is set when
+    // some first word (exact) or first prefix of two or more bytes starts with b0 b1.
+    std::vector<std::uint64_t> exact_pair = std::vector<std::uint64_t>(1024);
+    std::vector<std::uint64_t> prefix_pair = std::vector<std::uint64_t>(1024);
+    static std::size_t pair(std::string_view w) {
+        return static_cast<std::size_t>(static_cast<unsigned char>(w[0])) << 8 | static_cast<unsigned char>(w[1]);
     }
-    bool may_prefix(const std::string& tok, std::size_t len) const {
-        return unfiltered || tok.empty() || (prefix_first[static_cast<unsigned char>(tok[0])] & bit(len));
+    static bool has(const std::vector<std::uint64_t>& bits, std::size_t p) { return (bits[p >> 6] >> (p & 63)) & 1u; }
+    static void set(std::vector<std::uint64_t>& bits, std::size_t p) { bits[p >> 6] |= std::uint64_t{1} << (p & 63); }
+    bool may_exact(std::string_view tok) const {
+        if (unfiltered || tok.empty()) return true;
+        if (!(exact_first[static_cast<unsigned char>(tok[0])] & bit(tok.size()))) return false;
+        return tok.size() < 2 || has(exact_pair, pair(tok));
     }
+    bool may_prefix(std::string_view tok, std::size_t len) const {
+        if (unfiltered || tok.empty()) return true;
+        if (!(prefix_first[static_cast<unsigned char>(tok[0])] & bit(len))) return false;
+        return len < 2 || has(prefix_pair, pair(tok));
+    }
+    // Per first byte, the prefix lengths (in prefix_lengths order) some "word*" first word of that
+    // initial has: a token is looked up only at those lengths instead of at every one.
+    std::array<std::vector<std::size_t>, 256> prefix_lengths_by_first;
     std::unordered_map<std::string, std::size_t> family_index;
 
     Matcher() {
@@ -118,17 +139,27 @@ struct Matcher {
                 if (first.norm.empty()) unfiltered = true;
                 else (first.kind == PatWord::prefix ? prefix_first : exact_first)
                          [static_cast<unsigned char>(first.norm[0])] |= bit(first.norm.size());
+                if (first.norm.size() >= 2) set(first.kind == PatWord::prefix ? prefix_pair : exact_pair, pair(first.norm));
+                Candidate cand{static_cast<std::uint32_t>(idx), static_cast<std::uint32_t>(f), 0, 0, false};
+                if (p.words.size() >= 2 && p.words[1].kind != PatWord::gap) {
+                    cand.second_len = static_cast<std::uint32_t>(p.words[1].norm.size());
+                    cand.second_first = p.words[1].norm.empty() ? 0 : p.words[1].norm[0];
+                    cand.second_prefix = p.words[1].kind == PatWord::prefix;
+                }
                 if (first.kind == PatWord::prefix) {
-                    by_prefix[first.norm].push_back(idx);
+                    by_prefix[first.norm].push_back(cand);
                     if (std::find(prefix_lengths.begin(), prefix_lengths.end(), first.norm.size()) ==
                         prefix_lengths.end())
                         prefix_lengths.push_back(first.norm.size());
                 } else {
-                    by_exact[first.norm].push_back(idx);
+                    by_exact[first.norm].push_back(cand);
                 }
                 patterns.push_back(std::move(p));
             }
         }
+        for (std::size_t c = 0; c < 256; ++c)
+            for (std::size_t len : prefix_lengths)
+                if (prefix_first[c] & bit(len)) prefix_lengths_by_first[c].push_back(len);
     }
 };
 
@@ -139,50 +170,46 @@ const Matcher& matcher() {
 
 // Decisions are often reported negated ("pas encore validé", "not approved yet"): a decision cue
 // right after a negation word is not a decision.
-bool negated(const std::vector<Token>& toks, std::size_t ti) {
-    static const std::unordered_set<std::string> neg = {"pas", "non", "not", "never", "jamais",
-                                                        "no", "yet", "encore", "toujours"};
+bool negated(const FoldedText& toks, std::size_t ti) {
+    static constexpr std::string_view neg[] = {"pas", "non", "not", "never", "jamais",
+                                               "no", "yet", "encore", "toujours"};
     for (std::size_t back = 1; back <= 2 && back <= ti; ++back)
-        if (neg.count(toks[ti - back].norm)) return true;
+        if (std::find(std::begin(neg), std::end(neg), toks.norm(ti - back)) != std::end(neg)) return true;
     return false;
 }
 
-std::vector<Cue> scan(std::string_view text, const std::size_t* only_family) {
-    if (text.size() > kMaxScan) {
-        // Cut on a UTF-8 boundary so the last word is not half a character.
-        std::size_t cut = kMaxScan;
-        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-        text = text.substr(0, cut);
-    }
+// text: cue_scan_span(the text); toks: fold_words(text).
+std::vector<Cue> scan(std::string_view text, const FoldedText& toks, const std::size_t* only_family) {
     const Matcher& m = matcher();
     const auto& fams = cue_families();
-    std::vector<Token> toks = tokenize(text);
     std::vector<Cue> out;
     // Per family: the token index up to which a match was already reported.
     std::vector<std::size_t> covered(fams.size(), 0);
-    std::vector<std::size_t> candidates;
     const std::size_t decision = m.family_index.at("decision");
-    for (std::size_t ti = 0; ti < toks.size(); ++ti) {
-        candidates.clear();
-        const std::string& tok = toks[ti].norm;
-        if (m.may_exact(tok))
-            if (auto it = m.by_exact.find(tok); it != m.by_exact.end())
-                candidates.insert(candidates.end(), it->second.begin(), it->second.end());
-        for (std::size_t len : m.prefix_lengths) {
-            if (len > tok.size() || !m.may_prefix(tok, len)) continue;
-            if (auto it = m.by_prefix.find(std::string_view(tok).substr(0, len)); it != m.by_prefix.end())
-                candidates.insert(candidates.end(), it->second.begin(), it->second.end());
-        }
-        // Longest match per family at this position.
-        std::vector<std::pair<std::size_t, std::size_t>> best;  // (family, pattern) chosen
-        std::vector<std::size_t> best_end;
-        for (std::size_t pi : candidates) {
+    // Longest match per family at the current position: (family, pattern) chosen and its end.
+    std::vector<std::pair<std::size_t, std::size_t>> best;
+    std::vector<std::size_t> best_end;
+    for (std::size_t ti = 0; ti < toks.words.size(); ++ti) {
+        best.clear();
+        best_end.clear();
+        // Each candidate pattern, in the order of the lists below (exact first word, then each
+        // prefix length), straight from the index lists (no candidate vector built per token).
+        auto consider = [&](const Candidate& cand) {
+            if (only_family && cand.family != *only_family) return;
+            if (ti < covered[cand.family]) return;
+            // Most candidates fail on their second word: test its length and initial before the
+            // full match (what match_from would reject anyway).
+            if (cand.second_len || cand.second_first) {
+                if (ti + 1 >= toks.words.size()) return;
+                const FoldedText::Word& t1 = toks.words[ti + 1];
+                if (cand.second_prefix ? t1.flen < cand.second_len : t1.flen != cand.second_len) return;
+                if (cand.second_first && toks.text[t1.fbegin] != cand.second_first) return;
+            }
+            const std::size_t pi = cand.pattern;
             const Pattern& p = m.patterns[pi];
-            if (only_family && p.family != *only_family) continue;
-            if (ti < covered[p.family]) continue;
             std::size_t end = match_from(p.words, 0, toks, ti);
-            if (!end) continue;
-            if (p.family == decision && negated(toks, ti)) continue;
+            if (!end) return;
+            if (p.family == decision && negated(toks, ti)) return;
             bool placed = false;
             for (std::size_t b = 0; b < best.size(); ++b) {
                 if (best[b].first != p.family) continue;
@@ -190,6 +217,20 @@ std::vector<Cue> scan(std::string_view text, const std::size_t* only_family) {
                 if (end > best_end[b]) { best[b].second = pi; best_end[b] = end; }
             }
             if (!placed) { best.push_back({p.family, pi}); best_end.push_back(end); }
+        };
+        const std::string_view tok = toks.norm(ti);
+        if (m.may_exact(tok))
+            if (const auto* list = m.by_exact.find(tok))
+                for (const Candidate& cand : *list) consider(cand);
+        // The lengths to try: prefix_lengths in order, less those no "word*" of this initial has
+        // (may_prefix would reject them); an empty token (or a pattern with an empty first word)
+        // tries them all.
+        const std::vector<std::size_t>& lengths =
+            m.unfiltered || tok.empty() ? m.prefix_lengths : m.prefix_lengths_by_first[static_cast<unsigned char>(tok[0])];
+        for (std::size_t len : lengths) {
+            if (len > tok.size() || !m.may_prefix(tok, len)) continue;
+            if (const auto* list = m.by_prefix.find(tok.substr(0, len)))
+                for (const Candidate& cand : *list) consider(cand);
         }
         for (std::size_t b = 0; b < best.size(); ++b) {
             const Pattern& p = m.patterns[best[b].second];
@@ -197,8 +238,8 @@ std::vector<Cue> scan(std::string_view text, const std::size_t* only_family) {
             Cue c;
             c.family = fams[p.family].name;
             c.pattern = *p.source;
-            c.begin = toks[ti].begin;
-            c.end = toks[last].end;
+            c.begin = toks.words[ti].begin;
+            c.end = toks.words[last].end;
             c.text = std::string(text.substr(c.begin, c.end - c.begin));
             covered[p.family] = best_end[b];
             out.push_back(std::move(c));
@@ -238,35 +279,64 @@ bool is_conditional_offer(std::string_view pattern) {
 
 }  // namespace
 
-std::vector<Cue> find_cues(std::string_view text) { return scan(text, nullptr); }
+std::string_view cue_scan_span(std::string_view text) {
+    if (text.size() <= kMaxScan) return text;
+    // Cut on a UTF-8 boundary so the last word is not half a character.
+    std::size_t cut = kMaxScan;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return text.substr(0, cut);
+}
+
+std::vector<Cue> find_cues(std::string_view text) {
+    text = cue_scan_span(text);
+    return scan(text, fold_words(text), nullptr);
+}
+
+std::vector<Cue> find_cues(std::string_view text, const FoldedText& folded) {
+    return scan(cue_scan_span(text), folded, nullptr);
+}
 
 std::vector<Cue> find_cues(std::string_view text, std::string_view family) {
     const Matcher& m = matcher();
     auto it = m.family_index.find(std::string(family));
     if (it == m.family_index.end()) return {};
-    return scan(text, &it->second);
+    text = cue_scan_span(text);
+    return scan(text, fold_words(text), &it->second);
 }
 
 bool has_question_mark(std::string_view text) {
     // Scan whitespace-separated chunks; a chunk that is a URL or an address may carry '?' as a
-    // query separator ("https://x/?id=3") and does not make the mail a question.
-    std::size_t i = 0;
-    while (i < text.size()) {
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
-        std::size_t j = i;
-        while (j < text.size() && !(text[j] == ' ' || text[j] == '\n' || text[j] == '\r' || text[j] == '\t')) ++j;
-        std::string_view chunk = text.substr(i, j - i);
-        i = j;
-        if (chunk.empty()) continue;
-        // Most chunks hold none of the three question marks: skip them after one pass, before
-        // the URL tests (the result is the same: such a chunk can never return true).
-        bool maybe_question = false;
-        for (char ch : chunk)
-            if (ch == '?' || ch == '\xEF' || ch == '\xC2') {
-                maybe_question = true;
-                break;
+    // query separator ("https://x/?id=3") and does not make the mail a question. Only chunks
+    // holding one of the three question marks' bytes ('?', or the lead bytes 0xEF, 0xC2) can
+    // answer true: the text is walked to the next such byte, and only that byte's chunk is
+    // tested (the same chunks as walking every chunk, in the same order).
+    auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
+    const std::size_t n = text.size();
+    std::size_t q = 0;
+    // Eight bytes at a time: a zero byte in x ^ c where x has the byte c (the classic "has zero
+    // byte" test; exact when no byte is reported below the first real one, and only whether some
+    // byte matches is used here).
+    auto has_byte = [](std::uint64_t x, std::uint64_t c) {
+        const std::uint64_t y = x ^ c;
+        return ((y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull) != 0;
+    };
+    while (q < n) {
+        if (q + 8 <= n) {
+            std::uint64_t x;
+            std::memcpy(&x, text.data() + q, 8);
+            if (!has_byte(x, 0x3F3F3F3F3F3F3F3Full) && !has_byte(x, 0xEFEFEFEFEFEFEFEFull) &&
+                !has_byte(x, 0xC2C2C2C2C2C2C2C2ull)) {
+                q += 8;
+                continue;
             }
-        if (!maybe_question) continue;
+        }
+        const char ch = text[q];
+        if (ch != '?' && ch != '\xEF' && ch != '\xC2') { ++q; continue; }
+        std::size_t i = q, j = q + 1;
+        while (i > 0 && !space(text[i - 1])) --i;
+        while (j < n && !space(text[j])) ++j;
+        std::string_view chunk = text.substr(i, j - i);
+        q = j;
         bool url = chunk.find("://") != std::string_view::npos || chunk.find("www.") != std::string_view::npos ||
                    chunk.find("mailto:") != std::string_view::npos ||
                    (chunk.find('@') != std::string_view::npos && chunk.find('=') != std::string_view::npos);

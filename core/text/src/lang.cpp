@@ -1,6 +1,7 @@
 #include "interlocutor/text/lang.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -38,14 +39,30 @@ public:
         if (w.empty() || w.size() > kMaxLen) return 0;
         const unsigned char c = static_cast<unsigned char>(w[0]);
         if (c < 'a' || c > 'z') return 0;
-        for (const Entry& e : table_[w.size()][c - 'a'])
-            if (e.word == w) return e.lang;
+        const std::vector<Entry>& slot = table_[w.size()][c - 'a'];
+        if (slot.empty()) return 0;
+        // The word as two integers (zero-padded): compared without a memcmp call per entry.
+        const Packed p = pack(w);
+        for (const Entry& e : slot)
+            if (e.packed.lo == p.lo && e.packed.hi == p.hi) return e.lang;
         return 0;
     }
 
 private:
+    struct Packed {
+        std::uint64_t lo = 0, hi = 0;
+    };
+    static Packed pack(std::string_view w) {  // w.size() <= kMaxLen < 16; byte k at bits 8k (mod 64)
+        Packed p;
+        for (std::size_t k = 0; k < w.size() && k < 8; ++k)
+            p.lo |= std::uint64_t{static_cast<unsigned char>(w[k])} << (8 * k);
+        for (std::size_t k = 8; k < w.size(); ++k)
+            p.hi |= std::uint64_t{static_cast<unsigned char>(w[k])} << (8 * (k - 8));
+        return p;
+    }
     struct Entry {
-        std::string_view word;
+        Entry(std::string_view w, int l) : packed(pack(w)), lang(l) {}
+        Packed packed;
         int lang;
     };
     static constexpr std::size_t kMaxLen = 12;  // "cordialement"
@@ -55,27 +72,61 @@ private:
 
 }  // namespace
 
-std::string detect_lang(std::string_view text) {
+namespace {
+
+constexpr std::size_t kHead = 4096;
+
+const StopWords& stop_words() {
     static const StopWords stop;
-    std::string_view head = text.substr(0, std::min<std::size_t>(text.size(), 4096));
-    // fold() is tokenize()'s words joined by single spaces (test_text_fastpaths checks it), built
-    // without a string per word; an empty word (a lone combining mark) is no stop word either way.
-    const std::string folded = fold(head);
+    return stop;
+}
+
+std::string verdict(int f, int e) {
+    if (f < 2 && e < 2) return "";
+    if (f == e) return "";
+    return f > e ? "fr" : "en";
+}
+
+}  // namespace
+
+std::string detect_lang(std::string_view text) {
+    std::string_view head = text.substr(0, std::min<std::size_t>(text.size(), kHead));
+    return detect_lang(head, fold_words(head));
+}
+
+std::string detect_lang(std::string_view text, const FoldedText& folded) {
+    // fold(head) is the head's words joined by single spaces (test_text_fastpaths checks it): the
+    // stop words are counted word by word, with no string built per word; an empty word (a lone
+    // combining mark) is no stop word either way.
+    const StopWords& stop = stop_words();
     int f = 0, e = 0;
-    std::size_t p = 0;
-    while (p < folded.size()) {
-        std::size_t q = folded.find(' ', p);
-        if (q == std::string::npos) q = folded.size();
-        switch (stop.lang_of(std::string_view(folded).substr(p, q - p))) {
+    auto count = [&](std::string_view w) {
+        switch (stop.lang_of(w)) {
             case 1: ++f; break;
             case 2: ++e; break;
             default: break;
         }
-        p = q + 1;
+    };
+    for (std::size_t k = 0; k < folded.words.size(); ++k) {
+        const FoldedText::Word& w = folded.words[k];
+        if (w.end > kHead) {
+            // The word the 4 KiB cut falls in: fold(head) ends with the fold of its bytes before
+            // the cut (a cut character folds to a separator).
+            if (w.begin < kHead && w.begin < text.size()) {
+                const std::string part = fold(text.substr(w.begin, kHead - w.begin));
+                std::size_t p = 0;
+                while (p <= part.size()) {
+                    std::size_t q = part.find(' ', p);
+                    if (q == std::string::npos) q = part.size();
+                    count(std::string_view(part).substr(p, q - p));
+                    p = q + 1;
+                }
+            }
+            break;
+        }
+        count(folded.norm(k));
     }
-    if (f < 2 && e < 2) return "";
-    if (f == e) return "";
-    return f > e ? "fr" : "en";
+    return verdict(f, e);
 }
 
 }  // namespace ilc::text

@@ -1,6 +1,8 @@
 #include "interlocutor/text/normalize.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -107,97 +109,139 @@ bool fold_code_point(char32_t c, std::string& out) {
     return fold_with_icu(c, out);
 }
 
+std::vector<Token> tokenize(std::string_view text) {
+    // fold_words() finds the same words (test_text_fastpaths checks it against a code point by
+    // code point tokenizer); each Token owns a copy of its folded word.
+    const FoldedText f = fold_words(text);
+    std::vector<Token> tokens;
+    tokens.reserve(f.words.size());
+    for (std::size_t k = 0; k < f.words.size(); ++k)
+        tokens.push_back(Token{std::string(f.norm(k)), f.words[k].begin, f.words[k].end});
+    return tokens;
+}
+
 namespace {
 
-// Appends the folded form of the code point at text[i] to out (when it is a word character) and
-// advances i; returns whether it is a word character. Separators fold to nothing, so appending
-// straight into the current word is the same as folding into a temporary first. ASCII, the bulk
-// of mail text, is handled inline without the table or a call.
-inline bool fold_next(std::string_view text, std::size_t& i, std::string& out) {
-    auto b = static_cast<unsigned char>(text[i]);
-    if (b < 0x80) {
-        ++i;
-        if (b >= 'a' && b <= 'z') { out += static_cast<char>(b); return true; }
-        if (b >= 'A' && b <= 'Z') { out += static_cast<char>(b + 32); return true; }
-        if (b >= '0' && b <= '9') { out += static_cast<char>(b); return true; }
-        return false;
+// The fold() loop, table-driven and writing through a raw pointer (fold was a fifth of the ingest's
+// instructions on Enron, called on the same bodies by several matchers). kAsciiFold[b] is the
+// lower-case form of an ASCII letter or digit, 0 for any other ASCII byte (a separator) and 0xFF
+// for a byte >= 0x80 (a multi-byte code point or an invalid byte: decoded, then folded through
+// the table below U+0800 or ICU above, as fold_code_point does).
+constexpr std::array<unsigned char, 256> make_ascii_fold() {
+    std::array<unsigned char, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+        if (b >= 0x80) t[b] = 0xFF;
+        else if (b >= 'A' && b <= 'Z') t[b] = static_cast<unsigned char>(b + 32);
+        else if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')) t[b] = static_cast<unsigned char>(b);
     }
-    char32_t c = next_code_point(text, i);
-    if (c < 0x800) {
-        const FoldTable& t = fold_table();
-        if (!t.word[c]) return false;
-        out += t.folded[c];
-        return true;
+    return t;
+}
+constexpr std::array<unsigned char, 256> kAsciiFold = make_ascii_fold();
+
+// Appends fold(text) to out (a space before each word when out is longer than base) and, when
+// words is set, records every word as tokenize() would (empty words, i.e. lone combining marks,
+// included). Same decisions as fold_code_point() code point by code point.
+void fold_impl(std::string& out, std::string_view text, std::size_t base, std::vector<FoldedText::Word>* words) {
+    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    std::size_t len = out.size();
+    // Room: the ASCII paths below write without checking. Invariant at the top of the loop:
+    // cap - len >= (n - i) + 1 outside a word, >= n - i inside one (an ASCII byte writes at most
+    // itself, plus one space when it opens a word, and that space follows a separator byte that
+    // wrote nothing, or the start). A multi-byte code point may fold longer than it is written
+    // (U+023A -> U+2C65): that path restores the invariant with ensure().
+    out.resize(len + n + 8);
+    char* o = out.data();
+    std::size_t cap = out.size();
+    bool in_word = false;
+    std::size_t wbegin = 0, fbegin = 0;
+    std::string wide;  // the fold of one code point above U+07FF (ICU), rare
+    std::size_t i = 0;
+    while (i < n) {
+        unsigned char v = kAsciiFold[s[i]];
+        if (v == 0) {  // an ASCII separator: ends the word
+            if (in_word) {
+                if (words)
+                    words->push_back({static_cast<std::uint32_t>(fbegin), static_cast<std::uint32_t>(len - fbegin),
+                                      static_cast<std::uint32_t>(wbegin), static_cast<std::uint32_t>(i)});
+                in_word = false;
+            }
+            ++i;
+            while (i < n && kAsciiFold[s[i]] == 0) ++i;
+            continue;
+        }
+        if (v != 0xFF) {  // a run of ASCII letters and digits, lower-cased as it is copied
+            if (!in_word) {
+                if (len > base) o[len++] = ' ';
+                fbegin = len;
+                wbegin = i;
+                in_word = true;
+            }
+            do {
+                o[len++] = static_cast<char>(v);
+                if (++i == n) break;
+                v = kAsciiFold[s[i]];
+            } while (static_cast<unsigned char>(v - 1) < 0xFE);
+            continue;
+        }
+        const std::size_t at = i;
+        const char32_t c = next_code_point(text, i);
+        std::string_view piece;
+        bool word;
+        if (c < 0x800) {
+            const FoldTable& t = fold_table();
+            word = t.word[c];
+            piece = t.folded[c];
+        } else {
+            wide.clear();
+            word = fold_with_icu(c, wide);
+            piece = wide;
+        }
+        if (!word) {
+            if (in_word) {
+                if (words)
+                    words->push_back({static_cast<std::uint32_t>(fbegin), static_cast<std::uint32_t>(len - fbegin),
+                                      static_cast<std::uint32_t>(wbegin), static_cast<std::uint32_t>(at)});
+                in_word = false;
+            }
+            continue;
+        }
+        // The piece, its space, and the invariant for the rest of the input.
+        if (const std::size_t need = piece.size() + 2 + (n - i); cap - len < need) {
+            out.resize(len + need + 64);
+            o = out.data();
+            cap = out.size();
+        }
+        if (!in_word) {
+            if (len > base) o[len++] = ' ';
+            fbegin = len;
+            wbegin = at;
+            in_word = true;
+        }
+        std::memcpy(o + len, piece.data(), piece.size());
+        len += piece.size();
     }
-    return fold_with_icu(c, out);
-}
-
-inline bool ascii_alnum(unsigned char b) {
-    return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
-}
-
-// fold_next over a whole run of ASCII letters and digits at once (one append, then lower-case in
-// place), which is what most words are; any other code point goes through fold_next. Returns
-// whether text[i] started a word character.
-inline bool fold_step(std::string_view text, std::size_t& i, std::string& out) {
-    std::size_t j = i;
-    while (j < text.size() && ascii_alnum(static_cast<unsigned char>(text[j]))) ++j;
-    if (j == i) return fold_next(text, i, out);
-    std::size_t old = out.size();
-    out.append(text.data() + i, j - i);
-    for (std::size_t k = old; k < out.size(); ++k)
-        if (out[k] >= 'A' && out[k] <= 'Z') out[k] = static_cast<char>(out[k] + 32);
-    i = j;
-    return true;
+    if (in_word && words)
+        words->push_back({static_cast<std::uint32_t>(fbegin), static_cast<std::uint32_t>(len - fbegin),
+                          static_cast<std::uint32_t>(wbegin), static_cast<std::uint32_t>(n)});
+    out.resize(len);
 }
 
 }  // namespace
 
-std::vector<Token> tokenize(std::string_view text) {
-    std::vector<Token> tokens;
-    tokens.reserve(text.size() / 6 + 1);
-    std::size_t i = 0;
-    while (i < text.size()) {
-        std::size_t start = i;
-        // Look for the start of the next word without building anything for separators.
-        std::string norm;
-        if (!fold_step(text, i, norm)) continue;
-        std::size_t end = i;
-        while (i < text.size()) {
-            if (!fold_step(text, i, norm)) break;
-            end = i;
-        }
-        tokens.push_back(Token{std::move(norm), start, end});
-    }
-    return tokens;
+std::string fold(std::string_view text) {
+    std::string out;
+    fold_impl(out, text, 0, nullptr);
+    return out;
 }
 
-std::string fold(std::string_view text) {
-    // The same as joining tokenize(text)'s words with single spaces, written in one pass: a
-    // space goes before every word but the first non-empty output.
-    std::string out;
-    out.reserve(text.size() + 1);
-    std::size_t i = 0;
-    bool in_word = false;
-    while (i < text.size()) {
-        auto b = static_cast<unsigned char>(text[i]);
-        if (b < 0x80 && !ascii_alnum(b)) {
-            // An ASCII separator: ends the word, writes nothing.
-            ++i;
-            in_word = false;
-            continue;
-        }
-        std::size_t before = out.size();
-        if (!in_word && !out.empty()) {
-            // Tentatively write the separating space; removed again when no word follows.
-            out += ' ';
-            if (fold_step(text, i, out)) { in_word = true; continue; }
-            out.resize(before);
-            continue;
-        }
-        in_word = fold_step(text, i, out);
-    }
-    return out;
+void fold_append(std::string& out, std::string_view text, std::size_t base) { fold_impl(out, text, base, nullptr); }
+
+FoldedText fold_words(std::string_view text) {
+    FoldedText f;
+    f.words.reserve(text.size() / 5 + 1);
+    fold_impl(f.text, text, 0, &f.words);
+    return f;
 }
 
 }  // namespace ilc::text

@@ -7,6 +7,7 @@
 
 #include "interlocutor/text/normalize.h"
 #include "interlocutor/text/split.h"
+#include "word_index.h"
 
 namespace ilc::text {
 
@@ -46,18 +47,30 @@ const std::unordered_set<std::string>& title_words() {
     return w;
 }
 
+// title_words() as a table looked up by std::string_view (no std::string per word).
+bool is_title_word(std::string_view w) {
+    static const detail::WordIndex<> index = [] {
+        detail::WordIndex<> i;
+        for (const std::string& t : title_words()) i[t].push_back(0);
+        return i;
+    }();
+    return index.find(w) != nullptr;
+}
+
 bool has_digit(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // A person's name: 1 to 4 capitalized words (or all caps), letters only, no digit, '@' or URL.
-bool looks_like_name(std::string_view t, std::string_view from_name) {
+// known_not_closing: t is a signature line parse_signature already found to be neither a closing
+// nor a mobile footer (those two tests are not run again).
+bool looks_like_name(std::string_view t, std::string_view from_name, bool known_not_closing = false) {
     if (t.empty() || t.size() > 50 || has_digit(t) || t.find('@') != std::string_view::npos ||
         t.find("://") != std::string_view::npos || t.find("www.") != std::string_view::npos)
         return false;
-    if (is_closing_line(t) || is_mobile_footer(t)) return false;
-    std::vector<Token> toks = tokenize(t);
-    if (toks.empty() || toks.size() > 4) return false;
+    if (!known_not_closing && (is_closing_line(t) || is_mobile_footer(t))) return false;
+    const FoldedText toks = fold_words(t);  // tokenize(t) without a string per word
+    if (toks.words.empty() || toks.words.size() > 4) return false;
     // Every word must start with an upper-case letter (ASCII or a UTF-8 multibyte letter).
     std::size_t pos = 0;
     int words = 0;
@@ -73,10 +86,10 @@ bool looks_like_name(std::string_view t, std::string_view from_name) {
         // Particles inside names ("de", "van", "d'") are allowed in lower case.
         std::size_t end = t.find(' ', pos);
         if (end == std::string_view::npos) end = t.size();
-        std::string word = fold(t.substr(pos, end - pos));
         static const std::unordered_set<std::string> particles = {"de", "du", "des", "van", "von", "der",
                                                                   "le", "la", "d", "di", "da", "del"};
-        if (!upper && !particles.count(word)) return false;
+        // The word is folded only when it does not start with a capital (most do).
+        if (!upper && !particles.count(fold(t.substr(pos, end - pos)))) return false;
         for (char ch : t.substr(pos, end - pos))
             if (!(std::isalpha(static_cast<unsigned char>(ch)) || ch == '-' || ch == '\'' || ch == '.' ||
                   static_cast<unsigned char>(ch) >= 0x80))
@@ -85,13 +98,13 @@ bool looks_like_name(std::string_view t, std::string_view from_name) {
         pos = end;
     }
     if (words == 0) return false;
-    for (const Token& tk : toks)
-        if (title_words().count(tk.norm) && tk.norm != "general") return false;
+    for (std::size_t k = 0; k < toks.words.size(); ++k)
+        if (is_title_word(toks.norm(k)) && toks.norm(k) != "general") return false;
     if (!from_name.empty()) {
-        std::vector<Token> fn = tokenize(from_name);
-        for (const Token& a : toks)
-            for (const Token& b : fn)
-                if (a.norm == b.norm && a.norm.size() > 1) return true;
+        const FoldedText fn = fold_words(from_name);
+        for (std::size_t i = 0; i < toks.words.size(); ++i)
+            for (std::size_t j = 0; j < fn.words.size(); ++j)
+                if (toks.norm(i) == fn.norm(j) && toks.norm(i).size() > 1) return true;
     }
     return true;
 }
@@ -143,10 +156,10 @@ bool looks_like_title(std::string_view text) {
     if (t.empty() || t.size() > 80 || t.find('@') != std::string_view::npos ||
         t.find("://") != std::string_view::npos)
         return false;
-    std::vector<Token> toks = tokenize(t);
-    if (toks.empty() || toks.size() > 10) return false;
-    for (const Token& tk : toks)
-        if (title_words().count(tk.norm)) return true;
+    const FoldedText toks = fold_words(t);  // tokenize(t) without a string per word
+    if (toks.words.empty() || toks.words.size() > 10) return false;
+    for (std::size_t k = 0; k < toks.words.size(); ++k)
+        if (is_title_word(toks.norm(k))) return true;
     return false;
 }
 
@@ -170,7 +183,7 @@ Signature parse_signature(std::string_view signature, std::string_view from_name
             looks_like_name(parts[0], from_name) && looks_like_name(parts[1], from_name) &&
             !looks_like_title(parts[1])) {
             sig.name = std::string(parts[1]) + " " + std::string(parts[0]);
-        } else if (looks_like_name(parts[0], from_name)) {
+        } else if (looks_like_name(parts[0], from_name, parts[0] == lines[k])) {
             sig.name = std::string(parts[0]);
             sig.title = title_from_parts(parts, 1);
         } else {

@@ -16,9 +16,10 @@ std::string_view trim(std::string_view s) {
     std::size_t a = 0, b = s.size();
     while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) ++a;
     while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
-    // Non-breaking spaces (U+00A0) pad lines converted from HTML.
-    while (b - a >= 2 && s.substr(a, 2) == "\xC2\xA0") a += 2;
-    while (b - a >= 2 && s.substr(b - 2, 2) == "\xC2\xA0") b -= 2;
+    // Non-breaking spaces (U+00A0) pad lines converted from HTML (byte tests: trim runs on every
+    // line, several times).
+    while (b - a >= 2 && s[a] == '\xC2' && s[a + 1] == '\xA0') a += 2;
+    while (b - a >= 2 && s[b - 2] == '\xC2' && s[b - 1] == '\xA0') b -= 2;
     return s.substr(a, b - a);
 }
 
@@ -122,8 +123,11 @@ bool ends_like_attribution(std::string_view t) {
 }
 
 bool starts_like_attribution(std::string_view t) {
-    return starts_with(t, "On ") || starts_with(t, "Le ") || starts_with(t, "El ") ||
-           starts_with(t, "Am ") || starts_with(t, "on ") || starts_with(t, "le ");
+    // "On ", "Le ", "El ", "Am ", "on ", "le ": a two-letter word, tested without six compares.
+    if (t.size() < 3 || t[2] != ' ') return false;
+    const char a = t[0], b = t[1];
+    return (b == 'n' && (a == 'O' || a == 'o')) || (b == 'e' && (a == 'L' || a == 'l')) ||
+           (a == 'E' && b == 'l') || (a == 'A' && b == 'm');
 }
 
 // Header keys of Outlook/Lotus/Apple quoted header blocks, folded.
@@ -182,18 +186,36 @@ std::size_t extend_up(const Lines& L, std::size_t start) {
 // The header key of a line, also in Lotus Notes' two-column layout where the sender and date
 // sit on the left and "To:", "cc:", "Subject:" start after a wide gap on the right:
 //   "            om                           To:     Michelle.Cash@enron.com, ..."
+// t.find("        ", from) (eight spaces): the generic find stopped at every single space of the
+// line to compare eight bytes. Eight spaces in a row always cover one of every eight positions, so
+// only every eighth byte is probed; at a space the run around it is measured, and the first run of
+// eight or more (from `from` on) starts the answer.
+std::size_t find_gap(std::string_view t, std::size_t from) {
+    const std::size_t n = t.size();
+    std::size_t i = from + 7;
+    while (i < n) {
+        if (t[i] != ' ') { i += 8; continue; }
+        std::size_t a = i, b = i + 1;
+        while (a > from && t[a - 1] == ' ') --a;
+        while (b < n && t[b] == ' ') ++b;
+        if (b - a >= 8) return a;
+        i = b + 8;  // a later run of eight starts after b, so it covers b + 8 or a later probe
+    }
+    return std::string_view::npos;
+}
+
 Key line_key(std::string_view line) {
     std::string_view t = trim(line);
     Key k = header_key(t);
     if (k != Key::none && k != Key::other) return k;
-    std::size_t gap = t.find("        ");
+    std::size_t gap = find_gap(t, 0);
     while (gap != std::string_view::npos) {
         std::size_t start = t.find_first_not_of(' ', gap);
         if (start == std::string_view::npos) break;
         std::string_view rest = t.substr(start);
         Key r = header_key(rest);
         if (r == Key::to || r == Key::cc || r == Key::subject) return r;
-        gap = t.find("        ", start);
+        gap = find_gap(t, start);
     }
     return k;
 }
@@ -314,13 +336,28 @@ bool signature_like(std::string_view t) {
 }
 
 bool is_disclaimer(std::string_view line) {
-    std::string f = " " + fold(line.substr(0, 300)) + " ";
+    std::string f(1, ' ');  // " " + fold(head) + " "
+    fold_append(f, line.substr(0, 300), 1);
+    f += ' ';
     static const std::array<std::string_view, 16> keys = {
         " confidentiel", " confidential", " avant d imprimer", " before printing", " before you print",
         " intended recipient", " intended solely", " destinataire", " disclaimer", " privileged",
         " ne pas imprimer", " l environnement ", " the environment ", " strictement interdit",
         " strictly prohibited", " virus"};
-    return std::any_of(keys.begin(), keys.end(), [&](std::string_view k) { return f.find(k) != std::string::npos; });
+    // Whether f contains any key, in one pass instead of one find per key: every key is a space
+    // then a letter, so it can only occur at a space followed by one of the keys' second bytes.
+    static const std::array<bool, 256> second = [] {
+        std::array<bool, 256> t{};
+        for (std::string_view k : keys) t[static_cast<unsigned char>(k[1])] = true;
+        return t;
+    }();
+    const std::string_view v(f);
+    for (std::size_t p = 0; p + 1 < v.size(); ++p) {
+        if (v[p] != ' ' || !second[static_cast<unsigned char>(v[p + 1])]) continue;
+        for (std::string_view k : keys)
+            if (k[1] == v[p + 1] && v.compare(p, k.size(), k) == 0) return true;
+    }
+    return false;
 }
 
 void join_into(std::string& out, std::string_view line) {
@@ -333,6 +370,7 @@ void join_into(std::string& out, std::string_view line) {
 bool is_mobile_footer(std::string_view line) {
     std::string_view t = trim(line);
     if (t.size() > 90) return false;
+    if (!may_start_with(t, "segtov")) return false;  // the initials of the phrases below
     std::string f = fold_head(t, 32);  // only prefixes shorter than 32 characters are tested
     return starts_with(f, "sent from my") || starts_with(f, "envoye de mon") || starts_with(f, "envoye depuis") ||
            starts_with(f, "sent from outlook") || starts_with(f, "sent from mail for") ||
@@ -343,11 +381,10 @@ bool is_mobile_footer(std::string_view line) {
            starts_with(f, "von meinem") || starts_with(f, "sent from gmail");
 }
 
-bool is_closing_line(std::string_view line) {
-    std::string_view t = trim(line);
-    if (t.empty() || t.size() > 60 || t.back() == '?') return false;
-    std::vector<Token> toks = tokenize(t);
-    if (toks.empty()) return false;
+namespace {
+
+// The closing formulas, folded, word by word.
+const std::vector<std::vector<std::string>>& closing_formulas() {
     static const std::vector<std::vector<std::string>> closings = {
         {"cordialement"}, {"bien", "cordialement"}, {"tres", "cordialement"}, {"bien", "a", "vous"},
         {"bien", "a", "toi"}, {"salutations"}, {"sinceres", "salutations"}, {"meilleures", "salutations"},
@@ -364,21 +401,45 @@ bool is_closing_line(std::string_view line) {
         {"thanks", "so", "much"}, {"thank", "you", "very", "much"}, {"best", "rgds"}, {"kindest", "regards"},
         {"have", "a", "nice", "day"}, {"have", "a", "great", "day"}, {"bonne", "semaine"}, {"bon", "week", "end"},
     };
-    for (const auto& c : closings) {
-        if (toks.size() < c.size()) continue;
+    return closings;
+}
+
+// The distinct first words of the closing formulas: a line whose first word is none of them is
+// no closing, without comparing it with all 65 formulas (is_closing_line runs on many lines).
+bool starts_some_closing(std::string_view first) {
+    static const std::vector<std::string> firsts = [] {
+        std::vector<std::string> v;
+        for (const auto& c : closing_formulas())
+            if (std::find(v.begin(), v.end(), c[0]) == v.end()) v.push_back(c[0]);
+        return v;
+    }();
+    return std::find(firsts.begin(), firsts.end(), first) != firsts.end();
+}
+
+}  // namespace
+
+bool is_closing_line(std::string_view line) {
+    std::string_view t = trim(line);
+    if (t.empty() || t.size() > 60 || t.back() == '?') return false;
+    // tokenize(t), without a string per word: norm(k) is tokenize(t)[k].norm.
+    const FoldedText toks = fold_words(t);
+    if (toks.words.empty() || !starts_some_closing(toks.norm(0))) return false;
+    const std::size_t ntoks = toks.words.size();
+    for (const auto& c : closing_formulas()) {
+        if (ntoks < c.size()) continue;
         bool ok = true;
-        for (std::size_t k = 0; k < c.size() && ok; ++k) ok = toks[k].norm == c[k];
+        for (std::size_t k = 0; k < c.size() && ok; ++k) ok = toks.norm(k) == c[k];
         if (!ok) continue;
-        std::size_t rest = toks.size() - c.size();
+        std::size_t rest = ntoks - c.size();
         if (rest == 0) return true;
         // "Thanks, John" / "Cordialement - Jean Dupont": a closing then a short name.
-        std::string_view after = t.substr(toks[c.size() - 1].end);
+        std::string_view after = t.substr(toks.words[c.size() - 1].end);
         after = trim(after);
         if (rest <= 3 && !after.empty() && (after[0] == ',' || after[0] == '-' || after[0] == '!' ||
                                             starts_with(after, "\xE2\x80\x93")))
             return true;
         // "Thanks for your help." and the like: a closing sentence.
-        if (rest <= 4 && (toks[0].norm == "thanks" || toks[0].norm == "merci" || toks[0].norm == "thank"))
+        if (rest <= 4 && (toks.norm(0) == "thanks" || toks.norm(0) == "merci" || toks.norm(0) == "thank"))
             return t.back() == '.' || t.back() == '!' || t.back() == ',';
     }
     return false;

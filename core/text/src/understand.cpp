@@ -7,6 +7,8 @@ namespace ilc::text {
 
 void understand(Message& m) {
     BodySplit split = split_body(m.body_text);
+    // The body's lines in part order (new text, then signature, then quote): a top-posted mail.
+    const bool in_part_order = !split.truncated && std::is_sorted(split.lines.begin(), split.lines.end());
     m.new_text = std::move(split.new_text);
     m.signature = std::move(split.signature);
     m.quoted = std::move(split.quoted);
@@ -15,12 +17,16 @@ void understand(Message& m) {
     m.signature_name = std::move(sig.name);
     m.signature_title = std::move(sig.title);
 
-    AutomatedVerdict verdict = classify_automated(m);
+    // The new text folded once, with its words: the bulk-mail footer scan, the language guess and
+    // the cue matcher all read it (each used to fold or tokenize its own copy).
+    const FoldedText folded = fold_words(cue_scan_span(m.new_text));
+
+    AutomatedVerdict verdict = classify_automated(m, &folded, in_part_order);
     m.automated = verdict.automated;
     m.automated_reason = std::move(verdict.reason);
     m.ooo_until = verdict.ooo_until;
 
-    m.lang = detect_lang(m.new_text);
+    m.lang = detect_lang(m.new_text, folded);
     // detect_lang reads the first 4 KiB only: when the body starts with the same 4 KiB as the new
     // text (no quote and no signature above that point), asking again gives the same "".
     auto head = [](std::string_view t) { return t.substr(0, std::min<std::size_t>(t.size(), 4096)); };
@@ -30,7 +36,7 @@ void understand(Message& m) {
     m.expects_reply = false;
     // SPEC: automated mail never counts as a request; its cues would only mislead the detectors.
     if (m.automated) return;
-    std::vector<Cue> cues = find_cues(m.new_text);
+    std::vector<Cue> cues = find_cues(m.new_text, folded);
     m.expects_reply = expects_reply(m.new_text, cues);
     m.cues.reserve(cues.size());
     for (Cue& c : cues) m.cues.push_back(Message::Cue{std::move(c.family), std::move(c.text)});

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "interlocutor/message.h"
+#include "interlocutor/text/normalize.h"
 
 namespace ilc::text {
 
@@ -32,6 +33,13 @@ struct AutomatedVerdict {
 // Reads headers (auto_submitted, precedence, list_id, list_unsubscribe, x_autoreply,
 // x_autorespond, is_report), from.address, subject and the start of body_text.
 AutomatedVerdict classify_automated(const Message& m);
+
+// The same when new_text_folded = fold_words(cue_scan_span(m.new_text)) is at hand (understand()
+// folds the new text once for several matchers); null folds what is needed. body_in_part_order:
+// split_body(m.body_text) put the body's lines in new text, signature, quote order, nothing
+// truncated (then the body folds as its three parts one after the other).
+AutomatedVerdict classify_automated(const Message& m, const FoldedText* new_text_folded,
+                                    bool body_in_part_order = false);
 
 // True when the subject is an out-of-office or auto-reply subject ("Absence du bureau",
 // "Réponse automatique", "Out of Office", "Automatic reply", "Auto:", "Abwesenheit", …).

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "interlocutor/text/normalize.h"
+
 namespace ilc::text {
 
 // One family of cues. Family names are stable identifiers (they land in JSON and the store):
@@ -56,6 +58,13 @@ const std::vector<CueFamily>& cue_families();
 // both budget and topic_budget). Scans at most the first 64 KiB. Linear in the text length
 // times the longest pattern; no regex.
 std::vector<Cue> find_cues(std::string_view text);
+
+// The part of text find_cues() scans: text itself, or its first 64 KiB cut on a UTF-8 boundary.
+std::string_view cue_scan_span(std::string_view text);
+
+// find_cues(text) from folded = fold_words(cue_scan_span(text)), when the caller has folded it
+// already (understand() folds a message's new text once for several matchers).
+std::vector<Cue> find_cues(std::string_view text, const FoldedText& folded);
 
 // Only the cues of one family (same rules as find_cues).
 std::vector<Cue> find_cues(std::string_view text, std::string_view family);

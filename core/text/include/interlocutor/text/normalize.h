@@ -3,6 +3,7 @@
 // word tokenization, so that "Pourriez-vous", "pourriez vous" and "POURRIEZ‑VOUS" are the same
 // two words "pourriez" "vous". Linear in the input, no regex.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,32 @@ std::vector<Token> tokenize(std::string_view text);
 
 // The folded words joined by single spaces ("J’attends  votre\nretour" -> "j attends votre retour").
 std::string fold(std::string_view text);
+
+// fold(text) appended to out, as if out's bytes from `base` on were the fold of an earlier piece
+// of the same text followed by a line break: a space goes before each word when out is longer
+// than base. fold(a + "\n" + b) == fold(a) then fold_append(that, b, 0); fold(t) is
+// fold_append(empty, t, 0). Lets a caller fold a text in pieces, or behind a prefix (" "), without
+// copying it first.
+void fold_append(std::string& out, std::string_view text, std::size_t base);
+
+// A text folded once, with its words located both in the folded text and in the original:
+// text == fold(source), and words[i] is tokenize(source)[i] (norm(i) == tokenize(source)[i].norm,
+// the same begin and end). One message's new text is folded once this way for the cue matcher,
+// the language guess and the bulk-mail footer scan (understand.cpp).
+struct FoldedText {
+    struct Word {
+        std::uint32_t fbegin;  // the folded word is text.substr(fbegin, flen)
+        std::uint32_t flen;
+        std::uint32_t begin;   // byte offsets in the source, as Token::begin / Token::end
+        std::uint32_t end;
+    };
+    std::string text;
+    std::vector<Word> words;
+    std::string_view norm(std::size_t i) const { return std::string_view(text).substr(words[i].fbegin, words[i].flen); }
+};
+
+// Sources up to 4 GiB (offsets are 32-bit; every caller caps far below).
+FoldedText fold_words(std::string_view text);
 
 // Folds one code point; appends its folded form (possibly empty for separators) to out and
 // returns true when it is a word character.
