@@ -884,3 +884,54 @@ TEST_CASE("list columns decode the same with and without escapes, hand-edited ro
     CHECK((*all)[14].cues[1].family == "");
     CHECK((*all)[14].cues[1].text == "y");
 }
+
+TEST_CASE("list, cue and warning columns are stored with the byte-by-byte escaping", "[store.codec]") {
+    // The encoder appends the runs between escaped characters whole (and a field with nothing to
+    // escape in one go): the stored bytes must be those of escaping one byte at a time.
+    auto escape = [](const std::string& s) {
+        std::string out;
+        for (char c : s) {
+            if (c == '\\') out += "\\\\";
+            else if (c == '\n') out += "\\n";
+            else if (c == '\t') out += "\\t";
+            else out += c;
+        }
+        return out;
+    };
+    const std::vector<std::string> items = {"plain@x", "\\lead", "trail\\", "mid\\dle", "\n\t\\", "a\n\nb\t\tc\\\\d",
+                                            "", "caf\xc3\xa9 \xff", std::string(300, 'x') + "\t" + std::string(70, 'y')};
+    Message m;
+    m.message_id = "escapes@x";
+    m.references = items;
+    for (size_t i = 0; i + 1 < items.size(); ++i) m.cues.push_back({items[i], items[i + 1]});
+    m.warnings.push_back({"code\\1", "detail\twith\ntabs", 42});
+    m.warnings.push_back({"plain", "", -1});
+    TempDir dir;
+    {
+        auto store = open_rw(dir.db());
+        REQUIRE(*store->insert_message(m) == InsertOutcome::inserted);
+    }
+    std::string refs, cues, warnings;
+    for (size_t i = 0; i < items.size(); ++i) refs += (i ? "\n" : "") + escape(items[i]);
+    for (size_t i = 0; i < m.cues.size(); ++i)
+        cues += (i ? "\n" : "") + escape(m.cues[i].family) + "\t" + escape(m.cues[i].text);
+    warnings = escape("code\\1") + "\t42\t" + escape("detail\twith\ntabs") + "\n" + "plain\t-1\t";
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.db().c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT refs, cues, warnings FROM messages", -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    auto col = [&](int i) {
+        return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i)), size_t(sqlite3_column_bytes(st, i)));
+    };
+    CHECK(col(0) == refs);
+    CHECK(col(1) == cues);
+    CHECK(col(2) == warnings);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    auto ro = open_ro(dir.db());
+    auto all = ro->load_messages();
+    REQUIRE(all.ok());
+    REQUIRE(all->size() == 1);
+    CHECK((*all)[0].references == items);
+}

@@ -2,20 +2,32 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace ilc::store::detail {
 
 namespace {
 
 void append_escaped(std::string& out, std::string_view field) {
-    for (char c : field) {
-        switch (c) {
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            default: out += c;
-        }
+    // Nearly every field has nothing to escape and is appended whole (three memchr scans), and
+    // otherwise the runs between the characters to escape are: appending byte by byte was 12 % of
+    // the ingest writer's instructions (cue texts are sentences). Same bytes out.
+    const char* d = field.data();
+    const size_t n = field.size();
+    if (n == 0) return;  // (memchr on the null data() of an empty view is undefined)
+    if (!std::memchr(d, '\\', n) && !std::memchr(d, '\n', n) && !std::memchr(d, '\t', n)) {
+        out.append(d, n);
+        return;
     }
+    size_t run = 0;
+    for (size_t i = 0; i < field.size(); ++i) {
+        const char c = field[i];
+        if (c != '\\' && c != '\n' && c != '\t') continue;
+        out.append(field.data() + run, i - run);
+        out += c == '\\' ? "\\\\" : c == '\n' ? "\\n" : "\\t";
+        run = i + 1;
+    }
+    out.append(field.data() + run, field.size() - run);
 }
 
 // Records of `nfields` fields each. Decoding is lenient: a record with fewer fields gets empty

@@ -53,6 +53,8 @@ public:
     void bind_static_or_null(int i, const std::string& s) {
         if (s.empty()) bind_null(i); else bind_static(i, s);
     }
+    // A string constant of the program (a literal: it lives as long as the process).
+    void bind_literal(int i, const char* s) { sqlite3_bind_text(stmt_, i, s, -1, SQLITE_STATIC); }
 
     // step(): true when a row is available, false when done; an Error on failure.
     Result<bool> step(std::string_view what);

@@ -457,17 +457,21 @@ Status Store::Impl::insert_rows(const Message& m, int64_t& rowid, bool& inserted
     auto ps = prepared(ins_message, kInsert);
     if (!ps.ok()) return ps.error();
     Stmt& s = **ps;
+    // The encoded lists live until this function returns, after the statement's run(): bound
+    // without SQLite's private copy, like the Message's own strings.
+    const std::string in_reply_to = detail::encode_list(m.in_reply_to), refs = detail::encode_list(m.references),
+                      cues = detail::encode_cues(m.cues), warnings = detail::encode_warnings(m.warnings);
     int c = 1;
     s.bind_static(c++, m.message_id);
     s.bind(c++, m.synthetic_id);
-    s.bind_or_null(c++, detail::encode_list(m.in_reply_to));
-    s.bind_or_null(c++, detail::encode_list(m.references));
+    s.bind_static_or_null(c++, in_reply_to);
+    s.bind_static_or_null(c++, refs);
     s.bind_static_or_null(c++, m.thread_index);
     s.bind_static_or_null(c++, m.thread_topic);
     s.bind_static_or_null(c++, m.subject);
     s.bind(c++, m.date);
     s.bind(c++, m.tz_offset_min);
-    s.bind(c++, date_source_name(m.date_source));
+    s.bind_literal(c++, date_source_name(m.date_source));
     for (const std::string* h : {&m.auto_submitted, &m.precedence, &m.list_id, &m.list_unsubscribe, &m.x_autoreply,
                                  &m.x_autorespond, &m.return_path, &m.content_type, &m.content_language, &m.x_mailer})
         s.bind_static_or_null(c++, *h);
@@ -483,9 +487,9 @@ Status Store::Impl::insert_rows(const Message& m, int64_t& rowid, bool& inserted
     s.bind_static_or_null(c++, m.automated_reason);
     if (m.ooo_until) s.bind(c++, *m.ooo_until); else s.bind_null(c++);
     s.bind(c++, m.expects_reply);
-    s.bind_or_null(c++, detail::encode_cues(m.cues));
+    s.bind_static_or_null(c++, cues);
     s.bind_static_or_null(c++, m.lang);
-    s.bind_or_null(c++, detail::encode_warnings(m.warnings));
+    s.bind_static_or_null(c++, warnings);
     s.bind_static_or_null(c++, m.source.path);
     s.bind(c++, m.source.offset);
     s.bind(c++, m.source.length);
@@ -506,8 +510,9 @@ Status Store::Impl::insert_rows(const Message& m, int64_t& rowid, bool& inserted
             int pos;
             const Mailbox* mb;
         };
-        std::vector<Row> rows;
-        rows.reserve(2 + m.reply_to.size() + m.to.size() + m.cc.size() + m.bcc.size());
+        // Reused from message to message (its capacity stays): one allocation less per message.
+        static thread_local std::vector<Row> rows;
+        rows.clear();
         // An absent From/Sender is an empty Mailbox: storing no row keeps it absent on load.
         if (!m.from.address.empty() || !m.from.name.empty()) rows.push_back({"from", 0, &m.from});
         if (!m.sender.address.empty() || !m.sender.name.empty()) rows.push_back({"sender", 0, &m.sender});
@@ -540,7 +545,7 @@ Status Store::Impl::insert_rows(const Message& m, int64_t& rowid, bool& inserted
             for (size_t j = 0; j < k; ++j, ++i) {
                 const int b = int(j) * 5;
                 r.bind(b + 1, rowid);
-                r.bind(b + 2, rows[i].role);
+                r.bind_literal(b + 2, rows[i].role);
                 r.bind(b + 3, rows[i].pos);
                 r.bind_static(b + 4, rows[i].mb->address);
                 r.bind_static_or_null(b + 5, rows[i].mb->name);
