@@ -74,6 +74,11 @@ TEST_CASE("dev corpus: mbox, maildir and eml give the same messages", "[cli.inge
     for (const auto& [name, src] : formats) {
         const std::string db = tmp + "/" + name + ".db";
         auto sum = ingest(db, src, dev_owner_args());
+        // Each source is labelled with what it is: the .eml folder is a plain directory (read by
+        // content), not one .eml file.
+        const std::string kind = name == "eml" ? "directory" : name;
+        INFO(sum);
+        CHECK(sum.find("\"kind\": \"" + kind + "\"") != std::string::npos);
         // 570 messages, two of which are the same Message-ID in two folders.
         CHECK(json_int(sum, "read") == 570);
         CHECK(json_int(sum, "stored") == 568);

@@ -34,8 +34,10 @@ const char* kind_name(parsers::SourceKind k) {
     switch (k) {
         case parsers::SourceKind::mbox: return "mbox";
         case parsers::SourceKind::maildir: return "maildir";
-        case parsers::SourceKind::eml_file:
-        case parsers::SourceKind::eml_tree: return "eml";
+        case parsers::SourceKind::eml_file: return "eml";
+        // A directory that is not a Maildir is read by content: .eml files, mbox files, a
+        // Thunderbird .sbd tree, nested Maildirs; "eml" would misname most of them.
+        case parsers::SourceKind::eml_tree: return "directory";
         case parsers::SourceKind::pst: return "pst";
         default: return "unknown";
     }
