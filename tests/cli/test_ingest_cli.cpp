@@ -165,9 +165,14 @@ TEST_CASE("re-ingest is idempotent and skips unchanged sources", "[cli.ingest]")
 TEST_CASE("an interrupted ingest resumes where it stopped", "[cli.ingest]") {
     const std::string db = temp_dir() + "/resume.db";
     const std::string src = quote(corpora() + "/dev/mbox/Sent.mbox");
+    // The fault variable alone (without ILC_TESTING_FAULTS=1) is ignored: a normal run.
+    const std::string db_plain = temp_dir() + "/plain.db";
+    auto plain = run("ILC_TEST_ABORT_AFTER_BATCHES=2 " + bin() + " ingest --quiet --batch 50 --format json --db " +
+                     quote(db_plain) + " " + src);
+    CHECK(plain.status == 0);
     // Fault injection: the process dies right after its second committed batch of 50.
-    auto killed = run("ILC_TEST_ABORT_AFTER_BATCHES=2 " + bin() + " ingest --quiet --batch 50 --format json --db " +
-                      quote(db) + " " + src);
+    auto killed = run("ILC_TESTING_FAULTS=1 ILC_TEST_ABORT_AFTER_BATCHES=2 " + bin() +
+                      " ingest --quiet --batch 50 --format json --db " + quote(db) + " " + src);
     CHECK(killed.status == 75);
     auto rest = ingest(db, src, " --batch 50");
     CHECK(json_int(rest, "read") == 247 - 100);

@@ -330,7 +330,7 @@ def main():
         # 1b. An interrupted sync (killed after its second batch) resumes and ends equal.
         db_resume = os.path.join(tmp, "resume.db")
         r = run([cli, "ingest", url, "--db", db_resume, "--quiet", *ME],
-                env=dict(env, ILC_TEST_ABORT_AFTER_BATCHES="2"), expect_ok=False)
+                env=dict(env, ILC_TESTING_FAULTS="1", ILC_TEST_ABORT_AFTER_BATCHES="2"), expect_ok=False)
         partial = store_state(db_resume)[0]
         check(r.returncode == 75 and 0 < partial < len(a), f"sync killed after 2 batches ({partial} stored)",
               r.stderr[-500:])

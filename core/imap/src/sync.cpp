@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <string_view>
 #include <ctime>
 #include <iterator>
 #include <map>
@@ -181,10 +182,13 @@ struct Fetched {
     Sections sections;
 };
 
-// Tests simulate a crash mid-sync: ILC_TEST_ABORT_AFTER_BATCHES=N ends the process right after
+// Tests simulate a crash mid-sync: ILC_TESTING_FAULTS=1 ILC_TEST_ABORT_AFTER_BATCHES=N ends the process right after
 // the N-th committed batch, as a kill -9 would (exit code 75), like the file ingest does.
 void fault_injection_after_commit() {
-    static const char* env = std::getenv("ILC_TEST_ABORT_AFTER_BATCHES");
+    // Only with ILC_TESTING_FAULTS=1 as well (as the team publish's fault): a stray variable in
+    // a user's environment must not kill a real run.
+    static const char* armed = std::getenv("ILC_TESTING_FAULTS");
+    static const char* env = armed && std::string_view(armed) == "1" ? std::getenv("ILC_TEST_ABORT_AFTER_BATCHES") : nullptr;
     static long remaining = env ? std::atol(env) : -1;
     if (remaining > 0 && --remaining == 0) std::_Exit(75);
 }

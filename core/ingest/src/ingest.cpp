@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <string_view>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -189,10 +190,13 @@ private:
     bool closed_ = false, stopped_ = false;
 };
 
-// Tests simulate a crash mid-ingest: ILC_TEST_ABORT_AFTER_BATCHES=N ends the process right
+// Tests simulate a crash mid-ingest: ILC_TESTING_FAULTS=1 ILC_TEST_ABORT_AFTER_BATCHES=N ends the process right
 // after the N-th committed batch, as a kill -9 would (exit code 75).
 void fault_injection_after_commit() {
-    static const char* env = std::getenv("ILC_TEST_ABORT_AFTER_BATCHES");
+    // Only with ILC_TESTING_FAULTS=1 as well (as the team publish's fault): a stray variable in
+    // a user's environment must not kill a real run.
+    static const char* armed = std::getenv("ILC_TESTING_FAULTS");
+    static const char* env = armed && std::string_view(armed) == "1" ? std::getenv("ILC_TEST_ABORT_AFTER_BATCHES") : nullptr;
     static long remaining = env ? std::atol(env) : -1;
     if (remaining > 0 && --remaining == 0) std::_Exit(75);
 }
