@@ -67,24 +67,7 @@ Result<Corpus> load_corpus(store::Store& store, bool with_text, bool with_thread
     std::vector<threading::ThreadInput> inputs;
     inputs.reserve(c.messages.size());
     for (auto& m : c.messages) {
-        if (with_threading_headers) {
-            inputs.push_back(threading::thread_input_from(m));
-            continue;
-        }
-        // Emptied before the copy so that thread_input_from() copies nothing of them.
-        auto in_reply_to = std::move(m.in_reply_to);
-        auto references = std::move(m.references);
-        auto thread_index = std::move(m.thread_index);
-        auto thread_topic = std::move(m.thread_topic);
-        m.in_reply_to.clear();
-        m.references.clear();
-        m.thread_index.clear();
-        m.thread_topic.clear();
-        threading::ThreadInput& in = inputs.emplace_back(threading::thread_input_from(m));
-        in.in_reply_to = std::move(in_reply_to);
-        in.references = std::move(references);
-        in.thread_index = std::move(thread_index);
-        in.thread_topic = std::move(thread_topic);
+        inputs.push_back(with_threading_headers ? threading::thread_input_from(m) : threading::take_thread_input(m));
     }
     threading::ThreadingOptions topts;
     topts.owner_addresses = c.owners;

@@ -39,14 +39,6 @@
 
 namespace ilc::service {
 
-namespace {
-
-bool has_cue(const Message& m, std::string_view family) {
-    for (const auto& c : m.cues)
-        if (c.family == family) return true;
-    return false;
-}
-
 std::string iso_utc(int64_t t) {
     if (t <= 0) return "";
     std::time_t tt = static_cast<std::time_t>(t);
@@ -55,6 +47,14 @@ std::string iso_utc(int64_t t) {
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
+}
+
+namespace {
+
+bool has_cue(const Message& m, std::string_view family) {
+    for (const auto& c : m.cues)
+        if (c.family == family) return true;
+    return false;
 }
 
 // Identity::account_of is called for every address of every message by the indexes: the same
@@ -624,21 +624,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
         // are never held twice; the inputs go once the threads are built (as `analyze` does).
         std::vector<threading::ThreadInput> inputs;
         inputs.reserve(messages.size());
-        for (auto& m : messages) {
-            auto in_reply_to = std::move(m.in_reply_to);
-            auto references = std::move(m.references);
-            auto thread_index = std::move(m.thread_index);
-            auto thread_topic = std::move(m.thread_topic);
-            m.in_reply_to.clear();
-            m.references.clear();
-            m.thread_index.clear();
-            m.thread_topic.clear();
-            threading::ThreadInput& in = inputs.emplace_back(threading::thread_input_from(m));
-            in.in_reply_to = std::move(in_reply_to);
-            in.references = std::move(references);
-            in.thread_index = std::move(thread_index);
-            in.thread_topic = std::move(thread_topic);
-        }
+        for (auto& m : messages) inputs.push_back(threading::take_thread_input(m));
         threading::ThreadingOptions topts;
         topts.owner_addresses = snap->settings.owners;
         threads = threading::thread_messages(inputs, topts);

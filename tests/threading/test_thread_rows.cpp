@@ -89,6 +89,19 @@ void check_same_as_messages(const std::vector<std::string>& sources, const std::
         CHECK(r.list_id == want.list_id);
         const std::string display = !m.from.name.empty() ? m.from.name : m.from.address;
         CHECK(r.from_display == display);
+        // take_thread_input() (analyze, serve) gives the same input, leaving the headers it
+        // takes empty in the message.
+        Message taken_from = m;
+        const threading::ThreadInput taken = threading::take_thread_input(taken_from);
+        CHECK(taken.message_id == want.message_id);
+        CHECK(taken.in_reply_to == want.in_reply_to);
+        CHECK(taken.references == want.references);
+        CHECK(taken.participants == want.participants);
+        CHECK(taken.thread_index == want.thread_index);
+        CHECK(taken.thread_topic == want.thread_topic);
+        CHECK(taken.list_id == want.list_id);
+        CHECK((taken_from.in_reply_to.empty() && taken_from.references.empty() && taken_from.thread_index.empty() &&
+               taken_from.thread_topic.empty()));
         with_refs += !r.references.empty();
         with_cc += !m.cc.empty();
         threading::ThreadInput got;

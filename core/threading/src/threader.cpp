@@ -591,4 +591,22 @@ ThreadInput thread_input_from(const ilc::Message& m) {
     return in;
 }
 
+ThreadInput take_thread_input(ilc::Message& m) {
+    // Emptied before the copy so that thread_input_from() copies nothing of them.
+    auto in_reply_to = std::move(m.in_reply_to);
+    auto references = std::move(m.references);
+    auto thread_index = std::move(m.thread_index);
+    auto thread_topic = std::move(m.thread_topic);
+    m.in_reply_to.clear();
+    m.references.clear();
+    m.thread_index.clear();
+    m.thread_topic.clear();
+    ThreadInput in = thread_input_from(m);
+    in.in_reply_to = std::move(in_reply_to);
+    in.references = std::move(references);
+    in.thread_index = std::move(thread_index);
+    in.thread_topic = std::move(thread_topic);
+    return in;
+}
+
 }  // namespace ilc::threading

@@ -44,6 +44,10 @@ struct ThreadingOptions {
 
 // The fields of a normalized Message that threading reads.
 ThreadInput thread_input_from(const ilc::Message& m);
+// The same, moving the headers only threading reads (In-Reply-To, References, Thread-Index,
+// Thread-Topic) out of `m` instead of copying them: for callers that keep the messages for the
+// detectors, so that those headers are never held twice. They are left empty in `m`.
+ThreadInput take_thread_input(ilc::Message& m);
 
 // Threads of `messages`: every message is in exactly one thread. Threads are ordered by their
 // earliest message (date, then input index); see ilc::Thread for the fields.
