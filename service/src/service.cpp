@@ -65,16 +65,6 @@ constexpr size_t kMaxPage = 1000;
 constexpr size_t kMaxOffset = 999999999;
 const char* kCookie = "ilc_token";
 
-std::string iso_utc(int64_t t) {
-    if (t <= 0) return "";
-    std::time_t tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 // Constant time: the comparison must not tell how many leading characters were right.
 bool same_secret(const std::string& a, const std::string& b) {
     if (a.size() != b.size()) return false;

@@ -33,6 +33,9 @@
 
 namespace ilc::service {
 
+// "YYYY-MM-DDTHH:MM:SSZ" of a Unix time, "" for none (t <= 0): the dates in every answer.
+std::string iso_utc(int64_t t);
+
 // Strings many records share (accounts, reps, subjects), each held once: a record keeps a 32-bit
 // id. Id 0 is always "". Filled while a snapshot is built (add), then frozen (finish): the lookup
 // by text is a binary search over the ids sorted by text, not a hash map of string keys.
