@@ -14,6 +14,9 @@ struct Warning {
     std::string code;     // short stable code: "no_message_id", "bad_date", "unknown_charset", ...
     std::string detail;   // for a person
     int64_t offset = -1;  // byte offset in the source when known
+    // Written out (not `= default`): the mimetic adapter is compiled as C++17.
+    bool operator==(const Warning& o) const { return code == o.code && detail == o.detail && offset == o.offset; }
+    bool operator!=(const Warning& o) const { return !(*this == o); }
 };
 
 struct Mailbox {

@@ -23,6 +23,12 @@ struct BodyText {
     bool is_report = false;       // multipart/report at the top
     int attachment_count = 0;
     std::vector<Warning> warnings;
+    // Every field (the fast path's tests); written out because the mimetic adapter is C++17.
+    bool operator==(const BodyText& o) const {
+        return text == o.text && from_html == o.from_html && is_report == o.is_report &&
+               attachment_count == o.attachment_count && warnings == o.warnings;
+    }
+    bool operator!=(const BodyText& o) const { return !(*this == o); }
 };
 BodyText extract_body(std::string_view raw, const ParserOptions& opts = {});
 // The same through mimetic's tree only, never the fast path that reproduces it on views (for the
