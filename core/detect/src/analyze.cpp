@@ -477,14 +477,8 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const
         }
     };
     const bool parallel = s.threads == 0 ? msgs.size() >= 20000 : s.threads > 1;
-    std::thread helper;
-    struct Join {  // the helper is joined on every way out, exceptions included
-        std::thread& t;
-        ~Join() {
-            if (t.joinable()) t.join();
-        }
-    } join_helper{helper};
-    if (parallel) helper = std::thread(classify);
+    std::jthread helper;  // joined on every way out, exceptions included
+    if (parallel) helper = std::jthread(classify);
 
     // Pass 1, per message: addresses interned, what the sender is, recipients, and the hash of
     // the duplicate key but the subject.
@@ -977,14 +971,8 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
     };
     {
         const bool parallel = settings.threads == 0 ? threads.size() >= 2 * kThreadChunk : settings.threads > 1;
-        std::thread helper;
-        struct Join {  // the helper is joined on every way out, exceptions included
-            std::thread& t;
-            ~Join() {
-                if (t.joinable()) t.join();
-            }
-        } join_helper{helper};
-        if (parallel) helper = std::thread(run_chunks);
+        std::jthread helper;  // joined on every way out, exceptions included
+        if (parallel) helper = std::jthread(run_chunks);
         run_chunks();
         if (helper.joinable()) helper.join();
     }
