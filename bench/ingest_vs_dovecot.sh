@@ -12,6 +12,7 @@
 # ILC_BENCH_CACHE (default /var/tmp/interlocutor-bench) holds the generated corpus and the prepared mboxes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/dovecot_instance.sh
 root=$PWD
 runs=3 bins=() corpora_arg=gen-100k,enron,list-open-iscsi
 while [ $# -gt 0 ]; do
@@ -62,28 +63,7 @@ mbox_of() {  # NAME -> path of its mbox (made on first use)
 }
 
 # --- Dovecot: the bench/run.sh instance ---------------------------------------------------------
-dv=$work/dovecot; mkdir -p "$dv/run" "$dv/home"
-if [ "$(id -u)" = 0 ]; then dvuid=65534 dvgid=65534; else dvuid=$(id -u) dvgid=$(id -g); fi
-cat >"$dv/dovecot.conf" <<CONF
-base_dir = $dv/run
-state_dir = $dv/state
-log_path = $dv/log
-protocols =
-listen = 127.0.0.1
-ssl = no
-mbox_read_locks = fcntl
-mbox_write_locks = fcntl
-userdb {
-  driver = static
-  args = uid=$dvuid gid=$dvgid home=$dv/home
-}
-passdb {
-  driver = static
-  args = password=unused
-}
-CONF
-dovecot -c "$dv/dovecot.conf"
-dovecot_conf=$dv/dovecot.conf
+start_bench_dovecot "$work/dovecot"
 
 results=$work/results.tsv; : >"$results"
 measure() {  # CORPUS TOOL COMMAND...

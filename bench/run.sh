@@ -14,6 +14,7 @@
 # generator is deterministic, so a cached file is the same bytes as a fresh one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/dovecot_instance.sh
 root=$PWD
 smoke=0 runs=3 sizes=100k peers=1
 while [ $# -gt 0 ]; do
@@ -96,29 +97,7 @@ done
 
 # --- Dovecot: a test-owned instance (no protocols, only the auth service doveadm needs) -------
 if [ $peers = 1 ]; then
-  dv=$work/dovecot; mkdir -p "$dv/run" "$dv/home"
-  # Dovecot refuses to access mail as root: under root it uses nobody, which can read the work dir.
-  if [ "$(id -u)" = 0 ]; then dvuid=65534 dvgid=65534; else dvuid=$(id -u) dvgid=$(id -g); fi
-  cat >"$dv/dovecot.conf" <<CONF
-base_dir = $dv/run
-state_dir = $dv/state
-log_path = $dv/log
-protocols =
-listen = 127.0.0.1
-ssl = no
-mbox_read_locks = fcntl
-mbox_write_locks = fcntl
-userdb {
-  driver = static
-  args = uid=$dvuid gid=$dvgid home=$dv/home
-}
-passdb {
-  driver = static
-  args = password=unused
-}
-CONF
-  dovecot -c "$dv/dovecot.conf"
-  dovecot_conf=$dv/dovecot.conf
+  start_bench_dovecot "$work/dovecot"
 fi
 
 # --- one measurement: TOOL KIND CORPUS RUN STORE_PATH COMMAND... -> a results line -----------
