@@ -182,17 +182,6 @@ struct Fetched {
     Sections sections;
 };
 
-// Tests simulate a crash mid-sync: ILC_TESTING_FAULTS=1 ILC_TEST_ABORT_AFTER_BATCHES=N ends the process right after
-// the N-th committed batch, as a kill -9 would (exit code 75), like the file ingest does.
-void fault_injection_after_commit() {
-    // Only with ILC_TESTING_FAULTS=1 as well (as the team publish's fault): a stray variable in
-    // a user's environment must not kill a real run.
-    static const char* armed = std::getenv("ILC_TESTING_FAULTS");
-    static const char* env = armed && std::string_view(armed) == "1" ? std::getenv("ILC_TEST_ABORT_AFTER_BATCHES") : nullptr;
-    static long remaining = env ? std::atol(env) : -1;
-    if (remaining > 0 && --remaining == 0) std::_Exit(75);
-}
-
 // Where each stored message came from: (source path, UID) -> (Message-ID, stored flags bits).
 // Loaded once per sync, and only when a folder reports changed flags or removed UIDs.
 struct StoredIndex {
@@ -667,7 +656,7 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
             for (const auto& [uid, f] : got) known.push_back(uid);
             if (auto st = store.set_meta(detail::uids_key(fs.path), detail::encode_uid_set(known)); !st) return st.error();
             if (auto st = batch.commit(); !st) return st.error();
-            fault_injection_after_commit();
+            ingest::fault_injection_after_commit();
             fs.last_uid = prog.last_uid;
             if (options.on_progress)
                 options.on_progress(SyncProgress{folder.name, static_cast<int64_t>(lo + chunk.size()),

@@ -190,8 +190,10 @@ private:
     bool closed_ = false, stopped_ = false;
 };
 
-// Tests simulate a crash mid-ingest: ILC_TESTING_FAULTS=1 ILC_TEST_ABORT_AFTER_BATCHES=N ends the process right
-// after the N-th committed batch, as a kill -9 would (exit code 75).
+
+}  // namespace
+
+// The crash tests' hook (ingest.h), for the file ingest and the IMAP sync alike.
 void fault_injection_after_commit() {
     // Only with ILC_TESTING_FAULTS=1 as well (as the team publish's fault): a stray variable in
     // a user's environment must not kill a real run.
@@ -200,8 +202,6 @@ void fault_injection_after_commit() {
     static long remaining = env ? std::atol(env) : -1;
     if (remaining > 0 && --remaining == 0) std::_Exit(75);
 }
-
-}  // namespace
 
 Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std::string>& paths,
                                      const IngestOptions& options) {

@@ -64,4 +64,9 @@ bool is_sent_folder(std::string_view folder);
 // for a full name, on at least a fifth of the main address's count for a one-word name.
 std::vector<std::string> infer_owner(const std::vector<std::pair<std::string, std::string>>& sent_from_name_addr);
 
+// Test hook, called after each committed batch by the file ingest and the IMAP sync: with
+// ILC_TESTING_FAULTS=1 and ILC_TEST_ABORT_AFTER_BATCHES=N the process ends (exit 75, as a kill -9
+// would) after the N-th; otherwise it does nothing.
+void fault_injection_after_commit();
+
 }  // namespace ilc::ingest
