@@ -60,7 +60,7 @@ constexpr size_t kMaxBody = 1 << 20;  // 1 MiB
 // Paging of the lists (findings, threads): the default page and the largest one. A finding is
 // ~550 bytes of JSON on the generated 1M store: 500 are ~280 KB, 1,000 ~550 KB (5,000, 2.7 MB,
 // took 15 ms p50 and 77 ms p99 to answer there: no page is megabytes).
-constexpr size_t kFindingsPage = 500;
+constexpr size_t kDefaultPage = 500;
 constexpr size_t kMaxPage = 1000;
 constexpr size_t kMaxOffset = 999999999;
 const char* kCookie = "ilc_token";
@@ -482,7 +482,7 @@ private:
         if (!sort.empty() && sort != "risk" && sort != "waiting_business_days")
             throw HttpError{400, "bad_query", "sort: must be risk or waiting_business_days (highest first)"};
         const size_t offset = parse_count(q, "offset", 0, kMaxOffset);
-        const size_t limit = parse_count(q, "limit", kFindingsPage, kMaxPage);
+        const size_t limit = parse_count(q, "limit", kDefaultPage, kMaxPage);
         // Each finding is serialized once per snapshot and language (Snapshot::findings); a request
         // only picks, pages and joins.
         auto index = s.findings_in(lang);
@@ -714,7 +714,7 @@ private:
 
     int threads(HTTPServerResponse& resp, const std::string& method, const Snapshot& s, const Poco::Net::NameValueCollection& q) {
         require_method(method, "GET");
-        const size_t offset = parse_count(q, "offset", 0, kMaxOffset), limit = parse_count(q, "limit", 500, kMaxPage);
+        const size_t offset = parse_count(q, "offset", 0, kMaxOffset), limit = parse_count(q, "limit", kDefaultPage, kMaxPage);
         const std::string account = q.get("account", "");
         // The account compared by its id in the snapshot's strings; an unknown one matches nothing.
         const long account_id = account.empty() ? 0 : s.strings.find(account);
