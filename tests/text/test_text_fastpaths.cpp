@@ -328,6 +328,50 @@ TEST_CASE("split_body on Lotus Notes two-column headers (the eight-space gap sea
         }
 }
 
+TEST_CASE("split_body's parts are its lines joined one by one", "[text][perf]") {
+    // split_body appends runs of contiguous lines of one part as one slice of the body: the parts
+    // must be what joining each line with '\n' gives (then trailing blanks trimmed), also with
+    // "\r\n" line ends and empty lines at the head of a part.
+    const std::vector<std::string> texts = corpus_texts();
+    std::vector<std::string> bodies;
+    for (std::string_view p : pieces(texts)) {
+        bodies.emplace_back(p);
+        std::string crlf;  // every other line break as "\r\n", and a blank head
+        crlf += "\n \n";
+        for (std::size_t k = 0; k < p.size(); ++k) {
+            if (p[k] == '\n' && k % 2) crlf += '\r';
+            crlf += p[k];
+        }
+        bodies.push_back(std::move(crlf));
+    }
+    std::size_t checked = 0;
+    for (const std::string& body : bodies) {
+        BodySplit s = split_body(body);
+        if (s.truncated) continue;
+        std::string parts[3];
+        std::size_t pos = 0, line = 0;
+        while (pos < body.size()) {
+            std::size_t nl = body.find('\n', pos);
+            if (nl == std::string::npos) nl = body.size();
+            std::string_view l = std::string_view(body).substr(pos, nl - pos);
+            if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+            REQUIRE(line < s.lines.size());
+            std::string& part = parts[static_cast<int>(s.lines[line++])];
+            if (!part.empty()) part += '\n';
+            part.append(l);
+            pos = nl + 1;
+        }
+        REQUIRE(line == s.lines.size());
+        for (std::string& p : parts)
+            while (!p.empty() && (p.back() == '\n' || p.back() == ' ' || p.back() == '\r')) p.pop_back();
+        REQUIRE(s.new_text == parts[static_cast<int>(LineKind::new_text)]);
+        REQUIRE(s.signature == parts[static_cast<int>(LineKind::signature)]);
+        REQUIRE(s.quoted == parts[static_cast<int>(LineKind::quoted)]);
+        ++checked;
+    }
+    CHECK(checked > 1000);
+}
+
 TEST_CASE("classify_automated with understand()'s shared folds decides as without them", "[text][perf]") {
     // understand() hands classify_automated the new text folded once and whether the body's lines
     // are in new text, signature, quote order; then the out-of-office and bulk scans reuse those
@@ -353,6 +397,14 @@ TEST_CASE("classify_automated with understand()'s shared folds decides as withou
         REQUIRE(a.automated == b.automated);
         REQUIRE(a.reason == b.reason);
         REQUIRE(a.ooo_until == b.ooo_until);
+        // The fold made on demand (understand()): the same verdict, and when it was made, the same fold.
+        LazyFoldedText lazy(cue_scan_span(m.new_text));
+        AutomatedVerdict c = classify_automated(m, lazy, ordered);
+        REQUIRE(a.automated == c.automated);
+        REQUIRE(a.reason == c.reason);
+        REQUIRE(a.ooo_until == c.ooo_until);
+        REQUIRE(lazy.get().text == folded.text);
+        REQUIRE(lazy.get().words.size() == folded.words.size());
         in_order += ordered;
         automated += a.automated && a.reason != "auto_submitted";
     }

@@ -1,6 +1,7 @@
 #include "interlocutor/text/lang.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,23 @@ public:
         if (slot.empty()) return 0;
         // The word as two integers (zero-padded): compared without a memcmp call per entry.
         const Packed p = pack(w);
+        for (const Entry& e : slot)
+            if (e.packed.lo == p.lo && e.packed.hi == p.hi) return e.lang;
+        return 0;
+    }
+
+    // lang_of(lower-case of w[0..len)) for ASCII letters and digits (OR 0x20 lower-cases both: a
+    // digit already has that bit): no copy of the word, and none at all when no stop word has its
+    // length and initial.
+    int lang_of_ascii_word(const unsigned char* w, std::size_t len) const {
+        if (len == 0 || len > kMaxLen) return 0;
+        const unsigned char c = w[0] | 0x20;
+        if (c < 'a' || c > 'z') return 0;
+        const std::vector<Entry>& slot = table_[len][c - 'a'];
+        if (slot.empty()) return 0;
+        Packed p;
+        for (std::size_t k = 0; k < len && k < 8; ++k) p.lo |= std::uint64_t{static_cast<unsigned char>(w[k] | 0x20)} << (8 * k);
+        for (std::size_t k = 8; k < len; ++k) p.hi |= std::uint64_t{static_cast<unsigned char>(w[k] | 0x20)} << (8 * (k - 8));
         for (const Entry& e : slot)
             if (e.packed.lo == p.lo && e.packed.hi == p.hi) return e.lang;
         return 0;
@@ -91,7 +109,51 @@ std::string verdict(int f, int e) {
 
 std::string detect_lang(std::string_view text) {
     std::string_view head = text.substr(0, std::min<std::size_t>(text.size(), kHead));
-    return detect_lang(head, fold_words(head));
+    // detect_lang(head, fold_words(head)) without folding the whole head (it was most of the
+    // language guess, and an automated mail's new text is folded for nothing else). The head is
+    // cut at its ASCII separators (ASCII bytes other than letters and digits: each is one code
+    // point that folds to nothing, and no multi-byte character spans one). A piece of ASCII
+    // letters and digits is one word, its fold the lower-case bytes; a piece with a byte >= 0x80
+    // is folded alone, which gives the words fold_words(head) has there (the fold is code point by
+    // code point, words end at separators, and a piece starts and ends at one or at the head's ends).
+    const StopWords& stop = stop_words();
+    int f = 0, e = 0;
+    auto count = [&](std::string_view w) {
+        switch (stop.lang_of(w)) {
+            case 1: ++f; break;
+            case 2: ++e; break;
+            default: break;
+        }
+    };
+    // 0: ASCII separator, 1: ASCII letter or digit, 2: byte >= 0x80.
+    static constexpr std::array<unsigned char, 256> kClass = [] {
+        std::array<unsigned char, 256> t{};
+        for (int b = 0; b < 256; ++b)
+            t[b] = b >= 0x80 ? 2 : ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')) ? 1 : 0;
+        return t;
+    }();
+    thread_local FoldedText piece;
+    const auto* s = reinterpret_cast<const unsigned char*>(head.data());
+    const std::size_t n = head.size();
+    std::size_t i = 0;
+    while (i < n) {
+        if (kClass[s[i]] == 0) { ++i; continue; }
+        std::size_t j = i;
+        unsigned char seen = 0;
+        while (j < n && kClass[s[j]] != 0) seen |= kClass[s[j++]];
+        if (!(seen & 2)) {
+            switch (stop.lang_of_ascii_word(s + i, j - i)) {
+                case 1: ++f; break;
+                case 2: ++e; break;
+                default: break;
+            }
+        } else {
+            fold_words_into(piece, head.substr(i, j - i));
+            for (std::size_t k = 0; k < piece.words.size(); ++k) count(piece.norm(k));
+        }
+        i = j;
+    }
+    return verdict(f, e);
 }
 
 std::string detect_lang(std::string_view text, const FoldedText& folded) {

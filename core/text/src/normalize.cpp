@@ -244,4 +244,10 @@ FoldedText fold_words(std::string_view text) {
     return f;
 }
 
+void fold_words_into(FoldedText& out, std::string_view text) {
+    out.text.clear();
+    out.words.clear();
+    fold_impl(out.text, text, 0, &out.words);
+}
+
 }  // namespace ilc::text

@@ -13,6 +13,11 @@ namespace {
 constexpr std::size_t kMaxScan = 64 * 1024;
 
 std::string_view trim(std::string_view s) {
+    // Most lines neither start nor end with a blank: then nothing below moves.
+    if (s.empty()) return s;
+    if (const char f = s.front(), l = s.back(); f != ' ' && f != '\t' && f != '\r' && f != '\xC2' && l != ' ' &&
+                                               l != '\t' && l != '\r' && l != '\xA0')
+        return s;
     std::size_t a = 0, b = s.size();
     while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) ++a;
     while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
@@ -28,13 +33,6 @@ bool ends_with(std::string_view s, std::string_view p) {
     return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
-bool is_blank(std::string_view s) { return trim(s).empty(); }
-
-bool is_gt(std::string_view s) {
-    std::string_view t = trim(s);
-    return !t.empty() && t[0] == '>';
-}
-
 bool has_digit(std::string_view s) {
     return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -44,12 +42,24 @@ bool has_digit(std::string_view s) {
 // fold() of a byte prefix is a prefix of fold() of the whole (words fold code point by code
 // point, a cut character folds to a separator), so when that head already gives more than
 // `need` characters every such test answers as on the whole line; otherwise the whole is folded.
-std::string fold_head(std::string_view t, std::size_t need) {
-    constexpr std::size_t kHead = 64;
-    if (t.size() <= kHead) return fold(t);
-    std::string head = fold(t.substr(0, kHead));
-    if (head.size() > need) return head;
-    return fold(t);
+// The fold is written into a buffer kept per thread (fold_append behind nothing is fold()): these
+// tests run on most lines, and a fresh std::string per fold cost an allocation per line. The view
+// is valid until the next fold_head() call on the same thread.
+std::string_view fold_head(std::string_view t, std::size_t need) {
+    // A head a little longer than `need` (was 64 bytes): most lines already fold to more than
+    // `need` characters from it; the others are folded whole.
+    const std::size_t kHead = need + 16;
+    thread_local std::string buf;
+    buf.clear();
+    if (t.size() <= kHead) {
+        fold_append(buf, t, 0);
+        return buf;
+    }
+    fold_append(buf, t.substr(0, kHead), 0);
+    if (buf.size() > need) return buf;
+    buf.clear();
+    fold_append(buf, t, 0);
+    return buf;
 }
 
 // A date or time as Lotus Notes and Outlook print them: "10/09/2000 09:48 AM", "09:48".
@@ -63,35 +73,38 @@ bool looks_like_datetime(std::string_view s) {
     return digits >= 4 && (slashes >= 2 || colons >= 1);
 }
 
-// The first character of fold(t) when t's first word starts with an ASCII letter or digit, ' '
-// when t has no word (fold(t) is empty), 0 when a non-ASCII character comes first (only fold()
-// can tell what it folds to). Lets the phrase tests below skip the fold of most lines: they run
-// on every line of every body (a fifth of split_body's time on Enron was these folds).
-char folded_initial(std::string_view t) {
-    for (char ch : t) {
-        const auto b = static_cast<unsigned char>(ch);
-        if (b >= 0x80) return 0;
-        if (b >= 'A' && b <= 'Z') return static_cast<char>(b + 32);
-        if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')) return static_cast<char>(b);
+// False when fold(t) surely starts with none of `pairs` (two-letter prefixes back to back: "orme"
+// is "or" and "me"), read from t's first two word characters when both are ASCII letters or
+// digits; true (only fold() can tell) when a byte >= 0x80 comes first. For phrase lists whose
+// first words all have two or more letters: a first word of one character, or no word at all,
+// then starts none of them. Lets the phrase tests below skip the fold of most lines: they run on
+// every line of every body (was a test of the first letter alone).
+bool may_start_with_pair(std::string_view t, std::string_view pairs) {
+    auto alnum = [](unsigned char b) { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'); };
+    std::size_t i = 0;
+    const std::size_t n = t.size();
+    while (i < n && !alnum(static_cast<unsigned char>(t[i]))) {
+        if (static_cast<unsigned char>(t[i]) >= 0x80) return true;
+        ++i;  // an ASCII separator: folds to nothing
     }
-    return ' ';
-}
-
-// False when fold(t) surely starts with none of `initials` (then no phrase starting with one of
-// them can be a prefix of it).
-bool may_start_with(std::string_view t, std::string_view initials) {
-    const char c = folded_initial(t);
-    return c == 0 || initials.find(c) != std::string_view::npos;
+    if (i + 1 >= n) return false;  // no word, or a last word of one character
+    const auto b1 = static_cast<unsigned char>(t[i + 1]);
+    if (b1 >= 0x80) return true;
+    if (!alnum(b1)) return false;  // a first word of one character
+    const char c0 = static_cast<char>(t[i] | 0x20), c1 = static_cast<char>(b1 | 0x20);  // lower-case letters, digits as they are
+    for (std::size_t k = 0; k + 1 < pairs.size(); k += 2)
+        if (pairs[k] == c0 && pairs[k + 1] == c1) return true;
+    return false;
 }
 
 // "Forwarded by", "Original Message", … after stripping the rule characters around them.
 bool is_separator_header(std::string_view t) {
-    if (!may_start_with(t, "omfur")) return false;  // the initials of the phrases below
+    if (!may_start_with_pair(t, "ormefourre")) return false;  // the phrases' first two letters
     std::size_t dashes = 0;
     while (dashes < t.size() && (t[dashes] == '-' || t[dashes] == '_' || t[dashes] == '=' ||
                                  t[dashes] == ' ' || t[dashes] == '*'))
         ++dashes;
-    std::string f = fold_head(t, 32);  // the phrases below are shorter than 32 characters
+    std::string_view f = fold_head(t, 32);  // the phrases below are shorter than 32 characters
     static const std::array<std::string_view, 12> phrases = {
         "original message", "message d origine", "forwarded message", "message transfere",
         "forwarded by", "ursprungliche nachricht", "mensaje original", "messaggio originale",
@@ -106,8 +119,8 @@ bool is_separator_header(std::string_view t) {
 
 bool is_forward_intro(std::string_view t) {
     if (t.size() > 80) return false;
-    if (!may_start_with(t, "dbmf")) return false;  // the initials of the phrases below
-    std::string f = fold_head(t, 32);  // the phrases below are shorter than 32 characters
+    if (!may_start_with_pair(t, "debemefo")) return false;  // the phrases' first two letters
+    std::string_view f = fold_head(t, 32);  // the phrases below are shorter than 32 characters
     return starts_with(f, "debut du message reexpedie") || starts_with(f, "begin forwarded message") ||
            f == "message transfere" || f == "forwarded message" ||
            starts_with(f, "debut du message transfere");
@@ -136,9 +149,14 @@ enum class Key { none, from, sent, date, to, cc, subject, other };
 Key header_key(std::string_view t) {
     // "*From:*" and "**De :**" come from HTML bold converted to text.
     while (!t.empty() && (t[0] == '*' || t[0] == '>' || t[0] == ' ')) t.remove_prefix(1);
-    std::size_t colon = t.find(':');
-    if (colon == std::string_view::npos || colon == 0 || colon > 24) return Key::none;
-    std::string k = fold(t.substr(0, colon));
+    // Only a colon among the first 25 bytes can close a key (no search through long lines), and
+    // the key is folded into a buffer kept per thread (no allocation per line).
+    std::size_t colon = t.substr(0, 25).find(':');
+    if (colon == std::string_view::npos || colon == 0) return Key::none;
+    thread_local std::string key;
+    key.clear();
+    fold_append(key, t.substr(0, colon), 0);
+    const std::string_view k = key;
     if (k == "from" || k == "de" || k == "expediteur" || k == "von" || k == "envoye par") return Key::from;
     if (k == "sent" || k == "envoye" || k == "sent by" || k == "gesendet") return Key::sent;
     if (k == "date" || k == "datum") return Key::date;
@@ -152,10 +170,32 @@ Key header_key(std::string_view t) {
     return Key::none;
 }
 
+// The body's lines, each with its trim() made once, on first use: the passes below (quote
+// headers, line-wise classification, signature) ask for the trimmed line several times per line
+// (trim was a tenth of split_body's instructions on list mail), and never for most lines of a
+// quote below its header.
 struct Lines {
-    std::vector<std::string_view> v;
+    struct Line {
+        std::string_view text;             // without its '\n' and a trailing '\r'
+        mutable std::string_view trimmed;  // trim(text), once trimmed_set
+        mutable bool trimmed_set = false;
+    };
+    std::vector<Line> v;
     std::size_t size() const { return v.size(); }
-    std::string_view operator[](std::size_t i) const { return v[i]; }
+    std::string_view operator[](std::size_t i) const { return v[i].text; }
+    std::string_view trimmed(std::size_t i) const {
+        const Line& l = v[i];
+        if (!l.trimmed_set) {
+            l.trimmed = trim(l.text);
+            l.trimmed_set = true;
+        }
+        return l.trimmed;
+    }
+    bool blank(std::size_t i) const { return trimmed(i).empty(); }  // is_blank(L[i])
+    bool gt(std::size_t i) const {                                    // is_gt(L[i])
+        std::string_view t = trimmed(i);
+        return !t.empty() && t[0] == '>';
+    }
 };
 
 // Extends a quoted-header start upwards over the lines that belong to it: a rule
@@ -165,7 +205,7 @@ std::size_t extend_up(const Lines& L, std::size_t start) {
     int budget = 3;
     std::size_t i = start;
     while (i > 0 && budget > 0) {
-        std::string_view t = trim(L[i - 1]);
+        std::string_view t = L.trimmed(i - 1);
         if (t.empty()) { --i; --budget; continue; }
         bool rule = t.size() >= 5 && std::all_of(t.begin(), t.end(), [](char c) {
                         return c == '_' || c == '-' || c == '=' || c == '*' || c == ' ';
@@ -204,8 +244,8 @@ std::size_t find_gap(std::string_view t, std::size_t from) {
     return std::string_view::npos;
 }
 
-Key line_key(std::string_view line) {
-    std::string_view t = trim(line);
+// t: the trimmed line.
+Key line_key(std::string_view t) {
     Key k = header_key(t);
     if (k != Key::none && k != Key::other) return k;
     std::size_t gap = find_gap(t, 0);
@@ -223,19 +263,19 @@ Key line_key(std::string_view line) {
 // Header block starting at line i ("From:/De :" then Sent/Date/To/Subject within a few lines, or
 // a Lotus "To:" then "cc:"/"Subject:"). Returns the block's first line.
 std::optional<std::size_t> header_block_at(const Lines& L, std::size_t i) {
-    Key k = line_key(L[i]);
+    Key k = line_key(L.trimmed(i));
     if (k == Key::none || k == Key::other) return std::nullopt;
     bool seen_from = k == Key::from, seen_sent = k == Key::sent || k == Key::date, seen_to = k == Key::to,
          seen_cc = k == Key::cc, seen_subject = k == Key::subject;
     if (!(seen_from || seen_to || seen_sent)) return std::nullopt;
     int distinct = 1;
     for (std::size_t j = i + 1; j < L.size() && j <= i + 8; ++j) {
-        Key kj = line_key(L[j]);
+        Key kj = line_key(L.trimmed(j));
         bool* flag = kj == Key::from ? &seen_from : kj == Key::sent || kj == Key::date ? &seen_sent
                    : kj == Key::to ? &seen_to : kj == Key::cc ? &seen_cc
                    : kj == Key::subject ? &seen_subject : nullptr;
         if (flag && !*flag) { *flag = true; ++distinct; }
-        if (kj == Key::none && !is_blank(L[j]) && j > i + 4) break;
+        if (kj == Key::none && !L.blank(j) && j > i + 4) break;
     }
     bool outlook = seen_from && distinct >= 3 && (seen_sent || seen_to || seen_subject);
     bool short_from = seen_from && distinct >= 2 && (seen_sent || seen_subject) && seen_to;
@@ -248,14 +288,14 @@ enum class Marker { none, attribution, strong };
 
 // Whether line i opens quoted history; start receives the first line of that history.
 Marker quote_marker_at(const Lines& L, std::size_t i, std::size_t& start) {
-    std::string_view t = trim(L[i]);
+    std::string_view t = L.trimmed(i);
     if (t.empty() || t[0] == '>') return Marker::none;
     if (t.size() < 200 && is_separator_header(t)) { start = extend_up(L, i); return Marker::strong; }
     if (is_forward_intro(t)) { start = i; return Marker::strong; }
     if (t.size() < 300 && ends_like_attribution(t)) {
         bool next_is_gt = false;
         for (std::size_t j = i + 1; j < L.size() && j <= i + 2; ++j)
-            if (!is_blank(L[j])) { next_is_gt = is_gt(L[j]); break; }
+            if (!L.blank(j)) { next_is_gt = L.gt(j); break; }
         if (starts_like_attribution(t) || next_is_gt || t.find('@') != std::string_view::npos ||
             has_digit(t)) {
             start = i;
@@ -264,7 +304,7 @@ Marker quote_marker_at(const Lines& L, std::size_t i, std::size_t& start) {
     }
     // "Le lun. 3 nov. 2025 à 10:12, Jean <\njean@x.fr> a écrit :" wrapped over two lines.
     if (starts_like_attribution(t) && i + 1 < L.size() && t.size() < 200) {
-        std::string_view n = trim(L[i + 1]);
+        std::string_view n = L.trimmed(i + 1);
         if (!n.empty() && n[0] != '>' && n.size() < 200 && ends_like_attribution(n)) {
             start = i;
             return Marker::attribution;
@@ -272,16 +312,18 @@ Marker quote_marker_at(const Lines& L, std::size_t i, std::size_t& start) {
     }
     // Any-language attribution ("02.04.2012 14:20 пользователь … написал:"): a line ending in ':'
     // (possibly wrapped over two lines), with an address or a date, right above a '>' block.
-    if (t.size() < 300 && (has_digit(t) || t.find('@') != std::string_view::npos)) {
+    // (The ':' ends are tested before the scan of the whole line for a digit or an '@': most
+    // lines end otherwise. Same answer, the tests have no side effects.)
+    if (t.size() < 300) {
         std::size_t last = i;
         if (t.back() != ':' && i + 1 < L.size()) {
-            std::string_view n = trim(L[i + 1]);
+            std::string_view n = L.trimmed(i + 1);
             if (!n.empty() && n.size() < 200 && n.back() == ':' && n[0] != '>') last = i + 1;
         }
-        if (trim(L[last]).back() == ':') {
+        if (L.trimmed(last).back() == ':' && (has_digit(t) || t.find('@') != std::string_view::npos)) {
             for (std::size_t j = last + 1; j < L.size() && j <= last + 2; ++j) {
-                if (is_blank(L[j])) continue;
-                if (is_gt(L[j])) { start = i; return Marker::attribution; }
+                if (L.blank(j)) continue;
+                if (L.gt(j)) { start = i; return Marker::attribution; }
                 break;
             }
         }
@@ -296,9 +338,9 @@ void classify_linewise(const Lines& L, std::size_t from, std::size_t to, std::ve
                        LineKind before) {
     LineKind prev = before;
     for (std::size_t i = from; i < to; ++i) {
-        if (is_blank(L[i])) { kinds[i] = prev; continue; }
-        if (is_gt(L[i])) { kinds[i] = prev = LineKind::quoted; continue; }
-        bool sandwiched = i > from && is_gt(L[i - 1]) && i + 1 < to && is_gt(L[i + 1]);
+        if (L.blank(i)) { kinds[i] = prev; continue; }
+        if (L.gt(i)) { kinds[i] = prev = LineKind::quoted; continue; }
+        bool sandwiched = i > from && L.gt(i - 1) && i + 1 < to && L.gt(i + 1);
         kinds[i] = prev = sandwiched ? LineKind::quoted : LineKind::new_text;
     }
     // A blank line between new text and a following quote stays with the new text already;
@@ -316,7 +358,7 @@ bool is_delimiter(std::string_view line) {
 }
 
 bool looks_like_contact(std::string_view t) {
-    std::string f = fold_head(t, 16);  // only prefixes of at most 8 characters are tested
+    std::string_view f = fold_head(t, 16);  // only prefixes of at most 8 characters are tested
     int digits = 0;
     for (char c : t) if (c >= '0' && c <= '9') ++digits;
     if (t.find('@') != std::string_view::npos && t.find(' ') == std::string_view::npos) return true;
@@ -336,7 +378,8 @@ bool signature_like(std::string_view t) {
 }
 
 bool is_disclaimer(std::string_view line) {
-    std::string f(1, ' ');  // " " + fold(head) + " "
+    thread_local std::string f;  // " " + fold(head) + " ", in a buffer kept per thread
+    f.assign(1, ' ');
     fold_append(f, line.substr(0, 300), 1);
     f += ' ';
     static const std::array<std::string_view, 16> keys = {
@@ -370,8 +413,8 @@ void join_into(std::string& out, std::string_view line) {
 bool is_mobile_footer(std::string_view line) {
     std::string_view t = trim(line);
     if (t.size() > 90) return false;
-    if (!may_start_with(t, "segtov")) return false;  // the initials of the phrases below
-    std::string f = fold_head(t, 32);  // only prefixes shorter than 32 characters are tested
+    if (!may_start_with_pair(t, "seengeteobvo")) return false;  // the phrases' first two letters
+    std::string_view f = fold_head(t, 32);  // only prefixes shorter than 32 characters are tested
     return starts_with(f, "sent from my") || starts_with(f, "envoye de mon") || starts_with(f, "envoye depuis") ||
            starts_with(f, "sent from outlook") || starts_with(f, "sent from mail for") ||
            starts_with(f, "sent from yahoo") || starts_with(f, "sent from samsung") ||
@@ -421,8 +464,11 @@ bool starts_some_closing(std::string_view first) {
 bool is_closing_line(std::string_view line) {
     std::string_view t = trim(line);
     if (t.empty() || t.size() > 60 || t.back() == '?') return false;
-    // tokenize(t), without a string per word: norm(k) is tokenize(t)[k].norm.
-    const FoldedText toks = fold_words(t);
+    // tokenize(t), without a string per word: norm(k) is tokenize(t)[k].norm. Into buffers kept
+    // per thread (this runs on many lines of every body's end; no allocation per line).
+    thread_local FoldedText scratch;
+    fold_words_into(scratch, t);
+    const FoldedText& toks = scratch;
     if (toks.words.empty() || !starts_some_closing(toks.norm(0))) return false;
     const std::size_t ntoks = toks.words.size();
     for (const auto& c : closing_formulas()) {
@@ -461,7 +507,7 @@ BodySplit split_body(std::string_view text) {
             if (j == std::string_view::npos) j = scanned.size();
             std::string_view line = scanned.substr(i, j - i);
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            L.v.push_back(line);
+            L.v.push_back({line, {}, false});
             i = j + 1;
         }
     }
@@ -478,7 +524,7 @@ BodySplit split_body(std::string_view text) {
     }
     bool written_before = false;
     for (std::size_t i = 0; i < header_start; ++i)
-        if (!is_blank(L[i]) && !is_gt(L[i])) { written_before = true; break; }
+        if (!L.blank(i) && !L.gt(i)) { written_before = true; break; }
 
     if (header_start < n && !written_before && marker == Marker::attribution) {
         // Bottom-posted or interleaved reply: "On … wrote:" first, then '>' lines and the answers.
@@ -500,7 +546,7 @@ BodySplit split_body(std::string_view text) {
     // 2. The signature, at the end of the last run of new lines.
     std::size_t b = n;
     while (b > 0 && kinds[b - 1] != LineKind::new_text) --b;
-    while (b > 0 && is_blank(L[b - 1]) && kinds[b - 1] == LineKind::new_text) --b;
+    while (b > 0 && L.blank(b - 1) && kinds[b - 1] == LineKind::new_text) --b;
     std::size_t a = b;
     while (a > 0 && kinds[a - 1] == LineKind::new_text) --a;
     // Legal disclaimers and "think before printing" footers end many corporate mails after the
@@ -508,12 +554,12 @@ BodySplit split_body(std::string_view text) {
     const std::size_t block_end = b;
     while (b > a) {
         std::size_t p = b;
-        while (p > a && !is_blank(L[p - 1])) --p;
+        while (p > a && !L.blank(p - 1)) --p;
         bool disclaimer = false;
         for (std::size_t i = p; i < b && !disclaimer; ++i) disclaimer = is_disclaimer(L[i]);
         if (!disclaimer || p == a) break;
         b = p;
-        while (b > a && is_blank(L[b - 1])) --b;
+        while (b > a && L.blank(b - 1)) --b;
     }
     if (b > a) {
         std::size_t sig = b;
@@ -525,7 +571,7 @@ BodySplit split_body(std::string_view text) {
         if (sig == b) {
             int nonblank = 0;
             for (std::size_t i = b; i > a && nonblank <= 10; --i) {
-                std::string_view t = trim(L[i - 1]);
+                std::string_view t = L.trimmed(i - 1);
                 if (t.empty()) continue;
                 if (is_closing_line(t)) {
                     if (i < b) sig = i;  // the lines after the closing
@@ -537,7 +583,7 @@ BodySplit split_body(std::string_view text) {
         }
         // (c) a mobile footer among the last lines starts the signature when nothing earlier does.
         for (std::size_t i = b, seen = 0; i > a && seen < 3; --i) {
-            if (is_blank(L[i - 1])) continue;
+            if (L.blank(i - 1)) continue;
             ++seen;
             if (is_mobile_footer(L[i - 1]) && i - 1 < sig) sig = i - 1;
         }
@@ -546,8 +592,8 @@ BodySplit split_body(std::string_view text) {
             std::size_t i = b;
             int count = 0, contacts = 0;
             bool ok = true;
-            while (i > a && !is_blank(L[i - 1])) {
-                std::string_view t = trim(L[i - 1]);
+            while (i > a && !L.blank(i - 1)) {
+                std::string_view t = L.trimmed(i - 1);
                 if (!signature_like(t) || t.size() > 60) { ok = false; break; }
                 if (looks_like_contact(t)) ++contacts;
                 ++count;
@@ -556,22 +602,46 @@ BodySplit split_body(std::string_view text) {
             if (ok && i > a && count >= 2 && count <= 8 && contacts >= 1) sig = i;
         }
         // Skip blank lines at the head of the signature: they stay with the new text.
-        while (sig < b && is_blank(L[sig])) ++sig;
+        while (sig < b && L.blank(sig)) ++sig;
         if (sig == b && block_end > b) {  // only a disclaimer: it is the signature
             sig = b;
-            while (sig < block_end && is_blank(L[sig])) ++sig;
+            while (sig < block_end && L.blank(sig)) ++sig;
         }
         b = block_end;
         for (std::size_t i = sig; i < b; ++i) kinds[i] = LineKind::signature;
         // Blank lines between the signature and the quote go with the signature.
-        for (std::size_t i = b; i < n && sig < b && kinds[i] == LineKind::new_text && is_blank(L[i]); ++i)
+        for (std::size_t i = b; i < n && sig < b && kinds[i] == LineKind::new_text && L.blank(i); ++i)
             kinds[i] = LineKind::signature;
     }
 
-    for (std::size_t i = 0; i < n; ++i) {
-        std::string& part = kinds[i] == LineKind::new_text ? out.new_text
-                          : kinds[i] == LineKind::signature ? out.signature : out.quoted;
-        join_into(part, L[i]);
+    auto part_of = [&](LineKind k) -> std::string& {
+        return k == LineKind::new_text ? out.new_text : k == LineKind::signature ? out.signature : out.quoted;
+    };
+    // Each part joins its lines with '\n' (join_into line by line). Its size is reserved first, and
+    // a run of lines of one part that are contiguous in the body (each line's '\n' right before
+    // the next, no '\r' dropped) is appended as one slice of the body: the same bytes, since
+    // join_into puts a '\n' before every line once the part is not empty. An empty line joined to
+    // an empty part appends nothing and is skipped (the part stays empty, as join_into leaves it).
+    {
+        std::size_t sizes[3] = {0, 0, 0};
+        for (std::size_t i = 0; i < n; ++i) sizes[static_cast<int>(kinds[i])] += L[i].size() + 1;
+        if (out.truncated) sizes[static_cast<int>(header_start < n ? LineKind::quoted : LineKind::new_text)] +=
+            text.size() - scanned.size() + 1;
+        for (LineKind k : {LineKind::new_text, LineKind::signature, LineKind::quoted})
+            part_of(k).reserve(sizes[static_cast<int>(k)]);
+    }
+    for (std::size_t i = 0; i < n;) {
+        std::string& part = part_of(kinds[i]);
+        if (part.empty() && L[i].empty()) { ++i; continue; }
+        const char* begin = L[i].data();
+        const char* end = begin + L[i].size();
+        std::size_t j = i + 1;
+        while (j < n && kinds[j] == kinds[i] && L[j].data() == end + 1) {
+            end = L[j].data() + L[j].size();
+            ++j;
+        }
+        join_into(part, std::string_view(begin, static_cast<std::size_t>(end - begin)));
+        i = j;
     }
     if (out.truncated) {
         std::string_view tail = text.substr(scanned.size());

@@ -18,15 +18,20 @@ void understand(Message& m) {
     m.signature_title = std::move(sig.title);
 
     // The new text folded once, with its words: the bulk-mail footer scan, the language guess and
-    // the cue matcher all read it (each used to fold or tokenize its own copy).
-    const FoldedText folded = fold_words(cue_scan_span(m.new_text));
+    // the cue matcher all read it (each used to fold or tokenize its own copy). Folded on first
+    // use: an automated mail's cues are never looked for, and its header verdict usually skips
+    // the body scans, so a list message's long new text is then not folded whole.
+    LazyFoldedText folded(cue_scan_span(m.new_text));
 
-    AutomatedVerdict verdict = classify_automated(m, &folded, in_part_order);
+    AutomatedVerdict verdict = classify_automated(m, folded, in_part_order);
     m.automated = verdict.automated;
     m.automated_reason = std::move(verdict.reason);
     m.ooo_until = verdict.ooo_until;
 
-    m.lang = detect_lang(m.new_text, folded);
+    // detect_lang(text) folds the first 4 KiB only and answers as detect_lang(text, fold_words(
+    // cue_scan_span(text))) (test_text_fastpaths): the whole fold is made here only when the cue
+    // matcher below needs it anyway.
+    m.lang = folded.ready() || !m.automated ? detect_lang(m.new_text, folded.get()) : detect_lang(m.new_text);
     // detect_lang reads the first 4 KiB only: when the body starts with the same 4 KiB as the new
     // text (no quote and no signature above that point), asking again gives the same "".
     auto head = [](std::string_view t) { return t.substr(0, std::min<std::size_t>(t.size(), 4096)); };
@@ -36,7 +41,7 @@ void understand(Message& m) {
     m.expects_reply = false;
     // SPEC: automated mail never counts as a request; its cues would only mislead the detectors.
     if (m.automated) return;
-    std::vector<Cue> cues = find_cues(m.new_text, folded);
+    std::vector<Cue> cues = find_cues(m.new_text, folded.get());
     m.expects_reply = expects_reply(m.new_text, cues);
     m.cues.reserve(cues.size());
     for (Cue& c : cues) m.cues.push_back(Message::Cue{std::move(c.family), std::move(c.text)});

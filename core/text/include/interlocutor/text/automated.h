@@ -41,6 +41,10 @@ AutomatedVerdict classify_automated(const Message& m);
 AutomatedVerdict classify_automated(const Message& m, const FoldedText* new_text_folded,
                                     bool body_in_part_order = false);
 
+// The same with the fold made on demand: new_text_folded.source() is cue_scan_span(m.new_text),
+// and it is folded only when a body scan that reads it runs (the same verdict either way).
+AutomatedVerdict classify_automated(const Message& m, LazyFoldedText& new_text_folded, bool body_in_part_order);
+
 // True when the subject is an out-of-office or auto-reply subject ("Absence du bureau",
 // "Réponse automatique", "Out of Office", "Automatic reply", "Auto:", "Abwesenheit", …).
 bool is_ooo_subject(std::string_view subject);

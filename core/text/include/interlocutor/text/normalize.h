@@ -51,6 +51,32 @@ struct FoldedText {
 // Sources up to 4 GiB (offsets are 32-bit; every caller caps far below).
 FoldedText fold_words(std::string_view text);
 
+// out = fold_words(text), reusing out's buffers (for callers that fold many short pieces).
+void fold_words_into(FoldedText& out, std::string_view text);
+
+// fold_words(text), computed on the first get() only. understand() hands its new text this way to
+// the matchers that may read it: an automated mail (a list message, a notification) is never
+// searched for cues, so its new text, often long, is then folded only where a header verdict
+// did not already decide (and its language guessed from the first 4 KiB alone).
+class LazyFoldedText {
+public:
+    explicit LazyFoldedText(std::string_view text) : text_(text) {}
+    const FoldedText& get() {
+        if (!ready_) {
+            folded_ = fold_words(text_);
+            ready_ = true;
+        }
+        return folded_;
+    }
+    bool ready() const { return ready_; }
+    std::string_view source() const { return text_; }
+
+private:
+    std::string_view text_;
+    FoldedText folded_;
+    bool ready_ = false;
+};
+
 // Folds one code point; appends its folded form (possibly empty for separators) to out and
 // returns true when it is a word character.
 bool fold_code_point(char32_t c, std::string& out);
