@@ -40,6 +40,8 @@ Result<Corpus> load_corpus(store::Store& store, bool with_text, bool with_thread
 // Only what threading reads of every message (no Message objects, no text), and the threads:
 // what `threads` needs, at a fraction of load_corpus()'s memory on a large store.
 struct ThreadCorpus {
+    // participants hold a short token per distinct address, not the address (load_thread_corpus):
+    // only compared for equality by the threader, printed nowhere.
     std::vector<threading::ThreadInput> inputs;
     std::vector<std::string> senders;  // parallel to inputs: From name, else address, else "(unknown)"
     std::vector<Thread> threads;

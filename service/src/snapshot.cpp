@@ -620,14 +620,12 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
 
     std::vector<Thread> threads;  // as the threader returns them, until the flat table is built
     {
-        // The threading headers move into the threader's inputs (no detector reads them), so they
-        // are never held twice; the inputs go once the threads are built (as `analyze` does).
-        std::vector<threading::ThreadInput> inputs;
-        inputs.reserve(messages.size());
-        for (auto& m : messages) inputs.push_back(threading::take_thread_input(m));
+        // Threaded on the messages in place (no ThreadInput copy of each, as `analyze` does);
+        // the threading headers, which no detector reads, go once the threads are built.
         threading::ThreadingOptions topts;
         topts.owner_addresses = snap->settings.owners;
-        threads = threading::thread_messages(inputs, topts);
+        threads = threading::thread_messages_in_place(messages, topts);
+        for (auto& m : messages) threading::drop_threading_headers(m);
     }
 
     snap->now = snap->settings.now ? snap->settings.now : static_cast<int64_t>(std::time(nullptr));

@@ -3,6 +3,7 @@
 // one thread_input_from() takes of the loaded Message, and the threads must be the same.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <unistd.h>
@@ -132,6 +133,45 @@ void check_same_as_messages(const std::vector<std::string>& sources, const std::
         CHECK(a[k].members == b[k].members);
         CHECK(a[k].parent == b[k].parent);
     }
+    // The Messages threaded in place (analyze, serve) give the same threads, with the owners
+    // and without (the subject fallback's participant rule reads From, To and Cc in place).
+    for (bool with_owners : {true, false}) {
+        threading::ThreadingOptions o;
+        if (with_owners) o.owner_addresses = me;
+        auto want = threading::thread_messages(from_msgs, o);
+        auto got = threading::thread_messages_in_place(*msgs, o);
+        REQUIRE(got.size() == want.size());
+        for (size_t k = 0; k < got.size(); ++k) {
+            CHECK(got[k].id == want[k].id);
+            CHECK(got[k].members == want[k].members);
+            CHECK(got[k].parent == want[k].parent);
+        }
+    }
+    // The analysis load (LoadOptions::detector_columns_only): each cue family once, in the order
+    // first seen, texts empty; the families a detector tests are those of the full load.
+    store::LoadOptions light_opts;
+    light_opts.with_quoted = false;
+    light_opts.detector_columns_only = true;
+    auto light = st.value()->load_messages(light_opts);
+    REQUIRE(light);
+    REQUIRE(light->size() == msgs->size());
+    for (size_t i = 0; i < light->size(); ++i) {
+        std::vector<std::string> want;
+        for (const auto& c : (*msgs)[i].cues)
+            if (std::find(want.begin(), want.end(), c.family) == want.end()) want.push_back(c.family);
+        std::vector<std::string> got;
+        for (const auto& c : (*light)[i].cues) {
+            got.push_back(c.family);
+            CHECK(c.text.empty());
+        }
+        INFO("message " << i);
+        CHECK(got == want);
+    }
+    Message dropped = msgs->front();
+    threading::drop_threading_headers(dropped);
+    CHECK((dropped.in_reply_to.empty() && dropped.references.empty() && dropped.thread_index.empty() &&
+           dropped.thread_topic.empty()));
+    CHECK(dropped.message_id == msgs->front().message_id);
 }
 
 }  // namespace

@@ -109,10 +109,30 @@ Flags flags_from(int64_t b) {
     return f;
 }
 
+// The cues of one row as LoadOptions::detector_columns_only gives them: each family once, in
+// the order first seen, without its text. The detectors and the service's snapshot only ask
+// whether a message has a cue of a family; a generated message carries ~12 cues of 3-5
+// families, 64 bytes each before their texts, which was ~0.8 GB of a 1M-message analysis.
+std::vector<Message::Cue> decode_cue_families(std::string_view text) {
+    std::vector<Message::Cue> all = detail::decode_cues(text);
+    size_t distinct = 0;
+    for (size_t k = 0; k < all.size(); ++k) {
+        bool seen = false;
+        for (size_t j = 0; j < distinct && !seen; ++j) seen = all[j].family == all[k].family;
+        if (seen) continue;
+        if (distinct != k) all[distinct].family = std::move(all[k].family);
+        ++distinct;
+    }
+    std::vector<Message::Cue> out;
+    out.reserve(distinct);  // a vector of its own: `all` has room for every cue
+    for (size_t k = 0; k < distinct; ++k) out.push_back(Message::Cue{std::move(all[k].family), {}});
+    return out;
+}
+
 // Fills a Message from a row of select_message_sql (column 0 is the rowid): the statement itself,
-// or a RawRow copied from it by a pipelined scan.
+// or a RawRow copied from it by a pipelined scan. cue_families_only: decode_cue_families().
 template <typename Row>
-void read_message_row(const Row& s, Message& m) {
+void read_message_row(const Row& s, Message& m, bool cue_families_only = false) {
     m.rowid = s.col_int(0);
     int c = 1;
     s.col_text_into(c++, m.message_id);
@@ -148,7 +168,7 @@ void read_message_row(const Row& s, Message& m) {
     if (s.col_null(c)) m.ooo_until.reset(); else m.ooo_until = s.col_int(c);
     ++c;
     m.expects_reply = s.col_int(c++) != 0;
-    m.cues = detail::decode_cues(s.col_view(c++));
+    m.cues = cue_families_only ? decode_cue_families(s.col_view(c++)) : detail::decode_cues(s.col_view(c++));
     s.col_text_into(c++, m.lang);
     m.warnings = detail::decode_warnings(s.col_view(c++));
     s.col_text_into(c++, m.source.path);
@@ -353,7 +373,7 @@ struct Store::Impl {
         return exec(db, "COMMIT", "committing the schema upgrade");
     }
 
-    Status insert_rows(const Message& m, int64_t& rowid, bool& inserted);
+    Status insert_rows(const Message& m, const EncodedColumns& enc, int64_t& rowid, bool& inserted);
     Status undo_message(int64_t rowid);
     Status load_recipients_of(Message& m);
     Status load_folders_of(Message& m);
@@ -452,15 +472,19 @@ void Store::rollback_batch() {
 
 // --- messages -----------------------------------------------------------------------------
 
-Status Store::Impl::insert_rows(const Message& m, int64_t& rowid, bool& inserted) {
+EncodedColumns encode_columns(const Message& m) {
+    return {detail::encode_list(m.in_reply_to), detail::encode_list(m.references), detail::encode_cues(m.cues),
+            detail::encode_warnings(m.warnings)};
+}
+
+Status Store::Impl::insert_rows(const Message& m, const EncodedColumns& enc, int64_t& rowid, bool& inserted) {
     static const std::string kInsert = insert_message_sql();
     auto ps = prepared(ins_message, kInsert);
     if (!ps.ok()) return ps.error();
     Stmt& s = **ps;
-    // The encoded lists live until this function returns, after the statement's run(): bound
-    // without SQLite's private copy, like the Message's own strings.
-    const std::string in_reply_to = detail::encode_list(m.in_reply_to), refs = detail::encode_list(m.references),
-                      cues = detail::encode_cues(m.cues), warnings = detail::encode_warnings(m.warnings);
+    // The encoded lists live until after the statement's run(): bound without SQLite's private
+    // copy, like the Message's own strings.
+    const std::string &in_reply_to = enc.in_reply_to, &refs = enc.refs, &cues = enc.cues, &warnings = enc.warnings;
     int c = 1;
     s.bind_static(c++, m.message_id);
     s.bind(c++, m.synthetic_id);
@@ -598,6 +622,12 @@ Status Store::Impl::undo_message(int64_t rowid) {
 Result<InsertOutcome> Store::insert_message(const Message& m) {
     auto st = impl_->require_writer();
     if (!st.ok()) return st.error();
+    return insert_message(m, encode_columns(m));
+}
+
+Result<InsertOutcome> Store::insert_message(const Message& m, const EncodedColumns& encoded) {
+    auto st = impl_->require_writer();
+    if (!st.ok()) return st.error();
     if (m.message_id.empty()) return usage("cannot store a message without a message_id (parsers synthesize one)");
     Impl& I = *impl_;
 
@@ -614,7 +644,7 @@ Result<InsertOutcome> Store::insert_message(const Message& m) {
 
     int64_t rowid = 0;
     bool inserted = false;
-    st = I.insert_rows(m, rowid, inserted);
+    st = I.insert_rows(m, encoded, rowid, inserted);
     if (!st.ok()) {
         if (own) {
             if (!sqlite3_get_autocommit(I.db)) exec(I.db, "ROLLBACK", "rolling back");
@@ -902,7 +932,8 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
         const RawRows& rows = b.main;
         const size_t n = rows.rows();
         if (rows.tag == kMessages) {
-            for (size_t i = 0; i < n; ++i) read_message_row(RawRow(rows, i), out.emplace_back());
+            for (size_t i = 0; i < n; ++i)
+                read_message_row(RawRow(rows, i), out.emplace_back(), opts.detector_columns_only);
         } else if (rows.tag == kRecipients) {
             for (size_t i = 0; i < n && !rcpt_past_end; ++i) {
                 RawRow s(rows, i);

@@ -90,6 +90,43 @@ private:
     size_t size_ = 0;
 };
 
+// What the threader reads of one input, by reference: a ThreadInput, or the same fields of a
+// Message in place (thread_messages_in_place() builds no ThreadInput). Thread-Topic and
+// synthetic_id are not read.
+struct InView {
+    const std::string& message_id;
+    const std::vector<std::string>& in_reply_to;
+    const std::vector<std::string>& references;
+    const std::string& subject;
+    int64_t date;
+    const std::string& thread_index;
+    const std::string& list_id;
+    const ThreadInput* input;  // participants: input->participants, else computed from msg
+    const ilc::Message* msg;
+
+    static InView of(const ThreadInput& m) {
+        return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id, &m, nullptr};
+    }
+    static InView of(const ilc::Message& m) {
+        return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id, nullptr, &m};
+    }
+    // The participants as thread_input_from() lists them: From, To, Cc addresses, each once,
+    // empty ones left out.
+    void participants(std::vector<std::string_view>& out) const {
+        out.clear();
+        if (input) {
+            out.assign(input->participants.begin(), input->participants.end());
+            return;
+        }
+        auto add = [&](const std::string& a) {
+            if (!a.empty() && std::find(out.begin(), out.end(), std::string_view(a)) == out.end()) out.push_back(a);
+        };
+        add(msg->from.address);
+        for (const auto& x : msg->to) add(x.address);
+        for (const auto& x : msg->cc) add(x.address);
+    }
+};
+
 struct SubjectEntry {
     int node;
     size_t msg;
@@ -140,13 +177,19 @@ bool is_generic_subject(const std::string& key) {
 struct Threader::State {
     ThreadingOptions options;
     std::unordered_set<std::string> owners;
+    // Scratch lists of shares_participant() (participants of the two messages compared).
+    mutable std::vector<std::string_view> part_a, part_b;
     // The messages: Threader's own copy, or the caller's vector for a one-shot thread_messages().
     // A deque: adding never moves the messages already held, so the views into their ids that
     // by_id keeps stay valid (a vector's growth would move short, in-place strings).
     std::deque<ThreadInput> owned;
     const std::vector<ThreadInput>* source = nullptr;
-    const ThreadInput& in(size_t i) const { return source ? (*source)[i] : owned[i]; }
-    size_t count() const { return source ? source->size() : owned.size(); }
+    const std::vector<ilc::Message>* msg_source = nullptr;  // thread_messages_in_place()
+    InView in(size_t i) const {
+        if (msg_source) return InView::of((*msg_source)[i]);
+        return InView::of(source ? (*source)[i] : owned[i]);
+    }
+    size_t count() const { return msg_source ? msg_source->size() : source ? source->size() : owned.size(); }
 
     // Link state, rebuilt from scratch when an out-of-order message comes.
     std::vector<Node> nodes;
@@ -228,8 +271,8 @@ struct Threader::State {
     // Processing order: date, then Message-ID, then input index, so that input order matters
     // only between true duplicates.
     bool before(size_t a, size_t b) const {
-        const ThreadInput& x = in(a);
-        const ThreadInput& y = in(b);
+        const InView x = in(a);
+        const InView y = in(b);
         if (x.date != y.date) return x.date < y.date;
         if (x.message_id != y.message_id) return x.message_id < y.message_id;
         return a < b;
@@ -261,31 +304,43 @@ struct Threader::State {
         if (nodes[self].parent == kNone || nodes[self].parent == parent) set_parent(self, parent, true);
     }
 
-    bool shares_participant(const ThreadInput& a, const ThreadInput& b, bool generic) const {
+    // owners.count() on a view: the owner addresses are few, so a scan builds no string.
+    bool is_owner(std::string_view p) const {
+        if (owners.size() > 8) return owners.count(std::string(p)) > 0;
+        for (const auto& o : owners)
+            if (o == p) return true;
+        return false;
+    }
+
+    bool shares_participant(const InView& a_in, const InView& b_in, bool generic) const {
+        std::vector<std::string_view>& a = part_a;
+        std::vector<std::string_view>& b = part_b;
+        a_in.participants(a);
+        b_in.participants(b);
         // Participant lists are short; a long one (a mass mailing) is looked up through a set.
         bool shared = false;
-        if (a.participants.size() * b.participants.size() <= 256) {
-            for (const auto& p : a.participants) {
-                if (p.empty() || owners.count(p)) continue;
-                if (std::find(b.participants.begin(), b.participants.end(), p) != b.participants.end()) { shared = true; break; }
+        if (a.size() * b.size() <= 256) {
+            for (const auto& p : a) {
+                if (p.empty() || is_owner(p)) continue;
+                if (std::find(b.begin(), b.end(), p) != b.end()) { shared = true; break; }
             }
         } else {
             std::unordered_set<std::string_view> mine;
-            for (const auto& p : a.participants)
-                if (!p.empty() && !owners.count(p)) mine.insert(p);
-            for (const auto& p : b.participants)
+            for (const auto& p : a)
+                if (!p.empty() && !is_owner(p)) mine.insert(p);
+            for (const auto& p : b)
                 if (mine.count(p)) { shared = true; break; }
         }
         if (!shared || !generic) return shared;
-        if (a.participants.empty() || b.participants.empty()) return false;
-        auto contains = [](const ThreadInput& m, const std::string& addr) {
-            return std::find(m.participants.begin(), m.participants.end(), addr) != m.participants.end();
+        if (a.empty() || b.empty()) return false;
+        auto contains = [](const std::vector<std::string_view>& m, std::string_view addr) {
+            return std::find(m.begin(), m.end(), addr) != m.end();
         };
-        return contains(b, a.participants.front()) && contains(a, b.participants.front());
+        return contains(b, a.front()) && contains(a, b.front());
     }
 
     void process(size_t i) {
-        const ThreadInput& m = in(i);
+        const InView m = in(i);
         const long msg = static_cast<long>(i);
 
         // The message's own node. RFC 5256 section 3 step 1: a placeholder created for this id
@@ -408,7 +463,7 @@ struct Threader::State {
     void subject_fallback(size_t i, int self, const std::string& key) {
         auto it = by_subject.find(key);
         if (it == by_subject.end()) return;
-        const ThreadInput& m = in(i);
+        const InView m = in(i);
         const int64_t window = static_cast<int64_t>(options.subject_window_days) * 86400;
         const bool generic = is_generic_subject(key);
         const auto& entries = it->second;
@@ -570,6 +625,15 @@ std::vector<ilc::Thread> thread_messages(const std::vector<ThreadInput>& message
     return state.build();
 }
 
+std::vector<ilc::Thread> thread_messages_in_place(const std::vector<ilc::Message>& messages,
+                                                  const ThreadingOptions& options) {
+    Threader::State state;
+    state.set_options(options);
+    state.msg_source = &messages;
+    state.add(0);
+    return state.build();
+}
+
 ThreadInput thread_input_from(const ilc::Message& m) {
     ThreadInput in;
     in.message_id = m.message_id;
@@ -589,6 +653,13 @@ ThreadInput thread_input_from(const ilc::Message& m) {
     in.thread_topic = m.thread_topic;
     in.list_id = m.list_id;
     return in;
+}
+
+void drop_threading_headers(ilc::Message& m) {
+    std::vector<std::string>().swap(m.in_reply_to);
+    std::vector<std::string>().swap(m.references);
+    std::string().swap(m.thread_index);
+    std::string().swap(m.thread_topic);
 }
 
 ThreadInput take_thread_input(ilc::Message& m) {

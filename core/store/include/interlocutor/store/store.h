@@ -37,8 +37,10 @@ struct LoadOptions {
     // Ignored when with_text is false.
     bool with_quoted = true;
     // Leaves out what no detector reads: Return-Path, Content-Type, Content-Language, X-Mailer,
-    // the parse warnings, the source location and the folder list (they read empty). `analyze`
-    // on a large store keeps only what its findings depend on (docs/PERFORMANCE.md "Large stores").
+    // the parse warnings, the source location and the folder list (they read empty), and the
+    // cue texts: each cue family is listed once, with an empty text (detectors test families).
+    // `analyze` on a large store keeps only what its findings depend on (docs/PERFORMANCE.md
+    // "Large stores").
     bool detector_columns_only = false;
 };
 
@@ -98,6 +100,15 @@ int schema_version();
 // surface later as a clear error from Store::open.
 std::string default_db_path();
 
+// The message columns that insert_message computes from a Message rather than binding a field
+// as it is: the list-valued ones in the store's encoding. encode_columns is pure and may run on
+// any thread: the ingest fills it on its parse workers, so that its one writer thread only binds
+// and steps (insert_message(m, encode_columns(m)) == insert_message(m)).
+struct EncodedColumns {
+    std::string in_reply_to, refs, cues, warnings;
+};
+EncodedColumns encode_columns(const Message& m);
+
 class Store {
 public:
     // read_write creates the file and its schema when missing, migrates an older schema and
@@ -120,6 +131,8 @@ public:
     // Idempotent: a Message-ID already stored keeps its first copy and only gains the folder.
     // body_text is not stored (new_text + quoted + signature are); rowid and folders are ignored.
     Result<InsertOutcome> insert_message(const Message& m);
+    // The same with the columns encoded beforehand (encode_columns(m), maybe on another thread).
+    Result<InsertOutcome> insert_message(const Message& m, const EncodedColumns& encoded);
 
     // Every message in rowid (= insertion) order, recipients and folders included, rowid set.
     // One read transaction: the result is one committed snapshot even while a writer runs.
