@@ -6,6 +6,11 @@
 #include <cstring>
 #include <filesystem>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "gzip_stream.h"
 
 namespace fs = std::filesystem;
@@ -85,34 +90,88 @@ Result<std::string> read_gzip_file(const std::string& path, size_t max_bytes, bo
     return out;
 }
 
-}  // namespace
+// The modification time as std::filesystem::last_write_time reports it, in whole seconds
+// (truncated toward zero, as duration_cast does).
+int64_t mtime_seconds(const struct stat& st) {
+    return (int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec) / 1000000000;
+}
 
-Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, bool* too_large) {
+bool gzip_magic(std::string_view head) {
+    return head.size() >= 2 && static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b;
+}
+
+// read_whole_file with one open, fstat, read and close per file (it was a stat, an
+// open/read/close to test the gzip magic, the open/read/close of the bytes and a stat for the
+// mtime: 0.9 s of system time on a 100,000-file Maildir). Same result as before: a gzip file (told
+// by its first two bytes) is decompressed under the cap; another file larger than max_bytes is not
+// read and reported too large; read errors keep what was read. known_size >= 0 is the size of
+// the regular file `path` as the caller just stat'ed it (the Maildir listing): no fstat then,
+// and *mtime is left alone.
+Result<std::string> read_file(const std::string& path, size_t max_bytes, bool* too_large, int64_t* mtime,
+                              int64_t known_size) {
     if (too_large) *too_large = false;
-    if (is_gzip_file(path)) return read_gzip_file(path, max_bytes, too_large);
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return Error{ErrorCode::io, path + ": " + std::strerror(errno), ""};
+    if (mtime && known_size < 0) *mtime = 0;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        struct stat st {};
+        if (mtime && known_size < 0 && ::stat(path.c_str(), &st) == 0) *mtime = mtime_seconds(st);
+        return Error{ErrorCode::io, path + ": " + std::strerror(err), ""};
+    }
+    auto read_some = [fd](char* p, size_t n) -> ssize_t {
+        for (;;) {
+            ssize_t k = ::read(fd, p, n);
+            if (k >= 0 || errno != EINTR) return k;
+        }
+    };
     std::string out;
-    std::error_code ec;
-    auto size = fs::file_size(path, ec);
-    if (!ec) {
+    struct stat st {};
+    if (known_size >= 0) {
+        st.st_mode = S_IFREG;
+        st.st_size = known_size;
+    } else if (::fstat(fd, &st) == 0) {
+        if (mtime) *mtime = mtime_seconds(st);
+    }
+    if (S_ISREG(st.st_mode)) {
+        const auto size = static_cast<uint64_t>(st.st_size);
         if (size > max_bytes) {
-            std::fclose(f);
+            // Too large, unless it is a gzip file whose decompressed size is under the cap.
+            char head[2];
+            const ssize_t k = ::pread(fd, head, 2, 0);
+            ::close(fd);
+            if (k == 2 && gzip_magic(std::string_view(head, 2))) return read_gzip_file(path, max_bytes, too_large);
             if (too_large) *too_large = true;
             return std::string();
         }
         out.resize(size);
-        out.resize(std::fread(out.data(), 1, size, f));
+        size_t got = 0;
+        while (got < size) {
+            const ssize_t k = read_some(out.data() + got, size - got);
+            if (k <= 0) break;
+            got += size_t(k);
+        }
+        out.resize(got);
     }
+    // The rest, if the file grew or its size was unknown (the read that returns 0 ends it).
     char tmp[65536];
-    size_t k;
-    while ((k = std::fread(tmp, 1, sizeof tmp, f)) > 0 && out.size() <= max_bytes) out.append(tmp, k);
-    std::fclose(f);
+    while (out.size() <= max_bytes) {
+        const ssize_t k = read_some(tmp, sizeof tmp);
+        if (k <= 0) break;
+        out.append(tmp, size_t(k));
+    }
+    ::close(fd);
+    if (gzip_magic(out)) return read_gzip_file(path, max_bytes, too_large);
     if (out.size() > max_bytes) {
         if (too_large) *too_large = true;
         out.clear();
     }
     return out;
+}
+
+}  // namespace
+
+Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, bool* too_large, int64_t* mtime) {
+    return read_file(path, max_bytes, too_large, mtime, -1);
 }
 
 MaildirSource::MaildirSource(std::string root, const ParserOptions& opts) : root_(std::move(root)), opts_(opts) {
@@ -132,22 +191,55 @@ MaildirSource::MaildirSource(std::string root, const ParserOptions& opts) : root
     folders_.insert(folders_.end(), subs.begin(), subs.end());
 }
 
+// readdir and, in deferred mode, fstatat relative to the directory: a std::filesystem::path per
+// entry (built, split, filename() copied) cost more instructions than the rest of the listing.
+// Same files as before: names not starting with '.', regular files (symlinks followed).
 void MaildirSource::load_folder() {
     files_.clear();
     file_ = 0;
-    std::vector<std::pair<std::string, std::string>> named;  // (file name, path)
+    struct Named {
+        File file;
+        size_t name_at;  // the file name's offset in file.path
+        std::string_view name() const { return std::string_view(file.path).substr(name_at); }
+    };
+    std::vector<Named> named;
     for (const char* sub : {"cur", "new"}) {
-        std::error_code ec;
-        fs::path dir = fs::path(folders_[folder_].dir) / sub;
-        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-            std::error_code e2;
-            std::string name = it->path().filename().string();
-            if (name.empty() || name[0] == '.' || !it->is_regular_file(e2)) continue;
-            named.emplace_back(name, it->path().string());
+        const std::string dir = (fs::path(folders_[folder_].dir) / sub).string();
+        DIR* d = ::opendir(dir.c_str());
+        if (!d) continue;
+        const int dfd = ::dirfd(d);
+        while (const struct dirent* e = ::readdir(d)) {
+            const std::string_view name = e->d_name;
+            if (name == "." || name == "..") continue;
+            struct stat st {};
+            bool have_stat = false;
+            // The size (deferred mode: the ingest's batches count it, and bytes_total() adds it
+            // up), or whether a symlink or an entry of unknown type is a regular file.
+            if (deferred_ || e->d_type == DT_LNK || e->d_type == DT_UNKNOWN)
+                have_stat = ::fstatat(dfd, e->d_name, &st, 0) == 0;
+            const bool regular = have_stat ? S_ISREG(st.st_mode) : e->d_type == DT_REG;
+            if (deferred_ && regular) listed_bytes_ += st.st_size;
+            if (name[0] == '.' || !regular) continue;
+            File f{dir + '/' + e->d_name, -1, 0};
+            if (deferred_) {
+                f.size = st.st_size;
+                f.mtime = mtime_seconds(st);
+            }
+            named.push_back({std::move(f), dir.size() + 1});
         }
+        ::closedir(d);
     }
-    std::sort(named.begin(), named.end());
-    for (auto& n : named) files_.push_back(std::move(n.second));
+    // By name, then path (the same name in cur/ and new/): sorted through pointers, one comparison
+    // of the names each (sorting the entries themselves moved their strings around and compared
+    // the names twice: as many instructions as the rest of the reader's work).
+    std::vector<Named*> order(named.size());
+    for (size_t i = 0; i < named.size(); ++i) order[i] = &named[i];
+    std::sort(order.begin(), order.end(), [](const Named* a, const Named* b) {
+        const int c = a->name().compare(b->name());
+        return c != 0 ? c < 0 : a->file.path < b->file.path;
+    });
+    files_.reserve(named.size());
+    for (Named* n : order) files_.push_back(std::move(n->file));
     loaded_ = true;
 }
 
@@ -159,30 +251,44 @@ std::optional<RawMessage> MaildirSource::next() {
             loaded_ = false;
             continue;
         }
-        const std::string& path = files_[file_++];
         RawMessage m;
-        bool too_large = false;
-        auto bytes = read_whole_file(path, opts_.max_message_bytes, &too_large);
-        m.pos.path = path;
+        m.pos.path = std::move(files_[file_].path);
         m.pos.folder = folders_[folder_].name;
-        m.flags = maildir_flags(fs::path(path).filename().string());
-        std::error_code ec;
-        auto mt = fs::last_write_time(path, ec);
-        if (!ec)
-            m.file_mtime = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::file_clock::to_sys(mt).time_since_epoch()).count();
-        if (!bytes) {
-            m.warnings.push_back({"unreadable", bytes.error().message, 0});
-        } else if (too_large) {
-            m.warnings.push_back({"message_too_large", "file larger than the message limit skipped", 0});
-        } else {
-            m.bytes = std::move(bytes.value());
+        if (deferred_) {
+            // Only the size (listed by load_folder), which the ingest's batches and memory bound
+            // count: the file's bytes for all but gzip files. load() reads it on a worker.
+            m.pos.length = files_[file_].size;
+            m.file_mtime = files_[file_++].mtime;
+            m.unread = true;
+            return m;
         }
-        m.pos.length = static_cast<int64_t>(m.bytes.size());
-        done_ += m.pos.length;
+        ++file_;
+        load(m);
         return m;
     }
+    // Every file was listed: in deferred mode the listing's sizes are the total bytes_total()
+    // would otherwise walk the folders again for.
+    if (deferred_ && total_ < 0) total_ = listed_bytes_;
     return std::nullopt;
+}
+
+void MaildirSource::load(RawMessage& m) const {
+    // Deferred: the listing's size and mtime (pos.length, file_mtime) spare an fstat here.
+    const int64_t known_size = m.unread ? m.pos.length : -1;
+    m.unread = false;
+    m.pos.length = 0;
+    bool too_large = false;
+    auto bytes = read_file(m.pos.path, opts_.max_message_bytes, &too_large, &m.file_mtime, known_size);
+    m.flags = maildir_flags(std::string_view(m.pos.path).substr(m.pos.path.rfind('/') + 1));
+    if (!bytes) {
+        m.warnings.push_back({"unreadable", bytes.error().message, 0});
+    } else if (too_large) {
+        m.warnings.push_back({"message_too_large", "file larger than the message limit skipped", 0});
+    } else {
+        m.bytes = std::move(bytes.value());
+    }
+    m.pos.length = static_cast<int64_t>(m.bytes.size());
+    done_ += m.pos.length;
 }
 
 int64_t MaildirSource::bytes_total() const {

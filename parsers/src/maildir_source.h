@@ -1,6 +1,8 @@
 #pragma once
 // Maildir and Maildir++ (cur/ and new/; tmp/ holds deliveries in progress and is ignored),
-// subfolders ".Sent", ".Archives", nested ".Foo.Bar". One file read at a time.
+// subfolders ".Sent", ".Archives", nested ".Foo.Bar". One file read at a time, by next() or, in
+// deferred-read mode, by load() on the caller's worker threads.
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -17,7 +19,10 @@ bool natural_less(const std::string& a, const std::string& b);
 
 // Reads whole files one at a time (shared by the Maildir and .eml sources); gzip files (.eml.gz,
 // Dovecot zlib Maildir files) are decompressed, max_bytes applying to the decompressed size.
-Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, bool* too_large);
+// `mtime`, when given, receives the file's modification time in seconds (0 when it cannot be
+// read), from the same open as the bytes.
+Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, bool* too_large,
+                                    int64_t* mtime = nullptr);
 
 class MaildirSource : public Source {
 public:
@@ -25,6 +30,12 @@ public:
     std::optional<RawMessage> next() override;
     int64_t bytes_done() const override { return done_; }
     int64_t bytes_total() const override;
+    // Only before the first next(): the listing records the sizes from the start.
+    bool defer_reads() override {
+        if (folder_ == 0 && !loaded_) deferred_ = true;
+        return deferred_;
+    }
+    void load(RawMessage& m) const override;
 
 private:
     struct Folder { std::string name; std::string dir; };
@@ -34,10 +45,16 @@ private:
     ParserOptions opts_;
     std::vector<Folder> folders_;
     size_t folder_ = 0;
-    std::vector<std::string> files_;  // the current folder's message files, sorted
+    struct File {
+        std::string path;
+        int64_t size = -1, mtime = 0;  // deferred mode: from the listing's fstatat; else -1, 0
+    };
+    std::vector<File> files_;  // the current folder's message files, sorted by name
     size_t file_ = 0;
     bool loaded_ = false;
-    int64_t done_ = 0;
+    bool deferred_ = false;             // next() only lists files; load() reads them (source.h)
+    int64_t listed_bytes_ = 0;          // deferred mode: sizes of the files in the folders listed
+    mutable std::atomic<int64_t> done_ = 0;  // load() adds to it from the worker threads
     mutable int64_t total_ = -1;
 };
 

@@ -5,7 +5,10 @@
 // Peak memory is bounded by the raw bytes in flight (read but not yet stored).
 #include "interlocutor/ingest/ingest.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -51,20 +54,51 @@ struct Fingerprint {
     int64_t size = 0, mtime = 0;
 };
 
+// Adds the regular files under the directory `name` (opened relative to `parent`) to fp and
+// files: subdirectories are walked, symlinked ones are not, symlinks to files count. What
+// std::filesystem::recursive_directory_iterator (skip_permission_denied) and a stat per file
+// did, with readdir and fstatat relative to each directory: no path built, split and resolved
+// per file (the walk was a third of the reader's instructions on a Maildir). False when the
+// walk stops: an error other than a directory we may not read, as the iterator's.
+bool add_tree(int parent, const char* name, Fingerprint& fp, int64_t& files) {
+    const int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno == EACCES;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        ::close(fd);
+        return false;
+    }
+    bool go_on = true;
+    while (const struct dirent* e = ::readdir(d)) {
+        const std::string_view n = e->d_name;
+        if (n == "." || n == "..") continue;
+        struct stat st {};
+        bool dir = e->d_type == DT_DIR, file = e->d_type == DT_REG || e->d_type == DT_LNK;
+        if (e->d_type == DT_UNKNOWN && ::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            dir = S_ISDIR(st.st_mode);
+            file = S_ISREG(st.st_mode) || S_ISLNK(st.st_mode);
+        }
+        // A symlink counts when it leads to a regular file (fstatat follows it).
+        if (file && ::fstatat(fd, e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+            ++files;
+            fp.size += st.st_size;
+            fp.mtime = std::max<int64_t>(fp.mtime, st.st_mtime);
+        }
+        if (dir && !add_tree(fd, e->d_name, fp, files)) {
+            go_on = false;
+            break;
+        }
+    }
+    ::closedir(d);
+    return go_on;
+}
+
 Fingerprint fingerprint(const std::string& path) {
     Fingerprint fp;
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
         int64_t files = 0;
-        for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
-             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-            struct stat st {};
-            if (it->is_regular_file(ec) && ::stat(it->path().c_str(), &st) == 0) {
-                ++files;
-                fp.size += st.st_size;
-                fp.mtime = std::max<int64_t>(fp.mtime, st.st_mtime);
-            }
-        }
+        add_tree(AT_FDCWD, path.c_str(), fp, files);
         fp.size = fp.size * 1000003 + files;  // a moved/renamed-flag file changes the count mix
         return fp;
     }
@@ -110,6 +144,7 @@ constexpr size_t kMaxBatchBytes = 8u << 20;
 struct Chunk {
     std::vector<parsers::RawMessage> raws;
     std::vector<Message> msgs;
+    std::vector<store::EncodedColumns> encoded;  // encoded by the worker: the writer only binds
     std::vector<std::optional<std::string>> skip;
     size_t raw_bytes = 0;
     bool ends_batch = false;  // the writer commits the transaction after storing this chunk
@@ -153,12 +188,30 @@ public:
         done_.notify_all();
     }
     // Worker: the next chunk to parse, nullptr once the queue is closed and every chunk taken.
-    // The chunk stays owned by the queue (the writer pops it only once parsed).
+    // The chunk stays owned by the queue (the writer pops it only once parsed). Chunks the
+    // writer has stored are freed here on the way, outside the lock: freeing a chunk's messages
+    // was 2 % of the writer's instructions, and the writer is the pipeline's busiest thread.
     Chunk* take() {
-        std::unique_lock lk(mu_);
-        work_.wait(lk, [&] { return stopped_ || closed_ || next_parse_ < chunks_.size(); });
-        if (stopped_ || next_parse_ >= chunks_.size()) return nullptr;
-        return chunks_[next_parse_++].get();
+        for (;;) {
+            std::vector<std::unique_ptr<Chunk>> stored;
+            {
+                std::unique_lock lk(mu_);
+                work_.wait(lk, [&] { return stopped_ || closed_ || next_parse_ < chunks_.size() || !stored_.empty(); });
+                stored.swap(stored_);
+                if (stored.empty()) {
+                    if (stopped_ || next_parse_ >= chunks_.size()) return nullptr;
+                    return chunks_[next_parse_++].get();
+                }
+            }
+            stored.clear();
+        }
+    }
+    // Writer: a chunk it has stored, for a worker to free (the ones left when the workers have
+    // ended go with the queue).
+    void recycle(std::unique_ptr<Chunk> c) {
+        std::lock_guard lk(mu_);
+        stored_.push_back(std::move(c));
+        if (stored_.size() == 1) work_.notify_one();
     }
     void parsed(Chunk* c) {
         std::lock_guard lk(mu_);
@@ -185,6 +238,7 @@ private:
     std::mutex mu_;
     std::condition_variable room_, work_, done_;
     std::deque<std::unique_ptr<Chunk>> chunks_;  // read order; the front is the next to store
+    std::vector<std::unique_ptr<Chunk>> stored_;  // stored by the writer, to be freed by a worker
     size_t next_parse_ = 0;                       // index in chunks_ of the first chunk not taken
     size_t in_flight_ = 0;                        // raw bytes of the chunks in chunks_
     bool closed_ = false, stopped_ = false;
@@ -256,6 +310,10 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
             continue;
         }
         auto& source = *opened.value();
+        // A Maildir's files are opened and read by the parse workers (Source::load), this thread
+        // only lists them: the open/read/close per message made the reader the pipeline's
+        // bottleneck (0.9 s of system time on 100,000 files against 0.35 s for the same mbox).
+        source.defer_reads();
 
         const Fingerprint fp = fingerprint(path);
         auto prev_r = store.source_progress(path);
@@ -346,7 +404,7 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
                         folder_known = true;
                     }
                     if (folder_is_sent) sent_from.emplace_back(m.from.name, m.from.address);
-                    auto ins = store.insert_message(m);
+                    auto ins = store.insert_message(m, c->encoded[i]);
                     if (!ins) return ins.error();
                     if (ins.value() == store::InsertOutcome::inserted) ++ss.stored;
                     else ++ss.duplicates;
@@ -358,6 +416,7 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
                                                                        : tree_count;
                 if (c->ends_batch)
                     if (auto st = commit(); !st) return st;
+                queue.recycle(std::move(c));
             }
             // The source ended in the middle of a batch: that batch ends here.
             return tx ? commit() : ok_status();
@@ -368,15 +427,19 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
             if (!write_status) queue.stop();
         });
 
-        // Parse + understand, no shared state but the queue.
+        // Read (deferred sources) + parse + understand, no shared state but the queue and the
+        // source's load(), which is safe to call from any thread.
         auto work = [&] {
             while (Chunk* c = queue.take()) {
                 const size_t n = c->raws.size();
                 c->msgs.resize(n);
                 c->skip.assign(n, std::nullopt);
+                c->encoded.resize(n);
                 for (size_t i = 0; i < n; ++i) {
+                    if (c->raws[i].unread) source.load(c->raws[i]);
                     build_message(c->raws[i], options.parser, c->msgs[i]);
                     c->skip[i] = skip_reason(c->raws[i], c->msgs[i], options.parser);
+                    if (!c->skip[i]) c->encoded[i] = store::encode_columns(c->msgs[i]);
                     std::string().swap(c->raws[i].bytes);
                     c->msgs[i].body_text.clear();
                     c->msgs[i].body_text.shrink_to_fit();
@@ -401,13 +464,18 @@ Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std:
             while (chunk) {
                 auto r = source.next();
                 if (!r) break;
-                const size_t bytes = r->bytes.size();
+                // A message not read yet (deferred) counts its file size: the same batches and
+                // the same bound on the mail in flight as when this thread read it.
+                const size_t bytes = r->unread ? size_t(r->pos.length) : r->bytes.size();
                 chunk->raws.push_back(std::move(*r));
                 chunk->raw_bytes += bytes;
                 batch_bytes += bytes;
                 ++batch_count;
                 ++messages_seen;
-                if (messages_seen % 64 == 0) report(path, source.bytes_done(), source.bytes_total(), false);
+                // Without a progress line bytes_total() is not asked for until the end, when a
+                // deferred Maildir knows it from its listing instead of walking the folders again.
+                if (messages_seen % 64 == 0 && options.on_progress)
+                    report(path, source.bytes_done(), source.bytes_total(), false);
                 chunk->ends_batch = batch_count >= batch_size || batch_bytes >= kMaxBatchBytes;
                 if (chunk->ends_batch) batch_count = batch_bytes = 0;
                 if (chunk->ends_batch || chunk->raws.size() >= kChunkMessages || chunk->raw_bytes >= kChunkBytes) {

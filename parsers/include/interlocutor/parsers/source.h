@@ -20,6 +20,9 @@ struct RawMessage {
     std::string mbox_from_line; // the "From " separator line, for a date fallback
     int64_t file_mtime = 0;
     std::vector<Warning> warnings;  // container-level repairs (truncated, missing newline...)
+    // Set by a source in deferred-read mode (Source::defer_reads): bytes, flags and warnings are
+    // not filled yet and pos.length is only the file's size; Source::load fills them.
+    bool unread = false;
 };
 
 class Source {
@@ -33,6 +36,15 @@ public:
     virtual int64_t bytes_total() const = 0;
     // Resume support: skip messages that start before this byte offset (mbox) or these files.
     virtual void seek(int64_t offset) {}
+    // Deferred reading, for sources whose messages are whole files (Maildir): after
+    // defer_reads() returns true, next() only lists the next file (RawMessage::unread) and
+    // load() reads it, so the ingest opens and reads the files on its parse workers instead of
+    // its one reading thread (an open/read/close per message was most of the reader's time).
+    // load() may run on any thread, concurrently with next() and with other load() calls; the
+    // message it fills is the one next() would have returned. Sources that cannot do this keep
+    // reading in next() and return false.
+    virtual bool defer_reads() { return false; }
+    virtual void load(RawMessage& m) const {}
 };
 
 enum class SourceKind { mbox, maildir, eml_file, eml_tree, pst, unknown };  // pst: Outlook .pst/.ost
