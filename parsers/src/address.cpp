@@ -31,6 +31,7 @@ bool is_word_char(char c) {
 
 std::vector<Token> tokenize(std::string_view s) {
     std::vector<Token> toks;
+    toks.reserve(s.size() / 8 + 4);  // one allocation for a typical list ("Name <a@b>, ...")
     size_t i = 0;
     while (i < s.size()) {
         const char c = s[i];
@@ -95,6 +96,15 @@ bool has_at(const Token& t) { return t.kind == Kind::word && t.inner.find('@') !
 // Lower-cases an address. ASCII is folded here; non-ASCII (IDN domains, EAI local parts) through
 // ICU's root-locale case mapping so "Bücher.DE" and "bücher.de" compare equal.
 std::string lower_address(std::string_view a) {
+    // ASCII (nearly every address): one copy lower-cased in place, no UTF-8 check (both loops
+    // vectorize).
+    unsigned char any = 0;
+    for (char c : a) any |= static_cast<unsigned char>(c);
+    if (any < 0x80) {
+        std::string s(a);
+        for (char& c : s) c = text::to_lower(c);
+        return s;
+    }
     std::string s = header_text_to_utf8(a);
     bool ascii = true;
     for (char& c : s) {
@@ -140,6 +150,7 @@ std::string clean_address(std::string_view a) {
 // Display-name words: quoted strings unescaped, words as written, one space between them; then
 // RFC 2047 decoding (also inside quotes: RFC 2047 section 5 forbids it, clients do it anyway).
 std::string build_name(std::string_view s, const std::vector<const Token*>& words) {
+    if (words.empty()) return {};  // no name (most bare addresses): what the decoding below gives
     std::string raw;
     for (const Token* t : words) {
         if (!raw.empty()) raw += ' ';
@@ -158,6 +169,7 @@ std::string build_name(std::string_view s, const std::vector<const Token*>& word
     std::string_view v = text::trim(name);
     // Outlook writes 'John Doe' with single quotes when it copies a name from an address book.
     if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = text::trim(v.substr(1, v.size() - 2));
+    if (v.size() == name.size()) return name;  // nothing trimmed: no copy
     return std::string(v);
 }
 
@@ -167,6 +179,9 @@ public:
 
     std::vector<Mailbox> run() {
         const std::vector<Token> toks = tokenize(s_);
+        // About one mailbox per separator: no reallocation moving every mailbox of a long list.
+        out_.reserve(1 + size_t(std::count_if(toks.begin(), toks.end(),
+                                              [](const Token& t) { return t.kind == Kind::comma || t.kind == Kind::semicolon; })));
         for (const Token& t : toks) {
             switch (t.kind) {
                 case Kind::comma:
@@ -237,19 +252,25 @@ private:
 
     void flush() {
         if (entry_.empty()) return;
-        std::vector<const Token*> entry;
-        entry.swap(entry_);
+        // The entry moves to flushing_ and entry_ takes flushing_'s old buffer: both keep their
+        // capacity from one entry to the next (a long Cc list allocated a vector per address).
+        flushing_.swap(entry_);
         reset_entry();
-        if (std::any_of(entry.begin(), entry.end(), [](const Token* t) { return t->kind == Kind::angle; })) {
-            flush_angle(entry);
+        if (std::any_of(flushing_.begin(), flushing_.end(), [](const Token* t) { return t->kind == Kind::angle; })) {
+            flush_angle(flushing_);
         } else {
-            flush_bare(entry);
+            flush_bare(flushing_);
         }
     }
 
     void flush_angle(const std::vector<const Token*>& entry) {
         const Token* angle = nullptr;
-        std::vector<const Token*> words, trailing_addrs, comments;
+        std::vector<const Token*>& words = words_;
+        std::vector<const Token*>& trailing_addrs = trailing_addrs_;
+        std::vector<const Token*>& comments = comments_;
+        words.clear();
+        trailing_addrs.clear();
+        comments.clear();
         for (const Token* t : entry) {
             if (t->kind == Kind::angle) {
                 if (!angle) angle = t;
@@ -282,9 +303,10 @@ private:
     void flush_bare(const std::vector<const Token*>& entry) {
         // Join words around '@' ("john.doe @ example.com", "\"john doe\"@example.com"): the
         // obsolete syntax allows CFWS between the parts of an addr-spec.
-        struct Part { size_t begin, end; bool at; bool quoted; const Token* tok; };
-        std::vector<Part> parts;
-        std::vector<const Token*> comments;
+        std::vector<Part>& parts = parts_;
+        std::vector<const Token*>& comments = comments_;
+        parts.clear();
+        comments.clear();
         for (const Token* t : entry) {
             if (t->kind == Kind::comment) {
                 comments.push_back(t);
@@ -300,7 +322,8 @@ private:
                 parts.push_back({t->begin, t->end, has_at(*t), t->kind == Kind::quoted, t});
             }
         }
-        std::vector<const Token*> name_words;
+        std::vector<const Token*>& name_words = words_;
+        name_words.clear();
         bool any_at = false;
         for (const Part& p : parts) any_at |= p.at;
         if (!any_at) {
@@ -344,6 +367,10 @@ private:
 
     std::string_view s_;
     std::vector<const Token*> entry_;
+    std::vector<const Token*> flushing_;                          // the entry flush() reads
+    std::vector<const Token*> words_, trailing_addrs_, comments_;  // flush_angle's and flush_bare's, reused
+    struct Part { size_t begin, end; bool at; bool quoted; const Token* tok; };
+    std::vector<Part> parts_;                                     // flush_bare's, reused
     bool entry_angle_ = false, entry_address_ = false;
     std::vector<Mailbox> out_;
     Mailbox pending_;

@@ -180,9 +180,24 @@ std::vector<MimeParam> decode_rfc2231_params(std::string_view params) {
             }
         }
         // An index keeps this linear: a hostile header may carry many thousands of parameters.
-        auto [slot, inserted] = index.try_emplace(std::string(name), groups.size());
-        if (inserted) groups.push_back(Group{std::string(name), {}, nullptr});
-        Group& g = groups[slot->second];
+        // Real ones carry one to three: up to kLinear groups a search finds them, no hashing.
+        constexpr size_t kLinear = 8;
+        size_t slot = groups.size();
+        if (groups.size() <= kLinear) {
+            for (size_t k = 0; k < groups.size(); ++k)
+                if (groups[k].base == name) {
+                    slot = k;
+                    break;
+                }
+            if (slot == groups.size()) groups.push_back(Group{std::string(name), {}, nullptr});
+            if (groups.size() > kLinear)  // one past: the index takes over
+                for (size_t k = 0; k < groups.size(); ++k) index.emplace(groups[k].base, k);
+        } else {
+            auto [it, inserted] = index.try_emplace(std::string(name), groups.size());
+            if (inserted) groups.push_back(Group{std::string(name), {}, nullptr});
+            slot = it->second;
+        }
+        Group& g = groups[slot];
         if (is_2231) g.sections.push_back(sec);
         else if (!g.plain) g.plain = &p;
     }

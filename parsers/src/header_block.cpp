@@ -2,6 +2,7 @@
 // One linear pass over the bytes: line ends may be CRLF, LF or a bare CR; a 10 MB header line
 // costs one scan; nothing here allocates per character.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -13,7 +14,8 @@ namespace ilc::parsers {
 namespace {
 
 // Finds line ends. The next '\n' is remembered so that input made of bare-CR lines does not
-// rescan to the end of the buffer for every line.
+// rescan to the end of the buffer for every line; the next '\r' too, so that LF mail (no CR at
+// all) costs one memchr a line, not two.
 class LineScanner {
 public:
     explicit LineScanner(std::string_view s) : s_(s) {}
@@ -27,9 +29,13 @@ public:
             nl_searched_ = true;
         }
         const size_t limit = nl_ == std::string_view::npos ? s_.size() : nl_;
-        const void* cr = std::memchr(s_.data() + pos, '\r', limit - pos);
-        if (cr) {
-            const size_t c = size_t(static_cast<const char*>(cr) - s_.data());
+        if (!cr_searched_ || cr_ < pos) {
+            const void* cr = std::memchr(s_.data() + pos, '\r', s_.size() - pos);
+            cr_ = cr ? size_t(static_cast<const char*>(cr) - s_.data()) : s_.size();
+            cr_searched_ = true;
+        }
+        if (cr_ < limit) {
+            const size_t c = cr_;
             content_end = c;
             // CRLF, or a bare CR (old Mac line ends, or a stray CR: both end the line).
             next = (c + 1 < s_.size() && s_[c + 1] == '\n') ? c + 2 : c + 1;
@@ -43,18 +49,20 @@ private:
     std::string_view s_;
     size_t nl_ = std::string_view::npos;
     bool nl_searched_ = false;
+    size_t cr_ = 0;  // the first '\r' at or after the last search start, or s_.size()
+    bool cr_searched_ = false;
 };
 
 // RFC 5322 section 2.2: field-name = 1*ftext, ftext = %d33-57 / %d59-126. Section 4.5 (obsolete)
 // allows whitespace between the name and the colon. Returns the colon position or npos.
 size_t field_colon(std::string_view line) {
+    static constexpr auto kFtext = [] {  // ftext but ':', looked up
+        std::array<bool, 256> t{};
+        for (int c = 33; c <= 126; ++c) t[static_cast<size_t>(c)] = c != ':';
+        return t;
+    }();
     size_t i = 0;
-    while (i < line.size()) {
-        const auto c = static_cast<unsigned char>(line[i]);
-        if (c == ':') break;
-        if (c < 33 || c > 126) break;
-        ++i;
-    }
+    while (i < line.size() && kFtext[static_cast<unsigned char>(line[i])]) ++i;
     if (i == 0) return std::string_view::npos;
     size_t j = i;
     while (j < line.size() && text::is_wsp(line[j])) ++j;
@@ -85,39 +93,45 @@ std::vector<const HeaderField*> HeaderBlock::find_all(std::string_view name) con
     return out;
 }
 
-HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts) {
+HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts) { return split_header_block(raw, opts, nullptr); }
+
+HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts, bool (*keep)(std::string_view name)) {
     HeaderBlock hb;
-    hb.fields.reserve(32);  // a typical header: no reallocation moving every field
+    hb.fields.reserve(keep ? 16 : 32);  // a typical header: no reallocation moving every field
     LineScanner lines(raw);
     size_t pos = 0;
     // A UTF-8 byte order mark written by some Windows tools before the first header.
     if (raw.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
 
+    // The field being read: its name and offset, the value bytes it keeps (the limits count them
+    // whether the field is stored or not), and where it is stored (nullptr when `keep` skips it).
+    bool in_field = false;
+    std::string_view current_name;
+    int64_t current_offset = 0;
+    size_t current_size = 0;
     HeaderField* current = nullptr;
-    size_t current_len = 0;        // bytes the value would have without truncation
     bool current_truncated = false;
+    size_t nfields = 0;            // fields read, stored or not
     bool fields_capped = false;
     bool first_line = true;
     size_t kept_bytes = 0;         // name and value bytes stored so far
 
     auto append_value = [&](std::string_view piece) {
-        if (!current) return;
-        current_len += piece.size();
-        const size_t room = opts.max_header_value > current->value.size() ? opts.max_header_value - current->value.size() : 0;
-        kept_bytes += std::min(piece.size(), room);
-        if (piece.size() > room) {
-            current->value.append(piece.data(), room);
-            if (!current_truncated) {
-                current_truncated = true;
-                add_warning(hb, "header_truncated", "header field " + current->name + " longer than " +
-                                std::to_string(opts.max_header_value) + " bytes, truncated",
-                            size_t(current->offset));
-            }
-        } else {
-            current->value.append(piece.data(), piece.size());
+        if (!in_field) return;
+        const size_t room = opts.max_header_value > current_size ? opts.max_header_value - current_size : 0;
+        const size_t take = std::min(piece.size(), room);
+        kept_bytes += take;
+        current_size += take;
+        if (current) current->value.append(piece.data(), take);
+        if (piece.size() > room && !current_truncated) {
+            current_truncated = true;
+            add_warning(hb, "header_truncated", "header field " + std::string(current_name) + " longer than " +
+                            std::to_string(opts.max_header_value) + " bytes, truncated",
+                        size_t(current_offset));
         }
     };
     auto finish_current = [&]() {
+        in_field = false;
         if (!current) return;
         // The value is trimmed of the leading and trailing whitespace around it.
         std::string& v = current->value;
@@ -162,9 +176,9 @@ HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts) 
 
         if (text::is_wsp(line[0])) {
             // RFC 5322 section 2.2.3: unfolding removes the CRLF before the folding whitespace.
-            if (current) {
+            if (in_field) {
                 append_value(line);
-            } else if (hb.fields.empty() && !fields_capped) {
+            } else if (nfields == 0 && !fields_capped) {
                 add_warning(hb, "continuation_without_field", "header starts with a folded line, ignored", pos);
             }
             pos = next;
@@ -181,7 +195,7 @@ HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts) 
             return hb;
         }
         finish_current();
-        if (hb.fields.size() >= opts.max_fields) {
+        if (nfields >= opts.max_fields) {
             if (!fields_capped) {
                 fields_capped = true;
                 add_warning(hb, "too_many_fields", "more than " + std::to_string(opts.max_fields) + " header fields; the rest dropped",
@@ -192,14 +206,21 @@ HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts) 
         }
         size_t name_end = colon;
         while (name_end > 0 && text::is_wsp(line[name_end - 1])) --name_end;
-        HeaderField f;
-        f.name = std::string(line.substr(0, name_end));
-        f.offset = int64_t(pos);
-        kept_bytes += f.name.size() + 1;
-        hb.fields.push_back(std::move(f));
-        current = &hb.fields.back();
-        current_len = 0;
+        current_name = line.substr(0, name_end);
+        current_offset = int64_t(pos);
+        kept_bytes += current_name.size() + 1;
+        ++nfields;
+        in_field = true;
+        current_size = 0;
         current_truncated = false;
+        current = nullptr;
+        if (!keep || keep(current_name)) {
+            HeaderField f;
+            f.name = std::string(current_name);
+            f.offset = current_offset;
+            hb.fields.push_back(std::move(f));
+            current = &hb.fields.back();
+        }
         std::string_view value = line.substr(colon + 1);
         size_t lead = 0;
         while (lead < value.size() && text::is_wsp(value[lead])) ++lead;

@@ -2,11 +2,17 @@
 // the header files (headers.h); the body comes from the mimetic adapter (extract_body).
 #include "interlocutor/parsers/message_parser.h"
 
+#include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
 #include <string>
+#include <utility>
 
 #include "interlocutor/parsers/headers.h"
 #include "interlocutor/parsers/source.h"
+#include "text_util.h"
 
 namespace ilc::parsers {
 namespace {
@@ -41,23 +47,75 @@ private:
     unsigned __int128 h_ = (static_cast<unsigned __int128>(0x6c62272e07bb0142ULL) << 64) | 0x62b821756295c58dULL;
 };
 
-std::string header(const HeaderBlock& hb, std::string_view name) {
-    const HeaderField* f = hb.find(name);
-    return f ? f->value : std::string();
+// Every field parse_message reads (split_header_block stores only these: list mail has 50 fields
+// and 8 KB of header, most of it Received chains and DKIM/ARC signatures read by nobody). A field
+// read below must be listed here. The Received chain, read only when no Date is usable, comes
+// from a full split then.
+constexpr std::string_view kReadFields[] = {
+    "Message-ID",  "In-Reply-To",   "References",     "Thread-Index", "Thread-Topic",     "From",
+    "Sender",      "Reply-To",      "To",             "Cc",           "Bcc",              "Subject",
+    "Date",        "Auto-Submitted", "Precedence",    "List-Id",      "List-Unsubscribe", "X-Autoreply",
+    "X-Autorespond", "Return-Path", "Content-Type",   "Content-Language", "X-Mailer"};
+
+// kReadFields by length, built at compile time, each as two 8-byte words with 0x20 set in every
+// byte: a field name (split_header_block calls this for every field of every message) is read
+// into two words the same way and compared with the one to three names of its length, 16 bytes
+// at a time. Setting 0x20 folds ASCII case; it folds nothing else that can occur here: the names
+// above are letters and '-', and a field name is ftext (33..126), where only '\r' (not ftext)
+// would meet '-'.
+constexpr size_t kMaxReadField = 16;
+struct ReadFieldIndex {
+    std::array<std::array<std::array<uint64_t, 2>, 4>, kMaxReadField + 1> words{};
+    std::array<size_t, kMaxReadField + 1> count{};
+};
+constexpr uint64_t kCaseBits = 0x2020202020202020ULL;
+constexpr ReadFieldIndex make_read_field_index() {
+    ReadFieldIndex ix;
+    for (std::string_view f : kReadFields) {
+        std::array<uint64_t, 2> w{kCaseBits, kCaseBits};
+        for (size_t i = 0; i < f.size(); ++i)  // little-endian, as memcpy reads it below
+            w[i / 8] |= uint64_t(static_cast<unsigned char>(f[i])) << (8 * (i % 8));
+        ix.words[f.size()][ix.count[f.size()]++] = w;  // out of range (a name over 16): no constant
+    }
+    return ix;
+}
+constexpr ReadFieldIndex kReadFieldIndex = make_read_field_index();
+static_assert(std::endian::native == std::endian::little, "the words above are built little-endian");
+
+bool is_read_field(std::string_view name) {
+    const size_t n = name.size();
+    if (n > kMaxReadField || kReadFieldIndex.count[n] == 0) return false;
+    uint64_t w[2] = {0, 0};
+    std::memcpy(w, name.data(), n);
+    w[0] |= kCaseBits;
+    w[1] |= kCaseBits;
+    for (size_t i = 0; i < kReadFieldIndex.count[n]; ++i)
+        if (w[0] == kReadFieldIndex.words[n][i][0] && w[1] == kReadFieldIndex.words[n][i][1]) return true;
+    return false;
 }
 
+std::string_view header_view(const HeaderBlock& hb, std::string_view name) {
+    const HeaderField* f = hb.find(name);
+    return f ? std::string_view(f->value) : std::string_view();
+}
+std::string header(const HeaderBlock& hb, std::string_view name) { return std::string(header_view(hb, name)); }
+
 // A header value for a person: raw 8-bit bytes to UTF-8, then RFC 2047 encoded-words decoded.
+// (Valid UTF-8, nearly every header, is read in place instead of through a converted copy.)
 std::string decoded(const HeaderBlock& hb, std::string_view name) {
     const HeaderField* f = hb.find(name);
     if (!f) return {};
+    if (is_valid_utf8(f->value)) return decode_rfc2047(f->value);
     return decode_rfc2047(header_text_to_utf8(f->value));
 }
 
 std::vector<Mailbox> addresses(const HeaderBlock& hb, std::string_view name) {
     std::vector<Mailbox> out;
-    for (const HeaderField* f : hb.find_all(name)) {
-        auto v = parse_address_list(header_text_to_utf8(f->value));
-        out.insert(out.end(), v.begin(), v.end());
+    for (const HeaderField& f : hb.fields) {
+        if (!text::iequals(f.name, name)) continue;
+        auto v = is_valid_utf8(f.value) ? parse_address_list(f.value) : parse_address_list(header_text_to_utf8(f.value));
+        if (out.empty()) out = std::move(v);
+        else out.insert(out.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
     }
     return out;
 }
@@ -71,7 +129,7 @@ std::string synthetic_id(const HeaderBlock& hb, std::string_view raw) {
     for (const char* name : {"From", "To", "Cc", "Date", "Subject"}) {
         h.add(name);
         h.add_byte(0);
-        std::string v = header(hb, name);
+        const std::string_view v = header_view(hb, name);
         for (char c : v)
             if (c != '\r' && c != '\n') h.add_byte(static_cast<unsigned char>(c));
         h.add_byte(0);
@@ -91,7 +149,7 @@ std::string synthetic_id(const HeaderBlock& hb, std::string_view raw) {
 Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOptions& opts) {
     Message m;
     m.source = pos;
-    HeaderBlock hb = split_header_block(raw, opts);
+    HeaderBlock hb = split_header_block(raw, opts, is_read_field);
     for (auto& w : hb.warnings) {
         if (w.offset >= 0) w.offset += pos.offset;
         m.warnings.push_back(std::move(w));
@@ -99,7 +157,7 @@ Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOp
     auto warn = [&](const char* code, std::string detail) { m.warnings.push_back({code, std::move(detail), pos.offset}); };
 
     // RFC 5322 section 3.6.4: identification fields.
-    auto ids = parse_msg_ids(header(hb, "Message-ID"));
+    auto ids = parse_msg_ids(header_view(hb, "Message-ID"));
     if (!ids.empty()) {
         m.message_id = ids.front();
     } else {
@@ -107,17 +165,17 @@ Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOp
         m.synthetic_id = true;
         warn("no_message_id", hb.find("Message-ID") ? "unparseable Message-ID: synthetic id used" : "no Message-ID: synthetic id used");
     }
-    m.in_reply_to = parse_msg_ids(header(hb, "In-Reply-To"));
-    m.references = parse_msg_ids(header(hb, "References"));
+    m.in_reply_to = parse_msg_ids(header_view(hb, "In-Reply-To"));
+    m.references = parse_msg_ids(header_view(hb, "References"));
     m.thread_index = header(hb, "Thread-Index");
     m.thread_topic = decoded(hb, "Thread-Topic");
 
     // RFC 5322 section 3.6.2/3.6.3: originator and destination fields (Resent-* are ignored:
     // they describe a redistribution, not the conversation).
     auto from = addresses(hb, "From");
-    if (!from.empty()) m.from = from.front();
+    if (!from.empty()) m.from = std::move(from.front());
     auto sender = addresses(hb, "Sender");
-    if (!sender.empty()) m.sender = sender.front();
+    if (!sender.empty()) m.sender = std::move(sender.front());
     m.reply_to = addresses(hb, "Reply-To");
     m.to = addresses(hb, "To");
     m.cc = addresses(hb, "Cc");
@@ -144,7 +202,8 @@ Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOp
         if (date) warn("bad_date", "unparseable Date: " + header_text_to_utf8(date->value.substr(0, 200)));
         else warn("no_date", "no Date header");
         std::optional<ParsedDate> best;
-        for (const HeaderField* f : hb.find_all("Received")) {
+        const HeaderBlock full = split_header_block(raw, opts);
+        for (const HeaderField* f : full.find_all("Received")) {
             auto r = parse_received_date(f->value);
             if (r && (!best || r->utc > best->utc)) best = r;
         }
@@ -162,7 +221,7 @@ Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOp
     m.x_autoreply = decoded(hb, "X-Autoreply");
     m.x_autorespond = decoded(hb, "X-Autorespond");
     m.return_path = decoded(hb, "Return-Path");
-    m.content_type = header_text_to_utf8(header(hb, "Content-Type"));
+    m.content_type = header_text_to_utf8(header_view(hb, "Content-Type"));
     m.content_language = decoded(hb, "Content-Language");
     m.x_mailer = decoded(hb, "X-Mailer");
 

@@ -1,5 +1,6 @@
 // Message-ID, In-Reply-To and References (RFC 5322 section 3.6.4) to bare ids, tolerant of what
 // real clients write: phrases and comments around ids, missing brackets, folded ids.
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,10 +13,14 @@ namespace {
 
 // An id without its brackets; whitespace inside (from bad folding) is removed.
 std::string clean_id(std::string_view raw) {
-    std::string id;
+    auto dropped = [](char c) { return text::is_space(c) || c == '<' || c == '>'; };
+    // Nearly every id has nothing to drop: one copy (References of list mail hold dozens of ids).
+    const auto first = std::find_if(raw.begin(), raw.end(), dropped);
+    if (first == raw.end()) return std::string(raw);
+    std::string id(raw.begin(), first);
     id.reserve(raw.size());
-    for (char c : raw)
-        if (!text::is_space(c) && c != '<' && c != '>') id += c;
+    for (auto it = first; it != raw.end(); ++it)
+        if (!dropped(*it)) id += *it;
     return id;
 }
 

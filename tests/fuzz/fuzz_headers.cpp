@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "interlocutor/parsers/headers.h"
 
@@ -26,6 +27,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (hb.body_offset > in.size()) std::abort();
     for (const HeaderField& f : hb.fields)
         if (f.value.size() > opts.max_header_value || f.offset < 0 || size_t(f.offset) >= in.size()) std::abort();
+    // The split that stores only some fields (parse_message's) is the full split filtered: same
+    // kept fields, warnings and body offset.
+    auto keep = [](std::string_view name) { return name.size() % 2 == 0; };
+    const HeaderBlock kept = split_header_block(in, opts, keep);
+    std::vector<const HeaderField*> expected;
+    for (const HeaderField& f : hb.fields)
+        if (keep(f.name)) expected.push_back(&f);
+    if (kept.fields.size() != expected.size() || kept.body_offset != hb.body_offset || !(kept.warnings == hb.warnings))
+        std::abort();
+    for (size_t i = 0; i < expected.size(); ++i)
+        if (kept.fields[i].name != expected[i]->name || kept.fields[i].value != expected[i]->value ||
+            kept.fields[i].offset != expected[i]->offset)
+            std::abort();
 
     require_utf8(decode_rfc2047(in));
     for (const ilc::Mailbox& m : parse_address_list(in)) {

@@ -3,7 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "interlocutor/parsers/headers.h"
 
@@ -169,4 +173,53 @@ TEST_CASE("split_header_block: a 10 MB header line is truncated in linear time",
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     CHECK(hb.fields.size() == 10000);  // the default max_fields
     CHECK(ms < 3000);
+}
+
+// parse_message splits with a `keep` predicate (only the fields it reads are stored): that split
+// must be the full one filtered, with the same warnings and body offset, whatever the limits.
+TEST_CASE("split_header_block with keep: the full split, filtered", "[parsers.headers.split]") {
+    auto keep = [](std::string_view name) { return name.size() % 2 == 0; };  // "To", "From", ...
+    auto check = [&](std::string_view raw, const ParserOptions& opts) {
+        const HeaderBlock full = split_header_block(raw, opts);
+        const HeaderBlock kept = split_header_block(raw, opts, keep);
+        std::vector<const HeaderField*> expected;
+        for (const HeaderField& f : full.fields)
+            if (keep(f.name)) expected.push_back(&f);
+        REQUIRE(kept.fields.size() == expected.size());
+        for (size_t i = 0; i < expected.size(); ++i) {
+            CHECK(kept.fields[i].name == expected[i]->name);
+            CHECK(kept.fields[i].value == expected[i]->value);
+            CHECK(kept.fields[i].offset == expected[i]->offset);
+        }
+        CHECK(kept.body_offset == full.body_offset);
+        CHECK(kept.warnings == full.warnings);
+    };
+    ParserOptions tight;  // small limits: truncation, the header size cap and the field cap
+    tight.max_header_value = 16;
+    tight.max_header_bytes = 80;
+    tight.max_fields = 3;
+    for (std::string_view eol : {"\n", "\r\n", "\r"}) {
+        for (std::string_view text :
+             {"From: a@b\nSubject: a folded\n\tsubject line that is long\nTo: b@y.com\nX-Long-Name: v\n\nbody",
+              "  leading fold\nTo: x\nReceived: from a\n  by b\n  for c; Mon, 1 Jan 2024 00:00:00 +0000\nCc: d\nno colon here\n",
+              "From a@b Mon Jul 20 14:24:21 2026\nTo: c\n>From x\nFrom : spaced\nDate: Mon, 1 Jan 2024\n\n",
+              "To: only header, no body"}) {
+            const std::string raw = with_eol(text, eol);
+            check(raw, ParserOptions{});
+            check(raw, tight);
+        }
+    }
+    const std::filesystem::path root = std::filesystem::path(ILC_CORPORA) / "torture";
+    if (!std::filesystem::exists(root)) return;
+    size_t files = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+        if (!e.is_regular_file() || e.file_size() > (1u << 20)) continue;
+        std::ifstream in(e.path(), std::ios::binary);
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        check(ss.str(), ParserOptions{});
+        check(ss.str(), tight);
+        ++files;
+    }
+    CHECK(files > 0);
 }

@@ -35,6 +35,11 @@ struct HeaderBlock {
 };
 
 HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts = {});
+// The same split storing only the fields whose name `keep` accepts (the others are read and
+// counted, not copied): limits, warnings and body offset are those of the full split, and
+// find/find_all give the full split's answers for the names kept. parse_message reads about 20
+// of the 50 fields of list mail (Received chains, DKIM and ARC signatures are most of its bytes).
+HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts, bool (*keep)(std::string_view name));
 
 // Charset conversion. `ok` is set false when the charset is unknown (then a guess is made:
 // UTF-8 if valid, else windows-1252) or the bytes were invalid in it (replaced by U+FFFD).
