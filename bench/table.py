@@ -42,7 +42,7 @@ def main():
         base = ours.get((corpus, kind))
         ratio = "%.2fx" % (s / base) if base and tool != "interlocutor ingest" and not tool.startswith("re-ingest") \
             else ("%.1f %%" % (100 * s / ours[(corpus, kind)]) if base and tool.startswith("re-ingest") else "1.00x")
-        print("| %s | %s | %s | %d | %.1f | %d | %.2f | %.0f | %.1f | %.0f | %.1f | %s |" % (
+        print("| %s | %s | %s | %d | %.1f | %d | %.3f | %.0f | %.1f | %.0f | %.1f | %s |" % (
             corpus, tool, kind, r["msgs"], mb, len(r["secs"]), s, r["msgs"] / s if s else 0, mb / s if s else 0,
             max(r["kb"]) / 1024, r["store"] / 1048576, ratio))
 
