@@ -181,6 +181,29 @@ TEST_CASE("an interrupted ingest resumes where it stopped", "[cli.ingest]") {
     CHECK(json_int(rest, "total_messages") == 247);
 }
 
+// The Maildir files are read on the parse workers while the reader only lists them: the batches
+// and the resume point must still fall on the same messages.
+TEST_CASE("an interrupted Maildir ingest resumes where it stopped", "[cli.ingest]") {
+    const std::string db = temp_dir() + "/resume-md.db";
+    const std::string src = quote(corpora() + "/dev/maildir");
+    auto killed = run("ILC_TESTING_FAULTS=1 ILC_TEST_ABORT_AFTER_BATCHES=2 " + bin() +
+                      " ingest --quiet --batch 50 --format json --db " + quote(db) + " " + src);
+    CHECK(killed.status == 75);
+    auto rest = ingest(db, src, " --batch 50");
+    // 570 files: the first 100 were committed by the killed run (none of the 2 duplicates among them).
+    CHECK(json_int(rest, "resumed_from") == 100);
+    CHECK(json_int(rest, "read") == 570 - 100);
+    CHECK(json_int(rest, "stored") == 568 - 100);
+    CHECK(json_int(rest, "total_messages") == 568);
+    // The same messages as one uninterrupted run.
+    const std::string whole = temp_dir() + "/whole-md.db";
+    CHECK(json_int(ingest(whole, src), "total_messages") == 568);
+    auto ids = [](const std::string& path) {
+        return run(bin() + " threads --format json --db " + quote(path)).out;
+    };
+    CHECK(ids(db) == ids(whole));
+}
+
 TEST_CASE("an mbox that grew is read from where the last run stopped", "[cli.ingest]") {
     const std::string tmp = temp_dir();
     const std::string mbox = tmp + "/box.mbox";
