@@ -94,25 +94,51 @@ bool is_read_field(std::string_view name) {
     return false;
 }
 
-std::string_view header_view(const HeaderBlock& hb, std::string_view name) {
+// A header field name parse_message reads. The constructor runs at compile time and refuses a
+// name missing from kReadFields (the `throw` makes the call not a constant expression, so the
+// build fails): the filtered split keeps only the listed fields, and a field read but not listed
+// would read empty for every message without anything else noticing.
+struct ReadField {
+    std::string_view name;
+    consteval ReadField(const char* n) : name(n) {
+        bool listed = false;
+        for (std::string_view f : kReadFields) listed = listed || f == name;
+        if (!listed) throw "parse_message reads a header field missing from kReadFields: add it there";
+    }
+};
+
+// The filtered header block, read only through ReadField names (no find() by a plain string).
+class ReadHeaders {
+public:
+    explicit ReadHeaders(HeaderBlock hb) : hb_(std::move(hb)) {}
+    const HeaderField* find(ReadField f) const { return hb_.find(f.name); }
+    const std::vector<HeaderField>& fields() const { return hb_.fields; }
+    size_t body_offset() const { return hb_.body_offset; }
+    std::vector<Warning>& warnings() { return hb_.warnings; }
+
+private:
+    HeaderBlock hb_;
+};
+
+std::string_view header_view(const ReadHeaders& hb, ReadField name) {
     const HeaderField* f = hb.find(name);
     return f ? std::string_view(f->value) : std::string_view();
 }
-std::string header(const HeaderBlock& hb, std::string_view name) { return std::string(header_view(hb, name)); }
+std::string header(const ReadHeaders& hb, ReadField name) { return std::string(header_view(hb, name)); }
 
 // A header value for a person: raw 8-bit bytes to UTF-8, then RFC 2047 encoded-words decoded.
 // (Valid UTF-8, nearly every header, is read in place instead of through a converted copy.)
-std::string decoded(const HeaderBlock& hb, std::string_view name) {
+std::string decoded(const ReadHeaders& hb, ReadField name) {
     const HeaderField* f = hb.find(name);
     if (!f) return {};
     if (is_valid_utf8(f->value)) return decode_rfc2047(f->value);
     return decode_rfc2047(header_text_to_utf8(f->value));
 }
 
-std::vector<Mailbox> addresses(const HeaderBlock& hb, std::string_view name) {
+std::vector<Mailbox> addresses(const ReadHeaders& hb, ReadField name) {
     std::vector<Mailbox> out;
-    for (const HeaderField& f : hb.fields) {
-        if (!text::iequals(f.name, name)) continue;
+    for (const HeaderField& f : hb.fields()) {
+        if (!text::iequals(f.name, name.name)) continue;
         auto v = is_valid_utf8(f.value) ? parse_address_list(f.value) : parse_address_list(header_text_to_utf8(f.value));
         if (out.empty()) out = std::move(v);
         else out.insert(out.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
@@ -124,17 +150,17 @@ std::vector<Mailbox> addresses(const HeaderBlock& hb, std::string_view name) {
 // identify it and of the start of its body. Line endings are normalized and trailing white
 // space dropped, so the same message read from mbox (LF, mboxrd-unquoted), Maildir or a CRLF
 // .eml file gets the same id: re-ingest stays idempotent whatever the export format.
-std::string synthetic_id(const HeaderBlock& hb, std::string_view raw) {
+std::string synthetic_id(const ReadHeaders& hb, std::string_view raw) {
     Fnv128 h;
-    for (const char* name : {"From", "To", "Cc", "Date", "Subject"}) {
-        h.add(name);
+    for (ReadField name : {ReadField("From"), ReadField("To"), ReadField("Cc"), ReadField("Date"), ReadField("Subject")}) {
+        h.add(name.name);
         h.add_byte(0);
         const std::string_view v = header_view(hb, name);
         for (char c : v)
             if (c != '\r' && c != '\n') h.add_byte(static_cast<unsigned char>(c));
         h.add_byte(0);
     }
-    std::string_view body = raw.substr(std::min(hb.body_offset, raw.size()));
+    std::string_view body = raw.substr(std::min(hb.body_offset(), raw.size()));
     std::string norm;
     norm.reserve(4096);
     for (size_t i = 0; i < body.size() && norm.size() < 4096; ++i)
@@ -149,8 +175,8 @@ std::string synthetic_id(const HeaderBlock& hb, std::string_view raw) {
 Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOptions& opts) {
     Message m;
     m.source = pos;
-    HeaderBlock hb = split_header_block(raw, opts, is_read_field);
-    for (auto& w : hb.warnings) {
+    ReadHeaders hb(split_header_block(raw, opts, is_read_field));
+    for (auto& w : hb.warnings()) {
         if (w.offset >= 0) w.offset += pos.offset;
         m.warnings.push_back(std::move(w));
     }
@@ -181,10 +207,10 @@ Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOp
     m.cc = addresses(hb, "Cc");
     m.bcc = addresses(hb, "Bcc");
     m.subject = decoded(hb, "Subject");
-    for (const char* name : {"From", "To", "Cc", "Subject"}) {
+    for (ReadField name : {ReadField("From"), ReadField("To"), ReadField("Cc"), ReadField("Subject")}) {
         const HeaderField* f = hb.find(name);
         if (f && !is_valid_utf8(f->value)) {
-            warn("raw_8bit_header", std::string(name) + " has raw 8-bit bytes: read as windows-1252");
+            warn("raw_8bit_header", std::string(name.name) + " has raw 8-bit bytes: read as windows-1252");
             break;
         }
     }
