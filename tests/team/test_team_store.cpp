@@ -47,6 +47,37 @@ long long count(TeamStore& db, const std::string& sql) {
 
 }  // namespace
 
+TEST_CASE("$N placeholders bind by their number, in any order, outside quoted text", "[team.store]") {
+    // The SQLite back end rewrites $N for SQLite (a bare ? when they come in order): every shape
+    // must give PostgreSQL's answer.
+    for (const auto& url : test::team_urls()) {
+        INFO(url);
+        auto db = TeamStore::open(url);
+        REQUIRE(db.ok());
+        auto& c = db.value()->connection();
+        auto row = [&](const std::string& sql, const std::vector<SqlValue>& params) {
+            auto r = c.query(sql, params);
+            REQUIRE(r.ok());
+            REQUIRE(r->size() == 1);
+            std::vector<std::string> out;
+            for (const auto& v : r->front()) out.push_back(v ? *v : "NULL");
+            return out;
+        };
+        using V = std::vector<std::string>;
+        CHECK(row("SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT)", {"a", "b", "c"}) == V{"a", "b", "c"});
+        CHECK(row("SELECT CAST($2 AS TEXT), CAST($1 AS TEXT), CAST($2 AS TEXT)", {"a", "b"}) == V{"b", "a", "b"});
+        CHECK(row("SELECT '$1 and ''$2''', CAST($1 AS TEXT)", {"x"}) == V{"$1 and '$2'", "x"});
+        CHECK(row("SELECT CAST($1 AS TEXT), CAST($2 AS TEXT)", {std::nullopt, "y"}) == V{"NULL", "y"});
+        // Two-digit numbers, out of order ($12 first): PostgreSQL wants every parameter used.
+        std::vector<SqlValue> many;
+        std::string sql = "SELECT CAST($12 AS TEXT)";
+        V want{"v12"};
+        for (int i = 1; i <= 12; ++i) many.push_back("v" + std::to_string(i));
+        for (int i = 1; i <= 11; ++i) sql += ", CAST($" + std::to_string(i) + " AS TEXT)", want.push_back("v" + std::to_string(i));
+        CHECK(row(sql, many) == want);
+    }
+}
+
 TEST_CASE("migrations bring an empty database to the latest version, once", "[team.store]") {
     for (const auto& url : test::team_urls()) {
         INFO(url);

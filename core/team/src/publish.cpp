@@ -24,7 +24,14 @@ Result<PublishSummary> publish_store(TeamStore& db, const PublishRequest& reques
         return e;
     }
     auto& store = *st.value();
-    auto msgs = store.load_messages(store::LoadOptions{/*with_text=*/true});
+    // What the detectors and the team snapshot read (the snapshot reads only From, To and Cc; no
+    // body text is published): no quoted history, none of the columns no detector reads, as
+    // `analyze` and the service load them.
+    store::LoadOptions lo;
+    lo.with_text = true;
+    lo.with_quoted = false;
+    lo.detector_columns_only = true;
+    auto msgs = store.load_messages(lo);
     if (!msgs) return msgs.error();
     auto stored_owners = store.owner_addresses();
     if (!stored_owners) return stored_owners.error();
@@ -32,13 +39,12 @@ Result<PublishSummary> publish_store(TeamStore& db, const PublishRequest& reques
     if (!stored_internal) return stored_internal.error();
 
     // Threads are built with the store's owners, as every other verb does, so that a thread id
-    // published here is the one `interlocutor threads` shows.
-    std::vector<threading::ThreadInput> inputs;
-    inputs.reserve(msgs->size());
-    for (const auto& m : msgs.value()) inputs.push_back(threading::thread_input_from(m));
+    // published here is the one `interlocutor threads` shows. Threaded on the messages in place
+    // (no ThreadInput copy of each); the threading headers, which nothing after reads, go then.
     threading::ThreadingOptions topts;
     topts.owner_addresses = stored_owners.value();
-    const auto threads = threading::thread_messages(inputs, topts);
+    const auto threads = threading::thread_messages_in_place(msgs.value(), topts);
+    for (auto& m : msgs.value()) threading::drop_threading_headers(m);
 
     detect::AnalysisSettings s = request.settings;
     if (!request.owners.empty()) s.owners = request.owners;

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "interlocutor/detect/identity.h"
 #include "interlocutor/json_writer.h"
@@ -29,7 +30,15 @@ public:
     bool exclusive(const std::string& address) const { return exclusive_.count(lower(address)) > 0; }
     // An address may appear in the team database: not exclusive, not of a private account.
     bool shareable(const std::string& address) const {
-        return !address.empty() && !exclusive(address) && !private_account(id_.account_of(address));
+        return !address.empty() && !exclusive(address) && !private_account(account_of(address));
+    }
+    // The account of an address, computed once: Identity::account_of asks the public suffix list
+    // (libpsl) each time, and an address recurs in every mail of every thread it is in (it was
+    // most of the time of a 100,000-message publish).
+    const std::string& account_of(const std::string& address) const {
+        auto it = accounts_.find(address);
+        if (it == accounts_.end()) it = accounts_.emplace(address, id_.account_of(address)).first;
+        return it->second;
     }
     std::vector<std::string> scrub(const std::vector<std::string>& addresses) const {
         std::vector<std::string> out;
@@ -41,6 +50,7 @@ public:
 private:
     const detect::Identity& id_;
     std::set<std::string> private_, exclusive_;
+    mutable std::unordered_map<std::string, std::string> accounts_;
 };
 
 void write_list(JsonWriter& w, const char* key, const std::vector<std::string>& v) {
@@ -155,7 +165,7 @@ TeamSnapshot build_snapshot(const std::string& rep, const std::vector<Message>& 
             const Message& m = msgs[i];
             auto visit = [&](const Mailbox& mb) {
                 if (mb.address.empty()) return;
-                const std::string acc = id.account_of(mb.address);
+                const std::string& acc = filter.account_of(mb.address);
                 if (filter.private_account(acc)) touches_private = true;
                 if (!acc.empty()) ++account_count[acc];
                 if (seen.insert(mb.address).second && filter.shareable(mb.address)) people.push_back(mb.address);

@@ -19,16 +19,19 @@ public:
     Backend backend() const override { return Backend::sqlite; }
 
     Result<SqlRows> query(const std::string& sql, const std::vector<SqlValue>& params) override {
+        // Placeholders are written $1..$n (PostgreSQL style). SQLite reads "$1" as a *named*
+        // parameter, numbered in order of first appearance, and looks each name up in a list
+        // while parsing and binding: quadratic, and most of the time of a publish whose inserts
+        // carry 700 parameters. "?" or "?1" is the same parameter by number, slot 1, with no name
+        // lookup: the text is rewritten (see numbered_placeholders) and parameter i binds slot i.
+        const std::string text = numbered_placeholders(sql);
         sqlite3_stmt* stmt = nullptr;
-        int rc = sqlite3_prepare_v2(db_, sql.c_str(), int(sql.size()), &stmt, nullptr);
+        int rc = sqlite3_prepare_v2(db_, text.c_str(), int(text.size()), &stmt, nullptr);
         if (rc != SQLITE_OK) return fail(rc, "preparing a statement");
-        // Placeholders are named $1..$n (PostgreSQL style): bind by name, since SQLite numbers
-        // named parameters in order of first appearance, not by the digits in their names.
-        for (size_t i = 0; i < params.size(); ++i) {
-            const std::string name = "$" + std::to_string(i + 1);
-            int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
-            if (idx == 0) continue;
-            if (params[i]) sqlite3_bind_text(stmt, idx, params[i]->data(), int(params[i]->size()), SQLITE_TRANSIENT);
+        const int slots = sqlite3_bind_parameter_count(stmt);
+        for (int idx = 1; idx <= slots && size_t(idx) <= params.size(); ++idx) {
+            const auto& v = params[size_t(idx) - 1];
+            if (v) sqlite3_bind_text(stmt, idx, v->data(), int(v->size()), SQLITE_TRANSIENT);
             else sqlite3_bind_null(stmt, idx);
         }
         SqlRows rows;
@@ -63,6 +66,36 @@ public:
     }
 
 private:
+    // `sql` with its $N placeholders numbered for SQLite; quoted text ('...', "...") is left
+    // alone. When they come in order, $1 $2 $3 ... each once (every statement of ours), each
+    // becomes a bare "?": SQLite numbers those in order and keeps no name for them (a "?N" still
+    // has one, searched in a list when the statement is compiled). Otherwise each becomes ?N.
+    static std::string numbered_placeholders(const std::string& sql) {
+        std::string bare, numbered = sql;
+        bare.reserve(sql.size());
+        size_t expected = 1;
+        bool in_order = true;
+        char quote = 0;
+        for (size_t i = 0; i < sql.size(); ++i) {
+            const char c = sql[i];
+            if (quote) {
+                if (c == quote) quote = 0;  // a doubled quote closes and reopens: same result
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '$' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+                numbered[i] = '?';
+                size_t j = i + 1, n = 0;
+                for (; j < sql.size() && sql[j] >= '0' && sql[j] <= '9'; ++j) n = n * 10 + size_t(sql[j] - '0');
+                in_order = in_order && n == expected++;
+                bare += '?';
+                i = j - 1;
+                continue;
+            }
+            bare += c;
+        }
+        return in_order ? bare : numbered;
+    }
+
     Error fail(int rc, const std::string& what) {
         Error e{rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? ErrorCode::db_locked : ErrorCode::db,
                 "team database (SQLite) " + what + ": " + sqlite3_errmsg(db_), ""};
