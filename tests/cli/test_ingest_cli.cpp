@@ -256,3 +256,31 @@ TEST_CASE("an owner alias used for a tenth of the sent mail is inferred too", "[
     CHECK(sum.find("\"isabelle.charpentier@ardentis.fr\"") != std::string::npos);
     CHECK(sum.find("\"icharpentier@ardentis.fr\"") != std::string::npos);
 }
+
+// A message the parsers or the text layer throw on (none should; the fault hook stands in for
+// such a bug) is skipped and reported, and every other message of the source is stored: the
+// exception must not leave the parse worker and end the whole ingest.
+TEST_CASE("a message that throws while parsed is skipped and reported, the others are stored", "[cli.ingest]") {
+    const std::string dir = temp_dir();
+    const std::string src = dir + "/three.mbox";
+    {
+        std::ofstream f(src);
+        for (int i = 1; i <= 3; ++i)
+            f << "From a@example.com Mon Jan  4 10:00:00 2021\n"
+              << "From: A <a@example.com>\nTo: b@example.org\nDate: Mon, 4 Jan 2021 10:0" << i << ":00 +0000\n"
+              << "Message-ID: <m" << i << "@example.com>\nSubject: " << (i == 2 ? "boom-marker quote" : "fine") << "\n\n"
+              << "Body " << i << "\n\n";
+    }
+    const std::string db = dir + "/three.db";
+    auto r = run("ILC_TESTING_FAULTS=1 ILC_TEST_THROW_ON_SUBJECT=boom-marker " + bin() +
+                 " ingest --quiet --format json --db " + quote(db) + " " + quote(src));
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    CHECK(json_int(r.out, "read") == 3);
+    CHECK(json_int(r.out, "stored") == 2);
+    CHECK(json_int(r.out, "skipped") == 1);
+    CHECK(r.out.find("could not be read (test fault on a message)") != std::string::npos);
+    // Without the hook the same mbox stores all three: the hook alone made the difference.
+    auto plain = ingest(dir + "/plain.db", quote(src));
+    CHECK(json_int(plain, "stored") == 3);
+}
