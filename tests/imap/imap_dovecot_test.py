@@ -339,6 +339,20 @@ def main():
               f"the next sync resumes: fetched only the rest ({s5['fetched']}), same messages as one full sync",
               json.dumps(s5)[:600])
 
+        # 1c. A message the parsers throw on (the fault hook stands in for such a bug) is skipped
+        # and reported; every other message is stored.
+        con = sqlite3.connect(db_files)
+        try:
+            marker = con.execute("SELECT subject FROM messages WHERE length(subject) > 12 ORDER BY id LIMIT 1").fetchone()[0]
+            hit = {r[0] for r in con.execute("SELECT message_id FROM messages WHERE instr(subject, ?) > 0", (marker,))}
+        finally:
+            con.close()
+        db_fault = os.path.join(tmp, "fault.db")
+        _, s6 = sync(cli, db_fault, url, dict(env, ILC_TESTING_FAULTS="1", ILC_TEST_THROW_ON_SUBJECT=marker), ME)
+        check(set(rows(db_fault)) == set(a) - hit and s6["skipped"] >= len(hit) > 0,
+              f"a message that throws is skipped and reported ({s6['skipped']} skipped), the others stored",
+              json.dumps(s6)[:600])
+
         # 2. Nothing new: nothing fetched.
         t0 = time.time()
         _, s2 = sync(cli, db_imap, url, env)

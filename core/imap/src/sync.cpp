@@ -565,19 +565,30 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
             for (auto& [uid, f] : got) order.push_back(&f);
             std::vector<Message> msgs(order.size());
             std::vector<size_t> raw_sizes(order.size());
+            // Why a message could not be read ("" when it was). The parsers and the text layer
+            // are fuzzed and report bad mail as warnings; should one still throw on a message,
+            // it is skipped and reported, as the file ingest does: an exception escaping a worker
+            // thread would end the process.
+            std::vector<std::string> failed(order.size());
             auto work = [&](size_t a, size_t b) {
                 for (size_t i = a; i < b; ++i) {
-                    const Fetched& f = *order[i];
-                    std::string raw = rebuild(f.header, f.body ? &*f.body : nullptr, f.sections);
-                    raw_sizes[i] = raw.size();
-                    SourcePos pos{fs.path, f.uid, f.size, folder.name};
-                    msgs[i] = parsers::parse_message(raw, pos);
-                    if (msgs[i].date_source == DateSource::none && f.internal) {
-                        msgs[i].date = *f.internal;
-                        msgs[i].date_source = DateSource::file_mtime;  // the server's delivery time
+                    try {
+                        const Fetched& f = *order[i];
+                        std::string raw = rebuild(f.header, f.body ? &*f.body : nullptr, f.sections);
+                        raw_sizes[i] = raw.size();
+                        SourcePos pos{fs.path, f.uid, f.size, folder.name};
+                        msgs[i] = parsers::parse_message(raw, pos);
+                        if (msgs[i].date_source == DateSource::none && f.internal) {
+                            msgs[i].date = *f.internal;
+                            msgs[i].date_source = DateSource::file_mtime;  // the server's delivery time
+                        }
+                        msgs[i].flags = f.flags;
+                        text::understand(msgs[i]);
+                        ingest::fault_injection_on_message(msgs[i]);
+                    } catch (const std::exception& e) {
+                        msgs[i] = Message{};
+                        failed[i] = e.what();
                     }
-                    msgs[i].flags = f.flags;
-                    text::understand(msgs[i]);
                 }
             };
             const size_t n = order.size();
@@ -613,13 +624,20 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
                     BodyPart single;  // a top-level leaf: the header and the whole body as sent
                     std::string raw = rebuild(f.header, &single, top);
                     SourcePos pos{fs.path, f.uid, f.size, folder.name};
-                    msgs[i] = parsers::parse_message(raw, pos);
-                    if (msgs[i].date_source == DateSource::none && f.internal) {
-                        msgs[i].date = *f.internal;
-                        msgs[i].date_source = DateSource::file_mtime;
+                    try {
+                        msgs[i] = parsers::parse_message(raw, pos);
+                        if (msgs[i].date_source == DateSource::none && f.internal) {
+                            msgs[i].date = *f.internal;
+                            msgs[i].date_source = DateSource::file_mtime;
+                        }
+                        msgs[i].flags = f.flags;
+                        text::understand(msgs[i]);
+                        ingest::fault_injection_on_message(msgs[i]);
+                        failed[i].clear();
+                    } catch (const std::exception& e) {
+                        msgs[i] = Message{};
+                        failed[i] = e.what();
                     }
-                    msgs[i].flags = f.flags;
-                    text::understand(msgs[i]);
                 }
             }
 
@@ -628,6 +646,14 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
             for (size_t i = 0; i < n; ++i) {
                 Message& m = msgs[i];
                 ++fs.fetched;
+                if (!failed[i].empty()) {
+                    ++fs.skipped;
+                    store::IngestIssue issue{fs.path, order[i]->uid, "", "skipped",
+                                             "UID " + std::to_string(order[i]->uid) + ": could not be read (" + failed[i] +
+                                                 "); please report it"};
+                    if (auto st = store.record_issue(issue); !st) return st.error();
+                    continue;
+                }
                 if (m.from.address.empty() && m.to.empty() && m.subject.empty() && m.body_text.empty() &&
                     m.in_reply_to.empty() && m.references.empty()) {
                     ++fs.skipped;

@@ -116,12 +116,7 @@ Fingerprint fingerprint(const std::string& path) {
 void build_message(const parsers::RawMessage& raw, const parsers::ParserOptions& popts, Message& out) {
     out = parsers::parse_message(raw, popts);
     text::understand(out);
-    // The crash tests' hook: with ILC_TESTING_FAULTS=1, a message whose subject contains
-    // ILC_TEST_THROW_ON_SUBJECT throws here, as a bug of ours on one message would.
-    static const char* armed = std::getenv("ILC_TESTING_FAULTS");
-    static const char* marker = armed && std::string_view(armed) == "1" ? std::getenv("ILC_TEST_THROW_ON_SUBJECT") : nullptr;
-    if (marker && *marker && out.subject.find(marker) != std::string::npos)
-        throw std::runtime_error("test fault on a message");
+    fault_injection_on_message(out);
 }
 
 // A message is skipped (not stored) only when nothing of it can be used: no header at all and
@@ -262,6 +257,13 @@ void fault_injection_after_commit() {
     static const char* env = armed && std::string_view(armed) == "1" ? std::getenv("ILC_TEST_ABORT_AFTER_BATCHES") : nullptr;
     static long remaining = env ? std::atol(env) : -1;
     if (remaining > 0 && --remaining == 0) std::_Exit(75);
+}
+
+void fault_injection_on_message(const Message& m) {
+    static const char* armed = std::getenv("ILC_TESTING_FAULTS");
+    static const char* marker = armed && std::string_view(armed) == "1" ? std::getenv("ILC_TEST_THROW_ON_SUBJECT") : nullptr;
+    if (marker && *marker && m.subject.find(marker) != std::string::npos)
+        throw std::runtime_error("test fault on a message");
 }
 
 Result<IngestSummary> ingest_sources(store::Store& store, const std::vector<std::string>& paths,

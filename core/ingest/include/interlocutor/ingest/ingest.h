@@ -68,5 +68,9 @@ std::vector<std::string> infer_owner(const std::vector<std::pair<std::string, st
 // ILC_TESTING_FAULTS=1 and ILC_TEST_ABORT_AFTER_BATCHES=N the process ends (exit 75, as a kill -9
 // would) after the N-th; otherwise it does nothing.
 void fault_injection_after_commit();
+// Test hook, called on each parsed and understood message by the file ingest and the IMAP sync:
+// with ILC_TESTING_FAULTS=1, a message whose subject contains ILC_TEST_THROW_ON_SUBJECT throws
+// std::runtime_error, as a bug of ours on one message would; otherwise it does nothing.
+void fault_injection_on_message(const Message& m);
 
 }  // namespace ilc::ingest
