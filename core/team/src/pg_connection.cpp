@@ -1,12 +1,83 @@
 // The PostgreSQL back end through libpq (the C client library of the Debian package): text
 // parameters with PQexecParams, which never interpolates values into SQL text.
+//
+// libpq is loaded at run time (dlopen) on the first PostgreSQL connection, not linked: it pulls
+// about 18 shared libraries (Kerberos, LDAP, SASL, GnuTLS, ...) whose symbol relocations cost every
+// process start several milliseconds, and only `publish`, `team` and `serve` with a postgresql://
+// team database use it (docs/PERFORMANCE.md, issue 13). libpq-fe.h still gives the types; the
+// functions come from the table below. The package Depends on libpq5 explicitly (packaging/).
+#include <dlfcn.h>
 #include <libpq-fe.h>
+
+#include <mutex>
 
 #include "backends.h"
 #include "interlocutor/team/sql_connection.h"
 
 namespace ilc::team::detail {
 namespace {
+
+// The libpq functions this file calls, resolved once by load_libpq(). The macros below let the
+// code read as plain libpq calls.
+struct LibPq {
+#define ILC_PQ_FUNCTIONS(X)                                                                         \
+    X(PQconnectdb) X(PQfinish) X(PQstatus) X(PQerrorMessage) X(PQsetNoticeProcessor) X(PQexec)      \
+    X(PQexecParams) X(PQresultStatus) X(PQresultErrorMessage) X(PQresultErrorField) X(PQclear)      \
+    X(PQntuples) X(PQnfields) X(PQgetisnull) X(PQgetvalue) X(PQgetlength)
+#define ILC_PQ_MEMBER(name) decltype(&::name) name = nullptr;
+    ILC_PQ_FUNCTIONS(ILC_PQ_MEMBER)
+#undef ILC_PQ_MEMBER
+};
+
+// Filled once by load_libpq(); a connection exists only after it succeeded, so every call below
+// happens after the table was filled.
+LibPq g_pq;
+
+// libpq.so.5 is the soname of every libpq since PostgreSQL 8.2 (Debian package libpq5). The handle
+// is never closed: connections may live until exit. Thread-safe (the team service opens
+// connections from its request threads).
+Status load_libpq() {
+    static Error failure;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        void* h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            const char* why = dlerror();
+            failure = Error{ErrorCode::unsupported,
+                            std::string("a postgresql:// team database needs the PostgreSQL client library: ") +
+                                (why ? why : "libpq.so.5 not found"),
+                            "install libpq5 (apt install libpq5), or use an SQLite team database file"};
+            return;
+        }
+#define ILC_PQ_RESOLVE(name)                                                                        \
+    if (failure.message.empty()) {                                                                  \
+        g_pq.name = reinterpret_cast<decltype(&::name)>(dlsym(h, #name));                           \
+        if (!g_pq.name)                                                                             \
+            failure = Error{ErrorCode::unsupported, "libpq.so.5 has no " #name, "install libpq5"};    \
+    }
+        ILC_PQ_FUNCTIONS(ILC_PQ_RESOLVE)
+#undef ILC_PQ_RESOLVE
+    });
+    if (!failure.message.empty()) return failure;
+    return ok_status();
+}
+
+#define PQconnectdb g_pq.PQconnectdb
+#define PQfinish g_pq.PQfinish
+#define PQstatus g_pq.PQstatus
+#define PQerrorMessage g_pq.PQerrorMessage
+#define PQsetNoticeProcessor g_pq.PQsetNoticeProcessor
+#define PQexec g_pq.PQexec
+#define PQexecParams g_pq.PQexecParams
+#define PQresultStatus g_pq.PQresultStatus
+#define PQresultErrorMessage g_pq.PQresultErrorMessage
+#define PQresultErrorField g_pq.PQresultErrorField
+#define PQclear g_pq.PQclear
+#define PQntuples g_pq.PQntuples
+#define PQnfields g_pq.PQnfields
+#define PQgetisnull g_pq.PQgetisnull
+#define PQgetvalue g_pq.PQgetvalue
+#define PQgetlength g_pq.PQgetlength
 
 std::string trim_nl(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -79,6 +150,7 @@ private:
 }  // namespace
 
 Result<std::unique_ptr<SqlConnection>> open_postgresql(const std::string& url) {
+    if (auto loaded = load_libpq(); !loaded) return loaded.error();
     PGconn* c = PQconnectdb(url.c_str());
     if (!c) return Error{ErrorCode::internal, "libpq could not allocate a connection", ""};
     if (PQstatus(c) != CONNECTION_OK) {
