@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "interlocutor/store/store.h"
+#include "../../core/store/src/schema.h"  // version 1's schema, to build a version-1 file
 
 namespace fs = std::filesystem;
 using namespace ilc;
@@ -356,7 +357,7 @@ TEST_CASE("a duplicate Message-ID keeps the first copy and remembers both folder
     auto counts = store->counts();
     REQUIRE(counts.ok());
     CHECK(counts->messages == 1);
-    CHECK(counts->recipients == 1 + int64_t(first.to.size()));
+    CHECK(store->count_mailboxes().value() == 1 + int64_t(first.to.size()));
 
     auto all = store->load_messages();
     REQUIRE(all.ok());
@@ -578,7 +579,11 @@ TEST_CASE("a reader sees only committed snapshots while a writer inserts", "[sto
         }
         auto c = reader->counts();
         if (!c.ok()) { failure = c.error().to_string(); break; }
-        if (c->recipients != c->messages * (kRecipients + 1)) consistent = false;
+        if (c->messages % kPerBatch != 0) consistent = false;
+        // One statement, one snapshot: whole batches of messages with all their mailboxes.
+        auto n = reader->count_mailboxes();
+        if (!n.ok()) { failure = n.error().to_string(); break; }
+        if (*n % (kPerBatch * (kRecipients + 1)) != 0) consistent = false;
     }
     t.join();
     REQUIRE(writer_error.empty());
@@ -934,4 +939,237 @@ TEST_CASE("list, cue and warning columns are stored with the byte-by-byte escapi
     REQUIRE(all.ok());
     REQUIRE(all->size() == 1);
     CHECK((*all)[0].references == items);
+}
+
+namespace {
+
+// Mailboxes the version-2 column must give back exactly: empty names and addresses, duplicates,
+// the separators of the encoding, "\e", bytes that are not UTF-8, a From with only a name, a
+// Sender with only an address, and more To entries than fit a statement of version 1's rows.
+Message odd_mailboxes(const std::string& id) {
+    Message m;
+    m.message_id = id;
+    m.from = {"Only a name, no address", ""};
+    m.sender = {"", "sender-only-address@x"};
+    m.reply_to = {{"", ""}, {"\\e", "\\e"}, {"", ""}};
+    for (int i = 0; i < 11; ++i) m.to.push_back({i % 2 ? "" : "To " + std::to_string(i), "to" + std::to_string(i % 4) + "@x"});
+    m.to.push_back({"Tab\tName\nNewline\\Back", "a\tb\nc\\d@x"});
+    m.to.push_back({"\xff\xfe latin1 caf\xe9", "\xc3\xa9t\xc3\xa9@x"});
+    m.cc = {{"Dup", "dup@x"}, {"Dup", "dup@x"}, {"", "dup@x"}, {"f\tnot a role", "t"}};
+    m.bcc = {{"", "\n"}, {"\t", ""}};
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("mailboxes round-trip exactly through the one mailboxes column", "[store.mailboxes]") {
+    TempDir dir;
+    std::vector<Message> msgs = {odd_mailboxes("odd@x"), Message{}, Message{}, Message{}};
+    msgs[1].message_id = "none@x";                     // no mailbox at all: the column is NULL
+    msgs[2].message_id = "empty-from@x";               // an empty From is absent, To kept
+    msgs[2].to = {{"", ""}};
+    msgs[3] = synthetic(3, 2);
+    {
+        auto store = open_rw(dir.db());
+        for (const Message& m : msgs) REQUIRE(*store->insert_message(m) == InsertOutcome::inserted);
+        CHECK(store->count_mailboxes().value() == 2 + 3 + 13 + 4 + 2 + 1 + 3);
+    }
+    // The stored bytes: one record per mailbox, "<role>\t<address>[\t<name>]", escaped as the lists.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.db().c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT mailboxes FROM messages ORDER BY id", -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    std::string odd(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), size_t(sqlite3_column_bytes(st, 0)));
+    const std::string head = "f\t\tOnly a name, no address\ns\tsender-only-address@x\nr\t\nr\t\\\\e\t\\\\e\nr\t\nt\tto0@x\tTo 0\n";
+    CHECK(odd.substr(0, head.size()) == head);
+    CHECK(odd.find("t\ta\\tb\\nc\\\\d@x\tTab\\tName\\nNewline\\\\Back\n") != std::string::npos);
+    const std::string tail = "\nb\t\\n\nb\t\t\\t";
+    CHECK(odd.substr(odd.size() - tail.size()) == tail);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_type(st, 0) == SQLITE_NULL);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "t\t");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    for (OpenMode mode : {OpenMode::read_only, OpenMode::read_write}) {
+        std::unique_ptr<Store> s = mode == OpenMode::read_only ? open_ro(dir.db()) : open_rw(dir.db());
+        auto all = s->load_messages();
+        REQUIRE(all.ok());
+        REQUIRE(all->size() == msgs.size());
+        for (size_t i = 0; i < msgs.size(); ++i) {
+            INFO("message " << i);
+            check_same((*all)[i], msgs[i]);
+            auto one = s->find_message(msgs[i].message_id);
+            REQUIRE(one.ok());
+            REQUIRE(one->has_value());
+            check_same(**one, msgs[i]);
+        }
+        LoadOptions lo;
+        lo.detector_columns_only = true;
+        auto light = s->load_messages(lo);
+        REQUIRE(light.ok());
+        check_mailboxes((*light)[0].to, msgs[0].to);
+        check_mailboxes((*light)[0].bcc, msgs[0].bcc);
+        // Threading: From, To, Cc addresses, each once, non-empty; the From's name for display.
+        auto rows = s->load_thread_rows();
+        REQUIRE(rows.ok());
+        REQUIRE(rows->size() == msgs.size());
+        CHECK((*rows)[0].participants ==
+              std::vector<std::string>{"to0@x", "to1@x", "to2@x", "to3@x", "a\tb\nc\\d@x", "\xc3\xa9t\xc3\xa9@x",
+                                       "dup@x", "t"});
+        CHECK((*rows)[0].from_display == "Only a name, no address");
+        CHECK((*rows)[1].participants.empty());
+        CHECK((*rows)[1].from_display.empty());
+        CHECK((*rows)[2].participants.empty());
+        CHECK((*rows)[3].participants == std::vector<std::string>{msgs[3].from.address, msgs[3].to[0].address,
+                                                                  msgs[3].to[1].address});
+        CHECK((*rows)[3].from_display == msgs[3].from.name);
+    }
+}
+
+TEST_CASE("a version-1 file is migrated to the mailboxes column, read-only opens ask for it", "[store.migrate]") {
+    // A version-1 file as version 1 wrote it (its schema is kMigrations[0], unchanged): messages
+    // rows and their recipients rows, inserted out of order, an orphan row, NULL names, bytes
+    // that are not UTF-8. Migrated, it must load what a version-2 store given the same messages
+    // loads, and hold the same mailboxes column byte for byte.
+    TempDir dir;
+    const std::string v1 = dir.db("v1.db"), v2 = dir.db("v2.db");
+    std::vector<Message> msgs = {odd_mailboxes("odd@x"), synthetic(1, 3), Message{}, synthetic(2, 0)};
+    msgs[2].message_id = "no-mailbox@x";
+    msgs[3].source.folder = "Sent";
+    for (Message& m : msgs) m.date_source = DateSource::header;  // the one date_source the rows below write
+    {
+        auto store = open_rw(v2);
+        for (const Message& m : msgs) REQUIRE(*store->insert_message(m) == InsertOutcome::inserted);
+    }
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(v1.c_str(), &db) == SQLITE_OK);
+        // Version 1's schema, verbatim: the first migration, which never changes.
+        REQUIRE(sqlite3_exec(db, ilc::store::detail::migrations()[0].sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+        const char* schema = "INSERT INTO meta VALUES('schema_version', '1'), ('created_at', '2026-01-01T00:00:00Z')";
+        REQUIRE(sqlite3_exec(db, schema, nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_stmt *msg = nullptr, *rcpt = nullptr, *fold = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db,
+                                   "INSERT INTO messages(id, message_id, in_reply_to, refs, subject, date, date_source, "
+                                   "new_text, quoted, signature, expects_reply, cues, lang, source_path, source_offset, "
+                                   "source_length, source_folder) VALUES(?,?,?,?,?,?,'header',?,?,?,?,?,?,?,?,?,?)",
+                                   -1, &msg, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO recipients VALUES(?,?,?,?,?)", -1, &rcpt, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO message_folders VALUES(?,?,?,0)", -1, &fold, nullptr) == SQLITE_OK);
+        auto text = [](sqlite3_stmt* s, int i, const std::string& v) {
+            if (v.empty()) sqlite3_bind_null(s, i); else sqlite3_bind_text(s, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+        };
+        auto list = [](const std::vector<std::string>& v) {  // the ids hold nothing to escape
+            std::string out;
+            for (size_t i = 0; i < v.size(); ++i) out += (i ? "\n" : "") + v[i];
+            return out;
+        };
+        auto add_row = [&](int64_t id, const char* role, int pos, const Mailbox& mb) {
+            sqlite3_bind_int64(rcpt, 1, id);
+            sqlite3_bind_text(rcpt, 2, role, -1, SQLITE_STATIC);
+            sqlite3_bind_int(rcpt, 3, pos);
+            sqlite3_bind_text(rcpt, 4, mb.address.data(), int(mb.address.size()), SQLITE_TRANSIENT);
+            text(rcpt, 5, mb.name);  // version 1 stored an empty name as NULL
+            REQUIRE(sqlite3_step(rcpt) == SQLITE_DONE);
+            sqlite3_reset(rcpt);
+        };
+        // Recipients rows in reverse message order and reverse role order: the primary key, not
+        // the insertion order, is what version 1 loaded.
+        for (size_t k = msgs.size(); k-- > 0;) {
+            const Message& m = msgs[k];
+            const int64_t id = int64_t(k) + 1;
+            sqlite3_bind_int64(msg, 1, id);
+            text(msg, 2, m.message_id);
+            text(msg, 3, list(m.in_reply_to));
+            text(msg, 4, list(m.references));
+            text(msg, 5, m.subject);
+            sqlite3_bind_int64(msg, 6, m.date);
+            text(msg, 7, m.new_text);
+            text(msg, 8, m.quoted);
+            text(msg, 9, m.signature);
+            sqlite3_bind_int(msg, 10, m.expects_reply ? 1 : 0);
+            REQUIRE(m.cues.size() <= 1);
+            text(msg, 11, m.cues.empty() ? "" : m.cues[0].family + "\t" + m.cues[0].text);
+            text(msg, 12, m.lang);
+            text(msg, 13, m.source.path);
+            sqlite3_bind_int64(msg, 14, m.source.offset);
+            sqlite3_bind_int64(msg, 15, m.source.length);
+            text(msg, 16, m.source.folder);
+            REQUIRE(sqlite3_step(msg) == SQLITE_DONE);
+            sqlite3_reset(msg);
+            const std::pair<const char*, const std::vector<Mailbox>*> lists[] = {
+                {"bcc", &m.bcc}, {"cc", &m.cc}, {"to", &m.to}, {"reply_to", &m.reply_to}};
+            for (const auto& [role, l] : lists)
+                for (size_t i = l->size(); i-- > 0;) add_row(id, role, int(i), (*l)[i]);
+            if (!m.sender.address.empty() || !m.sender.name.empty()) add_row(id, "sender", 0, m.sender);
+            if (!m.from.address.empty() || !m.from.name.empty()) add_row(id, "from", 0, m.from);
+            sqlite3_bind_int64(fold, 1, id);
+            sqlite3_bind_text(fold, 2, m.source.path.c_str(), int(m.source.path.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_text(fold, 3, m.source.folder.c_str(), int(m.source.folder.size()), SQLITE_TRANSIENT);
+            REQUIRE(sqlite3_step(fold) == SQLITE_DONE);
+            sqlite3_reset(fold);
+        }
+        add_row(99, "to", 0, Mailbox{"Orphan", "orphan@x"});  // no message 99: never loaded, dropped
+        sqlite3_finalize(msg);
+        sqlite3_finalize(rcpt);
+        sqlite3_finalize(fold);
+        sqlite3_close(db);
+    }
+
+    // A read-only open (analyze, threads, serve) does not write: it asks for one ingest run.
+    auto ro = Store::open(v1, OpenMode::read_only);
+    REQUIRE(!ro.ok());
+    CHECK(ro.error().code == ErrorCode::schema);
+    CHECK_THAT(ro.error().message, Catch::Contains("schema version 1"));
+    CHECK_THAT(ro.error().hint, Catch::Contains("ingest"));
+
+    {
+        auto migrated = open_rw(v1);  // migrates, in one transaction
+        CHECK(migrated->get_meta("schema_version").value() == std::optional<std::string>(std::to_string(schema_version())));
+        CHECK(migrated->count_mailboxes().value() == open_ro(v2)->count_mailboxes().value());
+    }
+    auto a = open_ro(v1), b = open_ro(v2);
+    auto got = a->load_messages(), want = b->load_messages();
+    REQUIRE(got.ok());
+    REQUIRE(want.ok());
+    REQUIRE(got->size() == msgs.size());
+    REQUIRE(want->size() == msgs.size());
+    for (size_t i = 0; i < msgs.size(); ++i) {
+        INFO("message " << i);
+        check_same((*got)[i], (*want)[i]);
+        check_same((*got)[i], msgs[i]);
+        CHECK((*got)[i].rowid == (*want)[i].rowid);
+        CHECK((*got)[i].folders == (*want)[i].folders);
+    }
+    auto got_rows = a->load_thread_rows(), want_rows = b->load_thread_rows();
+    REQUIRE(got_rows.ok());
+    REQUIRE(want_rows.ok());
+    REQUIRE(got_rows->size() == want_rows->size());
+    for (size_t i = 0; i < got_rows->size(); ++i) {
+        CHECK((*got_rows)[i].participants == (*want_rows)[i].participants);
+        CHECK((*got_rows)[i].from_display == (*want_rows)[i].from_display);
+    }
+    // The same column bytes and the same schema as a file created by version 2; no recipients left.
+    auto column = [](const std::string& path, const char* sql) {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+        std::vector<std::string> out;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+            out.push_back(p ? std::string(p, size_t(sqlite3_column_bytes(st, 0))) : std::string("<NULL>"));
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return out;
+    };
+    CHECK(column(v1, "SELECT mailboxes FROM messages ORDER BY id") == column(v2, "SELECT mailboxes FROM messages ORDER BY id"));
+    const char* schema_sql = "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY name";
+    CHECK(column(v1, schema_sql) == column(v2, schema_sql));
+    CHECK(column(v1, "SELECT count(*) FROM sqlite_master WHERE name = 'recipients'") == std::vector<std::string>{"0"});
+    CHECK(column(v1, "PRAGMA integrity_check") == std::vector<std::string>{"ok"});
 }

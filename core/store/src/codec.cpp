@@ -158,4 +158,68 @@ std::vector<Warning> decode_warnings(std::string_view text) {
     return out;
 }
 
+namespace {
+void append_mailbox(std::string& out, char role, const Mailbox& mb) {
+    if (!out.empty()) out += '\n';
+    out += role;
+    out += '\t';
+    append_escaped(out, mb.address);
+    if (!mb.name.empty()) {
+        out += '\t';
+        append_escaped(out, mb.name);
+    }
+}
+}  // namespace
+
+std::string encode_mailboxes(const Message& m) {
+    std::string out;
+    // The same mailboxes as version 1's rows: an absent From/Sender is an empty Mailbox and has no
+    // record, so it stays absent on load.
+    if (!m.from.address.empty() || !m.from.name.empty()) append_mailbox(out, 'f', m.from);
+    if (!m.sender.address.empty() || !m.sender.name.empty()) append_mailbox(out, 's', m.sender);
+    for (const Mailbox& mb : m.reply_to) append_mailbox(out, 'r', mb);
+    for (const Mailbox& mb : m.to) append_mailbox(out, 't', mb);
+    for (const Mailbox& mb : m.cc) append_mailbox(out, 'c', mb);
+    for (const Mailbox& mb : m.bcc) append_mailbox(out, 'b', mb);
+    return out;
+}
+
+void for_each_mailbox(std::string_view text,
+                      const std::function<void(char role, std::string& address, std::string& name)>& on_mailbox) {
+    decode_records(text, 3, [&](std::vector<std::string>& f) {
+        // The role field is one letter; anything else is not a record this code wrote.
+        const char role = f[0].size() == 1 ? f[0][0] : '\0';
+        on_mailbox(role, f[1], f[2]);
+    });
+}
+
+bool add_mailbox(Message& m, char role, std::string address, std::string name) {
+    Mailbox mb{std::move(name), std::move(address)};
+    switch (role) {
+        case 'f': m.from = std::move(mb); return true;
+        case 's': m.sender = std::move(mb); return true;
+        case 'r': m.reply_to.push_back(std::move(mb)); return true;
+        case 't': m.to.push_back(std::move(mb)); return true;
+        case 'c': m.cc.push_back(std::move(mb)); return true;
+        case 'b': m.bcc.push_back(std::move(mb)); return true;
+        default: return false;
+    }
+}
+
+void decode_mailboxes(std::string_view text, Message& m) {
+    decode_records(text, 3, [&](std::vector<std::string>& f) {
+        if (f[0].size() == 1) add_mailbox(m, f[0][0], std::move(f[1]), std::move(f[2]));
+    });
+}
+
+char mailbox_role_letter(std::string_view role_name) {
+    if (role_name == "from") return 'f';
+    if (role_name == "sender") return 's';
+    if (role_name == "reply_to") return 'r';
+    if (role_name == "to") return 't';
+    if (role_name == "cc") return 'c';
+    if (role_name == "bcc") return 'b';
+    return 0;
+}
+
 }  // namespace ilc::store::detail

@@ -1,7 +1,7 @@
 // The store's schema and its migrations.
 //
 // ---------------------------------------------------------------------------------------------
-// Schema (version 1). Also described, with examples, in docs/STORE.md.
+// Schema (version 2). Also described, with examples, in docs/STORE.md.
 //
 //   meta(key TEXT PRIMARY KEY, value TEXT)
 //       schema_version    decimal; the migration the file is at (refused when newer than ours)
@@ -16,6 +16,13 @@
 //       in_reply_to, refs lists of bare ids, in header order (NULL = empty list)
 //       thread_index, thread_topic   Outlook Thread-Index / Thread-Topic
 //       subject           decoded, UTF-8
+//       mailboxes         every mailbox of the message (version 2; NULL = none), one record per
+//                         mailbox: "<role>\t<address>\t<name>" escaped as the lists below, role one
+//                         letter: f(rom) s(ender) r(eply_to) t(o) c(c) b(cc); records in that role
+//                         order, then header order; "\t<name>" left out when the name is empty.
+//                         Addresses lower-case, names decoded. An absent From/Sender has no record.
+//                         Placed before the body columns: the threading scan reads it without
+//                         walking the overflow pages of a long message (codec.h encode_mailboxes)
 //       date              UTC seconds; tz_offset_min: the sender's zone; date_source: "header",
 //                         "received", "mbox_from", "file_mtime" or "none"
 //       auto_submitted, precedence, list_id, list_unsubscribe, x_autoreply, x_autorespond,
@@ -31,13 +38,9 @@
 //       source_path, source_offset, source_length, source_folder   where the first copy lives
 //       flags             bit set: 1 seen, 2 replied, 4 flagged, 8 draft, 16 trashed, 32 passed
 //
-//   recipients              every mailbox of a message, loaded in one ordered pass
-//       message           messages.id;  role: "from", "sender", "reply_to", "to", "cc", "bcc"
-//       position          0-based order inside the header;  address (lower-case), name (decoded)
-//       PRIMARY KEY (message, role, position), WITHOUT ROWID: rows are clustered by message,
-//       so loading all recipients is one sequential scan merged with the messages scan.
-//       No index on address: analysis works on the loaded messages, and the index would cost
-//       a quarter of the ingest rate; a later migration adds one if the service needs it.
+//   (version 1 had a `recipients` table instead of messages.mailboxes: one row per mailbox,
+//   (message, role, position, address, name), WITHOUT ROWID. Its rows were 46 % of the ingest
+//   writer's instructions on Enron; nothing looked them up by address. Migration 2 converts them.)
 //
 //   message_folders         every folder a Message-ID was seen in (same id in INBOX and Sent =
 //                           one message, both folders)
@@ -58,9 +61,23 @@
 // and a backslash escapes '\\', '\n' and '\t' inside an item. An empty list is NULL.
 //
 // Migrations: kMigrations[i] takes a file from version i to version i + 1. A read_write open
-// applies the missing ones in one transaction; a file newer than kMigrations.size() is refused.
+// applies the missing ones in one transaction; a file newer than kMigrations.size() is refused;
+// a read_only open of an older file is refused with a hint to run `ingest` once (it must not
+// write: analyze and serve may run beside an ingest).
+//   1  the tables above, with `recipients` rows
+//   2  recipients rows -> messages.mailboxes (encoded per message with the ingest's encoder, so a
+//      migrated file holds the same bytes as a fresh one), messages rebuilt to place the column
+//      before the bodies (same ids), recipients dropped. One rewrite of the messages table: 30 s
+//      on a 1M-message store (1.85 GB), about its size needed free on disk; the freed pages stay
+//      in the file for later ingests (VACUUM gives them back).
 // ---------------------------------------------------------------------------------------------
 #include "schema.h"
+
+#include <cstdint>
+#include <string>
+
+#include "codec.h"
+#include "sqlite_adapter.h"
 
 namespace ilc::store::detail {
 
@@ -161,12 +178,132 @@ CREATE TABLE ingest_issues(
 );
 )SQL";
 
+// Version 2: the mailboxes of a message are one `messages.mailboxes` column (codec.h
+// encode_mailboxes) instead of one `recipients` row each. The rows were 46 % of the ingest
+// writer's instructions on Enron (7.4 per message, each a b-tree insert), and nothing reads them
+// other than whole, per message. The column sits among the small header columns, before the body
+// texts: the threading scan and the detector load read it without walking a long message's
+// overflow pages, which a column added at the end of the row (ALTER TABLE ADD COLUMN) would need.
+// So the table is rebuilt: the v1 rows are first encoded per message into migrate_mailboxes
+// (convert_recipients), then every messages row is copied, with the same id, into the new table.
+const char* const kV2 = R"SQL(
+CREATE TABLE migrate_mailboxes(
+  message    INTEGER PRIMARY KEY,
+  mailboxes  TEXT NOT NULL
+);
+)SQL";
+
+const char* const kV2After = R"SQL(
+CREATE TABLE messages_v2(
+  id                INTEGER PRIMARY KEY,
+  message_id        TEXT NOT NULL UNIQUE,
+  synthetic_id      INTEGER NOT NULL DEFAULT 0,
+  in_reply_to       TEXT,
+  refs              TEXT,
+  thread_index      TEXT,
+  thread_topic      TEXT,
+  subject           TEXT,
+  mailboxes         TEXT,
+  date              INTEGER NOT NULL DEFAULT 0,
+  tz_offset_min     INTEGER NOT NULL DEFAULT 0,
+  date_source       TEXT NOT NULL DEFAULT 'none',
+  auto_submitted    TEXT,
+  precedence        TEXT,
+  list_id           TEXT,
+  list_unsubscribe  TEXT,
+  x_autoreply       TEXT,
+  x_autorespond     TEXT,
+  return_path       TEXT,
+  content_type      TEXT,
+  content_language  TEXT,
+  x_mailer          TEXT,
+  is_report         INTEGER NOT NULL DEFAULT 0,
+  body_from_html    INTEGER NOT NULL DEFAULT 0,
+  attachment_count  INTEGER NOT NULL DEFAULT 0,
+  new_text          TEXT,
+  quoted            TEXT,
+  signature         TEXT,
+  signature_name    TEXT,
+  signature_title   TEXT,
+  automated         INTEGER NOT NULL DEFAULT 0,
+  automated_reason  TEXT,
+  ooo_until         INTEGER,
+  expects_reply     INTEGER NOT NULL DEFAULT 0,
+  cues              TEXT,
+  lang              TEXT,
+  warnings          TEXT,
+  source_path       TEXT,
+  source_offset     INTEGER NOT NULL DEFAULT 0,
+  source_length     INTEGER NOT NULL DEFAULT 0,
+  source_folder     TEXT,
+  flags             INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO messages_v2(
+  id, message_id, synthetic_id, in_reply_to, refs, thread_index, thread_topic, subject, mailboxes,
+  date, tz_offset_min, date_source, auto_submitted, precedence, list_id, list_unsubscribe,
+  x_autoreply, x_autorespond, return_path, content_type, content_language, x_mailer, is_report,
+  body_from_html, attachment_count, new_text, quoted, signature, signature_name, signature_title,
+  automated, automated_reason, ooo_until, expects_reply, cues, lang, warnings, source_path,
+  source_offset, source_length, source_folder, flags)
+SELECT
+  m.id, m.message_id, m.synthetic_id, m.in_reply_to, m.refs, m.thread_index, m.thread_topic, m.subject, b.mailboxes,
+  m.date, m.tz_offset_min, m.date_source, m.auto_submitted, m.precedence, m.list_id, m.list_unsubscribe,
+  m.x_autoreply, m.x_autorespond, m.return_path, m.content_type, m.content_language, m.x_mailer, m.is_report,
+  m.body_from_html, m.attachment_count, m.new_text, m.quoted, m.signature, m.signature_name, m.signature_title,
+  m.automated, m.automated_reason, m.ooo_until, m.expects_reply, m.cues, m.lang, m.warnings, m.source_path,
+  m.source_offset, m.source_length, m.source_folder, m.flags
+FROM messages m LEFT JOIN migrate_mailboxes b ON b.message = m.id
+ORDER BY m.id;
+DROP TABLE messages;
+ALTER TABLE messages_v2 RENAME TO messages;
+CREATE INDEX messages_date ON messages(date);
+DROP TABLE recipients;
+DROP TABLE migrate_mailboxes;
+)SQL";
+
+// Encodes each message's version-1 recipients rows, read in (message, role, position) order as
+// version 1 loaded them, with the encoder of a fresh ingest: a migrated file holds the same
+// mailboxes column, byte for byte, as one ingested by version 2. Rows of an unknown role or
+// without a message were never loaded, and are dropped.
+Status convert_recipients(sqlite3* db) {
+    Stmt sel, ins;
+    auto st = sel.prepare(db, "SELECT message, role, address, name FROM recipients ORDER BY message, role, position");
+    if (st.ok()) st = ins.prepare(db, "INSERT INTO migrate_mailboxes(message, mailboxes) VALUES(?, ?)");
+    if (!st.ok()) return st;
+    int64_t current = 0;
+    Message m;
+    bool any = false;
+    auto flush = [&]() -> Status {
+        if (!any) return ok_status();
+        any = false;
+        std::string encoded = encode_mailboxes(m);
+        m = Message{};
+        if (encoded.empty()) return ok_status();
+        ins.bind(1, current);
+        ins.bind(2, encoded);
+        return ins.run("converting recipients");
+    };
+    for (;;) {
+        auto r = sel.step("reading recipients");
+        if (!r.ok()) return r.error();
+        if (!*r) break;
+        const int64_t id = sel.col_int(0);
+        if (!any || id != current) {
+            st = flush();
+            if (!st.ok()) return st;
+            current = id;
+        }
+        if (add_mailbox(m, mailbox_role_letter(sel.col_view(1)), sel.col_text(2), sel.col_text(3))) any = true;
+    }
+    return flush();
+}
+
 // Future versions are appended here; never edit a migration that has shipped.
-const std::vector<const char*> kMigrations = {kV1};
+const std::vector<Migration> kMigrations = {{kV1}, {kV2, convert_recipients, kV2After}};
 
 }  // namespace
 
-const std::vector<const char*>& migrations() { return kMigrations; }
+const std::vector<Migration>& migrations() { return kMigrations; }
 
 int current_schema_version() { return int(kMigrations.size()); }
 

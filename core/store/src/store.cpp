@@ -31,6 +31,7 @@ namespace {
 const char* const kLockedHint = "database locked — is another interlocutor ingest or serve running?";
 
 // The messages columns in the order both the INSERT and the SELECTs use; kCol* below index it.
+// (Not the table's column order: `mailboxes` sits after `subject` in the table, see schema.cpp.)
 const char* const kMessageColumns[] = {
     "message_id", "synthetic_id", "in_reply_to", "refs", "thread_index", "thread_topic", "subject",
     "date", "tz_offset_min", "date_source", "auto_submitted", "precedence", "list_id",
@@ -38,7 +39,7 @@ const char* const kMessageColumns[] = {
     "content_language", "x_mailer", "is_report", "body_from_html", "attachment_count", "new_text",
     "quoted", "signature", "signature_name", "signature_title", "automated", "automated_reason",
     "ooo_until", "expects_reply", "cues", "lang", "warnings", "source_path", "source_offset",
-    "source_length", "source_folder", "flags"};
+    "source_length", "source_folder", "flags", "mailboxes"};
 constexpr int kNumColumns = int(sizeof(kMessageColumns) / sizeof(kMessageColumns[0]));
 constexpr int kColNewText = 23, kColQuoted = 24, kColSignature = 25;
 
@@ -176,17 +177,7 @@ void read_message_row(const Row& s, Message& m, bool cue_families_only = false) 
     m.source.length = s.col_int(c++);
     s.col_text_into(c++, m.source.folder);
     m.flags = flags_from(s.col_int(c++));
-}
-
-// Adds one recipients row (role, address, name) to its message.
-void add_recipient(Message& m, std::string_view role, std::string address, std::string name) {
-    Mailbox mb{std::move(name), std::move(address)};
-    if (role == "from") m.from = std::move(mb);
-    else if (role == "sender") m.sender = std::move(mb);
-    else if (role == "reply_to") m.reply_to.push_back(std::move(mb));
-    else if (role == "to") m.to.push_back(std::move(mb));
-    else if (role == "cc") m.cc.push_back(std::move(mb));
-    else if (role == "bcc") m.bcc.push_back(std::move(mb));
+    detail::decode_mailboxes(s.col_view(c++), m);
 }
 
 void add_folder(Message& m, std::string folder) {
@@ -221,16 +212,6 @@ Error with_id(Error e, const std::string& message_id) {
 
 int schema_version() { return detail::current_schema_version(); }
 
-// Recipient rows are stored by up to this many per INSERT (insert_rows).
-constexpr size_t kRecipientRows = 8;
-
-// INSERT OR IGNORE INTO recipients ... VALUES (?,?,?,?,?), ... with `rows` rows.
-std::string insert_recipients_sql(size_t rows) {
-    std::string sql = "INSERT OR IGNORE INTO recipients(message, role, position, address, name) VALUES";
-    for (size_t i = 0; i < rows; ++i) sql += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
-    return sql;
-}
-
 struct Store::Impl {
     std::string path;
     OpenMode mode = OpenMode::read_only;
@@ -240,8 +221,6 @@ struct Store::Impl {
 
     // Prepared once, reused for every row (prepared lazily by prepared()).
     Stmt ins_message, ins_folder, ins_more_folder, sel_rowid;
-    Stmt ins_recipients[kRecipientRows];  // [k-1]: k recipient rows in one INSERT (insert_rows)
-    bool checks_ignored = false;          // PRAGMA ignore_check_constraints set (insert_rows)
     Stmt sel_meta, upd_meta, sel_source, upd_source, ins_issue, upd_flags;
 
     ~Impl() {
@@ -306,7 +285,7 @@ struct Store::Impl {
         st = exec(db, "PRAGMA journal_mode=WAL", "switching to WAL mode");
         if (!st.ok()) return st;
         // Foreign keys stay off: rows are only ever added, and the checks would cost a lookup per
-        // recipient row at ingest.
+        // folder row at ingest.
         return exec(db, "PRAGMA synchronous=NORMAL; PRAGMA journal_size_limit=67108864",
                     "configuring the database");
     }
@@ -344,11 +323,34 @@ struct Store::Impl {
     }
 
     Status migrate(int from) {
+        // A migration may rewrite and drop whole tables in its one transaction (version 2 rebuilds
+        // messages). SQLite's statement journal of a DROP TABLE keeps every page it frees, in
+        // memory under temp_store=MEMORY: 1.9 GB of resident memory migrating a 1M-message store,
+        // 25 MB with a temporary file, in the same time. Temp storage goes back to memory after.
+        auto st = exec(db, "PRAGMA temp_store=FILE", "preparing the schema upgrade");
+        if (!st.ok()) return st;
+        Status done = migrate_steps(from);
+        st = exec(db, "PRAGMA temp_store=MEMORY", "configuring the database");
+        return done.ok() ? st : done;
+    }
+
+    Status migrate_steps(int from) {
         auto st = exec(db, "BEGIN IMMEDIATE", "starting the schema upgrade");
         if (!st.ok()) return st;
         const auto& m = detail::migrations();
         for (int v = from; v < int(m.size()); ++v) {
-            st = exec(db, m[size_t(v)], "upgrading the schema to version " + std::to_string(v + 1));
+            const detail::Migration& step = m[size_t(v)];
+            const std::string what = "upgrading the schema to version " + std::to_string(v + 1);
+            st = exec(db, step.sql, what);
+            if (st.ok() && step.convert) {
+                st = step.convert(db);
+                if (!st.ok()) {
+                    Error e = st.error();
+                    e.message = what + ": " + e.message;
+                    st = std::move(e);
+                }
+            }
+            if (st.ok() && step.sql_after) st = exec(db, step.sql_after, what);
             if (!st.ok()) {
                 exec(db, "ROLLBACK", "rolling back");
                 return st;
@@ -375,7 +377,6 @@ struct Store::Impl {
 
     Status insert_rows(const Message& m, const EncodedColumns& enc, int64_t& rowid, bool& inserted);
     Status undo_message(int64_t rowid);
-    Status load_recipients_of(Message& m);
     Status load_folders_of(Message& m);
 };
 
@@ -430,7 +431,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
             return Error{ErrorCode::schema,
                          path + " has schema version " + std::to_string(*version) + " and needs an upgrade to " +
                              std::to_string(current),
-                         "run `interlocutor ingest` once (it upgrades the file), then retry"};
+                         "run `interlocutor ingest` once on one of its sources (a source already stored is "
+                         "not read again; opening the file for writing upgrades it), then retry"};
         }
         st = impl->migrate(*version);
         if (!st.ok()) return st.error();
@@ -474,7 +476,7 @@ void Store::rollback_batch() {
 
 EncodedColumns encode_columns(const Message& m) {
     return {detail::encode_list(m.in_reply_to), detail::encode_list(m.references), detail::encode_cues(m.cues),
-            detail::encode_warnings(m.warnings)};
+            detail::encode_warnings(m.warnings), detail::encode_mailboxes(m)};
 }
 
 Status Store::Impl::insert_rows(const Message& m, const EncodedColumns& enc, int64_t& rowid, bool& inserted) {
@@ -519,64 +521,14 @@ Status Store::Impl::insert_rows(const Message& m, const EncodedColumns& enc, int
     s.bind(c++, m.source.length);
     s.bind_static_or_null(c++, m.source.folder);
     s.bind(c++, flags_bits(m.flags));
+    s.bind_static_or_null(c++, enc.mailboxes);  // every mailbox of the message (schema version 2)
     auto st = s.run("inserting a message");
     if (!st.ok()) return with_id(st.error(), m.message_id);
 
     inserted = sqlite3_changes(db) == 1;
     if (inserted) {
+        // The mailboxes went in with the row (its `mailboxes` column, encoded by encode_columns).
         rowid = sqlite3_last_insert_rowid(db);
-        // The rows in the order they were always inserted, then stored by up to kRecipientRows
-        // per statement: SQLite's per-statement work (step, reset, halt) was most of a row's cost,
-        // and recipients 18 % of the ingest's CPU on Enron (7.4 rows a message). Same rows, same
-        // order, same OR IGNORE per row.
-        struct Row {
-            const char* role;
-            int pos;
-            const Mailbox* mb;
-        };
-        // Reused from message to message (its capacity stays): one allocation less per message.
-        static thread_local std::vector<Row> rows;
-        rows.clear();
-        // An absent From/Sender is an empty Mailbox: storing no row keeps it absent on load.
-        if (!m.from.address.empty() || !m.from.name.empty()) rows.push_back({"from", 0, &m.from});
-        if (!m.sender.address.empty() || !m.sender.name.empty()) rows.push_back({"sender", 0, &m.sender});
-        const std::pair<const char*, const std::vector<Mailbox>*> lists[] = {
-            {"reply_to", &m.reply_to}, {"to", &m.to}, {"cc", &m.cc}, {"bcc", &m.bcc}};
-        for (const auto& [role, list] : lists)
-            for (size_t i = 0; i < list->size(); ++i) rows.push_back({role, int(i), &(*list)[i]});
-        if (!checks_ignored) {
-            // The schema's only CHECK, recipients.role IN ('from', ..., 'bcc'), is compiled into
-            // a temporary b-tree of the six roles built, filled and dropped for every row: 7 % of
-            // the ingest's CPU on Enron. The roles stored here are the constants above, so the
-            // writer's statements are compiled without CHECKs (a compile-time flag; setting it
-            // expires the statements prepared so far, which re-prepare on their next use). The
-            // stored rows are the same. A new CHECK in the schema would not be enforced on
-            // this writer connection either: keep writes to it constant-valued, or revisit this.
-            auto st = exec(db, "PRAGMA ignore_check_constraints=ON", "configuring the writer");
-            if (!st.ok()) return st;
-            checks_ignored = true;
-        }
-        for (size_t i = 0; i < rows.size();) {
-            const size_t k = std::min(rows.size() - i, kRecipientRows);
-            static const std::vector<std::string> kSql = [] {
-                std::vector<std::string> v;
-                for (size_t n = 1; n <= kRecipientRows; ++n) v.push_back(insert_recipients_sql(n));
-                return v;
-            }();
-            auto pr = prepared(ins_recipients[k - 1], kSql[k - 1]);
-            if (!pr.ok()) return pr.error();
-            Stmt& r = **pr;
-            for (size_t j = 0; j < k; ++j, ++i) {
-                const int b = int(j) * 5;
-                r.bind(b + 1, rowid);
-                r.bind_literal(b + 2, rows[i].role);
-                r.bind(b + 3, rows[i].pos);
-                r.bind_static(b + 4, rows[i].mb->address);
-                r.bind_static_or_null(b + 5, rows[i].mb->name);
-            }
-            auto st = r.run("inserting a recipient");
-            if (!st.ok()) return with_id(st.error(), m.message_id);
-        }
     } else {
         auto pr = prepared(sel_rowid, "SELECT id FROM messages WHERE message_id=?");
         if (!pr.ok()) return pr.error();
@@ -607,8 +559,7 @@ Status Store::Impl::insert_rows(const Message& m, const EncodedColumns& enc, int
 }
 
 Status Store::Impl::undo_message(int64_t rowid) {
-    for (const char* sql : {"DELETE FROM recipients WHERE message=?", "DELETE FROM message_folders WHERE message=?",
-                            "DELETE FROM messages WHERE id=?"}) {
+    for (const char* sql : {"DELETE FROM message_folders WHERE message=?", "DELETE FROM messages WHERE id=?"}) {
         Stmt s;
         auto st = s.prepare(db, sql);
         if (!st.ok()) return st;
@@ -742,9 +693,9 @@ private:
 };
 
 // What the reader thread hands over at a time: for load_messages one batch of one statement;
-// for scan_thread_rows a batch of messages (`main`) with their recipients (`extra`).
+// for scan_thread_rows a batch of messages.
 struct RawBatch {
-    RawRows main, extra;
+    RawRows main;
 };
 
 // A bounded queue of batches from the reader thread to the decoding thread. Decoded batches come
@@ -879,8 +830,8 @@ const std::vector<Col>& message_row_cols() {
 
 Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
     sqlite3* db = impl_->db;
-    // One read transaction over the three scans: messages, recipients and folders come from
-    // the same committed snapshot even while another process commits batches.
+    // One read transaction over the two scans: messages (with their mailboxes) and folders come
+    // from the same committed snapshot even while another process commits batches.
     const bool own = sqlite3_get_autocommit(db) != 0;
     if (own) {
         auto st = exec(db, "BEGIN", "starting to read");
@@ -900,14 +851,13 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
         if (!r.ok()) return finish(r.error());
         out.reserve(size_t(n.col_int(0)));
     }
-    // Three scans, pipelined (see "pipelined full scans"): the reader thread steps them one after
-    // the other; this thread decodes. Recipients are clustered by message (WITHOUT ROWID primary
-    // key), so each is one sequential scan merged with the messages, which are sorted by rowid too.
-    enum : int { kMessages, kRecipients, kFolders };
+    // Two scans, pipelined (see "pipelined full scans"): the reader thread steps them one after
+    // the other; this thread decodes. Folders are clustered by message (WITHOUT ROWID primary
+    // key), so they are one sequential scan merged with the messages, which are sorted by rowid too.
+    enum : int { kMessages, kFolders };
     const bool with_folders = !opts.detector_columns_only;
-    Stmt msgs, rcpt, folders;
+    Stmt msgs, folders;
     auto st = msgs.prepare(db, select_message_sql(opts, "ORDER BY id").c_str());
-    if (st.ok()) st = rcpt.prepare(db, "SELECT message, role, address, name FROM recipients ORDER BY message, role, position");
     if (st.ok() && with_folders) st = folders.prepare(db, "SELECT message, folder FROM message_folders ORDER BY message, seq");
     if (!st.ok()) return finish(st.error());
 
@@ -915,18 +865,15 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
     ReaderThread reader(pipe, [&] {
         // Message batches are bounded in bytes too: with text a row is a few KiB.
         if (!pump_rows(msgs, kMessages, message_row_cols(), pipe, "reading messages", 2048, 4u << 20)) return;
-        if (!pump_rows(rcpt, kRecipients, {Col::integer, Col::text, Col::text, Col::text}, pipe, "reading recipients",
-                       8192, 4u << 20))
-            return;
         if (with_folders &&
             !pump_rows(folders, kFolders, {Col::integer, Col::text}, pipe, "reading folders", 8192, 4u << 20))
             return;
         pipe.close();
     });
-    // Merge positions of the recipients and folders scans; `past_end` once a row's message is
-    // beyond the last message (the scan stopped there before the pipeline, its rows are ignored).
-    size_t j_rcpt = 0, j_folder = 0;
-    bool rcpt_past_end = false, folders_past_end = false;
+    // Merge position of the folders scan; `past_end` once a row's message is beyond the last
+    // message (the scan stopped there before the pipeline, its rows are ignored).
+    size_t j_folder = 0;
+    bool folders_past_end = false;
     RawBatch b;
     while (pipe.pop(b)) {
         const RawRows& rows = b.main;
@@ -934,17 +881,6 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
         if (rows.tag == kMessages) {
             for (size_t i = 0; i < n; ++i)
                 read_message_row(RawRow(rows, i), out.emplace_back(), opts.detector_columns_only);
-        } else if (rows.tag == kRecipients) {
-            for (size_t i = 0; i < n && !rcpt_past_end; ++i) {
-                RawRow s(rows, i);
-                int64_t id = s.col_int(0);
-                while (j_rcpt < out.size() && out[j_rcpt].rowid < id) ++j_rcpt;
-                if (j_rcpt == out.size()) {
-                    rcpt_past_end = true;
-                    break;
-                }
-                if (out[j_rcpt].rowid == id) add_recipient(out[j_rcpt], s.col_view(1), s.col_text(2), s.col_text(3));
-            }
         } else {
             for (size_t i = 0; i < n && !folders_past_end; ++i) {
                 RawRow s(rows, i);
@@ -1001,73 +937,29 @@ Status Store::scan_thread_rows(size_t batch_size,
         if (!r.ok()) return finish(r.error());
         total = size_t(n.col_int(0));
     }
-    // Two statements stepped side by side in one read transaction: the messages in rowid order,
-    // and the recipients, clustered by message, of which only From, To and Cc are kept. Each batch
-    // of messages takes the recipients up to its last rowid, so neither list is ever held whole.
-    // The roles are filtered here rather than by `WHERE role IN (...)`: SQLite evaluates that IN
-    // with a look-up in a temporary index for every recipient row (a tenth of the scan).
-    Stmt msgs, rcpt;
+    // The messages in rowid order with the columns threading reads, their mailboxes included (of
+    // which only From, To and Cc are kept).
+    Stmt msgs;
     auto st = msgs.prepare(db,
                            "SELECT id, message_id, synthetic_id, in_reply_to, refs, subject, date, thread_index, "
-                           "thread_topic, list_id FROM messages ORDER BY id");
+                           "thread_topic, list_id, mailboxes FROM messages ORDER BY id");
     if (!st.ok()) return finish(st.error());
-    st = rcpt.prepare(db,
-                      "SELECT message, role, address, name FROM recipients ORDER BY message, role, position");
-    if (!st.ok()) return finish(st.error());
-    // Pipelined (see "pipelined full scans"): the reader thread steps both statements and hands
-    // over each batch of messages with the recipients up to its last rowid; this thread decodes
-    // them into ThreadRows and calls the sink.
-    static const std::vector<Col> kMsgCols = {Col::integer, Col::text, Col::integer, Col::text, Col::text,
-                                              Col::text,    Col::integer, Col::text, Col::text, Col::text};
-    static const std::vector<Col> kRcptCols = {Col::integer, Col::text, Col::text, Col::text};
+    // Pipelined (see "pipelined full scans"): the reader thread steps the statement and hands over
+    // batches of batch_size messages; this thread decodes them into ThreadRows and calls the sink.
+    static const std::vector<Col> kMsgCols = {Col::integer, Col::text, Col::integer, Col::text, Col::text, Col::text,
+                                              Col::integer, Col::text, Col::text,    Col::text, Col::text};
     RowPipe pipe;
     ReaderThread reader(pipe, [&] {
-        auto r0 = rcpt.step("reading recipients");
-        if (!r0.ok()) return pipe.close(r0.error());
-        bool rcpt_valid = *r0;
-        for (;;) {
-            RawBatch b = pipe.spare();
-            b.main.reset(0, kMsgCols.size());
-            b.extra.reset(1, kRcptCols.size());
-            bool end = false;
-            while (b.main.rows() < batch_size) {
-                auto r = msgs.step("reading messages");
-                if (!r.ok()) return pipe.close(r.error());
-                if (!*r) {
-                    end = true;
-                    break;
-                }
-                b.main.add(msgs, kMsgCols);
-            }
-            if (b.main.rows() == 0) break;
-            const int64_t last = RawRow(b.main, b.main.rows() - 1).col_int(0);
-            while (rcpt_valid) {
-                if (rcpt.col_int(0) > last) break;  // the next batch's
-                const std::string_view role = rcpt.col_view(1);
-                if (role == "from" || role == "to" || role == "cc") b.extra.add(rcpt, kRcptCols);
-                auto r = rcpt.step("reading recipients");
-                if (!r.ok()) return pipe.close(r.error());
-                rcpt_valid = *r;
-            }
-            if (!pipe.push(std::move(b))) return;
-            if (end) break;
-        }
-        pipe.close();
+        if (pump_rows(msgs, 0, kMsgCols, pipe, "reading messages", batch_size, SIZE_MAX)) pipe.close();
     });
 
     std::vector<ThreadRow> batch;
-    std::vector<int64_t> rowids;
     batch.reserve(std::min(batch_size, total));
-    rowids.reserve(batch.capacity());
-    std::string from;
-    std::vector<std::string> to, cc;
     RawBatch raw;
     while (pipe.pop(raw)) {
         batch.clear();
-        rowids.clear();
         for (size_t i = 0, n = raw.main.rows(); i < n; ++i) {
             RawRow m(raw.main, i);
-            rowids.push_back(m.col_int(0));
             ThreadRow& t = batch.emplace_back();
             m.col_text_into(1, t.message_id);
             t.synthetic_id = m.col_int(2) != 0;
@@ -1078,46 +970,16 @@ Status Store::scan_thread_rows(size_t batch_size,
             m.col_text_into(7, t.thread_index);
             m.col_text_into(8, t.thread_topic);
             m.col_text_into(9, t.list_id);
+            // Participants: the From, To and Cc addresses in that order (the column's record
+            // order), each once, as threading::thread_input_from() lists them.
+            auto& p = t.participants;
+            detail::for_each_mailbox(m.col_view(10), [&](char role, std::string& address, std::string& name) {
+                if (role != 'f' && role != 't' && role != 'c') return;
+                if (role == 'f') t.from_display = name.empty() ? address : std::move(name);
+                if (!address.empty() && std::find(p.begin(), p.end(), address) == p.end())
+                    p.push_back(std::move(address));
+            });
         }
-        // Roles sort "cc" < "from" < "to": each message's three lists are gathered, then joined
-        // in From, To, Cc order (as threading::thread_input_from() lists them) when it changes.
-        size_t j = 0, current = batch.size();
-        auto flush = [&]() {
-            if (current == batch.size()) return;
-            auto& p = batch[current].participants;
-            p.reserve(1 + to.size() + cc.size());
-            auto add = [&](std::string& a) {
-                if (!a.empty() && std::find(p.begin(), p.end(), a) == p.end()) p.push_back(std::move(a));
-            };
-            add(from);
-            for (auto& a : to) add(a);
-            for (auto& a : cc) add(a);
-            from.clear();
-            to.clear();
-            cc.clear();
-        };
-        for (size_t i = 0, n = raw.extra.rows(); i < n; ++i) {
-            RawRow rc(raw.extra, i);
-            int64_t id = rc.col_int(0);
-            while (j < batch.size() && rowids[j] < id) ++j;
-            if (j < batch.size() && rowids[j] == id) {
-                if (j != current) {
-                    flush();
-                    current = j;
-                }
-                std::string_view role = rc.col_view(1);
-                if (role == "from") {
-                    from = rc.col_text(2);
-                    batch[j].from_display = rc.col_text(3);
-                    if (batch[j].from_display.empty()) batch[j].from_display = from;
-                } else if (role == "to") {
-                    to.push_back(rc.col_text(2));
-                } else {
-                    cc.push_back(rc.col_text(2));
-                }
-            }
-        }
-        flush();
         pipe.give_back(std::move(raw));
         sink(batch, total);
     }
@@ -1128,19 +990,6 @@ Status Store::scan_thread_rows(size_t batch_size,
         if (!e.ok()) return e.error();
     }
     return ok_status();
-}
-
-Status Store::Impl::load_recipients_of(Message& m) {
-    Stmt s;
-    auto st = s.prepare(db, "SELECT role, address, name FROM recipients WHERE message=? ORDER BY role, position");
-    if (!st.ok()) return st;
-    s.bind(1, m.rowid);
-    for (;;) {
-        auto r = s.step("reading recipients");
-        if (!r.ok()) return r.error();
-        if (!*r) return ok_status();
-        add_recipient(m, s.col_view(0), s.col_text(1), s.col_text(2));
-    }
 }
 
 Status Store::Impl::load_folders_of(Message& m) {
@@ -1173,8 +1022,6 @@ Result<std::optional<Message>> Store::find_message(const std::string& message_id
         if (!*r) return std::optional<Message>();
         Message m;
         read_message_row(s, m);
-        st = impl_->load_recipients_of(m);
-        if (!st.ok()) return st.error();
         st = impl_->load_folders_of(m);
         if (!st.ok()) return st.error();
         return std::optional<Message>(std::move(m));
@@ -1365,12 +1212,25 @@ Result<std::vector<IngestIssue>> Store::list_issues() {
 Result<Counts> Store::counts() {
     Stmt s;
     auto st = s.prepare(impl_->db,
-                        "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM recipients), "
-                        "(SELECT count(*) FROM sources), (SELECT count(*) FROM ingest_issues)");
+                        "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM sources), "
+                        "(SELECT count(*) FROM ingest_issues)");
     if (!st.ok()) return st.error();
     auto r = s.step("counting");
     if (!r.ok()) return r.error();
-    return Counts{s.col_int(0), s.col_int(1), s.col_int(2), s.col_int(3)};
+    return Counts{s.col_int(0), s.col_int(1), s.col_int(2)};
+}
+
+Result<int64_t> Store::count_mailboxes() {
+    // One record per mailbox, separated by '\n' (escaped inside a field): records = newlines + 1.
+    // length() counts characters, but a '\n' byte is one character and never part of another.
+    Stmt s;
+    auto st = s.prepare(impl_->db,
+                        "SELECT coalesce(sum(length(mailboxes) - length(replace(mailboxes, char(10), '')) + 1), 0) "
+                        "FROM messages WHERE mailboxes IS NOT NULL");
+    if (!st.ok()) return st.error();
+    auto r = s.step("counting mailboxes");
+    if (!r.ok()) return r.error();
+    return s.col_int(0);
 }
 
 }  // namespace ilc::store

@@ -1,6 +1,6 @@
 #pragma once
 // The embedded store: one SQLite file per mailbox owner holding every normalized message
-// (without the full decoded body), its recipients, the folders it was seen in, ingest
+// (without the full decoded body) with its mailboxes, the folders it was seen in, ingest
 // progress for resume, the owner settings, and the issues met while ingesting.
 // The schema is described in core/store/src/schema.cpp and docs/STORE.md.
 //
@@ -86,7 +86,6 @@ struct IngestIssue {
 
 struct Counts {
     int64_t messages = 0;
-    int64_t recipients = 0;
     int64_t sources = 0;
     int64_t issues = 0;
 };
@@ -106,6 +105,7 @@ std::string default_db_path();
 // and steps (insert_message(m, encode_columns(m)) == insert_message(m)).
 struct EncodedColumns {
     std::string in_reply_to, refs, cues, warnings;
+    std::string mailboxes;  // every mailbox of the message, one column (schema version 2)
 };
 EncodedColumns encode_columns(const Message& m);
 
@@ -167,7 +167,11 @@ public:
     Status record_issue(const IngestIssue& issue);
     Result<std::vector<IngestIssue>> list_issues();
 
+    // Cheap (b-tree counts): the ingest calls it at the end of every run.
     Result<Counts> counts();
+    // Every mailbox of every message (From, Sender, Reply-To, To, Cc, Bcc): reads the mailboxes
+    // column of every row (schema version 2 has no recipients table to count), so not in counts().
+    Result<int64_t> count_mailboxes();
 
     struct Impl;
 
