@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -410,4 +411,178 @@ TEST_CASE("classify_automated with understand()'s shared folds decides as withou
     }
     CHECK(in_order > 1000);
     CHECK(automated > 0);
+}
+
+namespace {
+
+// find_cues written the simple way: every pattern tried at every word, in the order the indexed
+// matcher considers them (patterns whose first word is exact, in table order, then those whose
+// first word is "word*", grouped by that prefix's length in the order the lengths first appear),
+// with the same longest-match, overlap and negation rules. No index, no filter, no word ids.
+struct RefWord {
+    std::string norm;
+    enum Kind { exact, prefix, gap } kind = exact;
+};
+struct RefPattern {
+    std::size_t family_index;
+    std::string family;
+    std::string source;
+    std::vector<RefWord> words;
+};
+
+std::vector<RefPattern> reference_patterns() {
+    std::vector<RefPattern> exact_first, prefix_first;
+    std::vector<std::size_t> prefix_lengths;
+    for (std::size_t fi = 0; fi < cue_families().size(); ++fi)
+        for (const CueFamily& f = cue_families()[fi]; const std::string& src : f.patterns) {
+            RefPattern p{fi, f.name, src, {}};
+            std::istringstream in(src);
+            std::string piece;
+            while (in >> piece) {
+                if (piece == "...") { p.words.push_back({{}, RefWord::gap}); continue; }
+                std::vector<Token> toks = tokenize(piece);
+                for (std::size_t k = 0; k < toks.size(); ++k)
+                    p.words.push_back({toks[k].norm, piece.back() == '*' && k + 1 == toks.size() ? RefWord::prefix : RefWord::exact});
+            }
+            while (!p.words.empty() && p.words.back().kind == RefWord::gap) p.words.pop_back();
+            while (!p.words.empty() && p.words.front().kind == RefWord::gap) p.words.erase(p.words.begin());
+            if (p.words.empty()) continue;
+            if (p.words[0].kind == RefWord::prefix) {
+                if (std::find(prefix_lengths.begin(), prefix_lengths.end(), p.words[0].norm.size()) == prefix_lengths.end())
+                    prefix_lengths.push_back(p.words[0].norm.size());
+                prefix_first.push_back(std::move(p));
+            } else {
+                exact_first.push_back(std::move(p));
+            }
+        }
+    for (std::size_t len : prefix_lengths)
+        for (const RefPattern& p : prefix_first)
+            if (p.words[0].norm.size() == len) exact_first.push_back(p);
+    return exact_first;
+}
+
+std::size_t reference_match(const std::vector<RefWord>& words, std::size_t wi, const std::vector<Token>& toks, std::size_t ti) {
+    if (wi == words.size()) return ti;
+    const RefWord& w = words[wi];
+    if (w.kind == RefWord::gap) {
+        for (std::size_t skip = 0; skip <= 3 && ti + skip <= toks.size(); ++skip)
+            if (std::size_t end = reference_match(words, wi + 1, toks, ti + skip)) return end;
+        return 0;
+    }
+    if (ti >= toks.size()) return 0;
+    const std::string& t = toks[ti].norm;
+    const bool ok = w.kind == RefWord::exact ? t == w.norm : t.compare(0, w.norm.size(), w.norm) == 0 && t.size() >= w.norm.size();
+    return ok ? reference_match(words, wi + 1, toks, ti + 1) : 0;
+}
+
+std::vector<Cue> reference_find_cues(std::string_view text) {
+    static const std::vector<RefPattern> patterns = reference_patterns();
+    text = cue_scan_span(text);
+    const std::vector<Token> toks = tokenize(text);
+    std::vector<Cue> out;
+    std::vector<std::size_t> covered(cue_families().size(), 0);
+    for (std::size_t ti = 0; ti < toks.size(); ++ti) {
+        std::vector<std::pair<const RefPattern*, std::size_t>> best;  // per family, in first-match order
+        for (const RefPattern& p : patterns) {
+            if (ti < covered[p.family_index]) continue;
+            std::size_t end = reference_match(p.words, 0, toks, ti);
+            if (!end) continue;
+            if (p.family == "decision") {
+                bool neg = false;
+                for (std::size_t back = 1; back <= 2 && back <= ti; ++back)
+                    for (const char* n : {"pas", "non", "not", "never", "jamais", "no", "yet", "encore", "toujours"})
+                        neg = neg || toks[ti - back].norm == n;
+                if (neg) continue;
+            }
+            auto it = std::find_if(best.begin(), best.end(), [&](const auto& b) { return b.first->family == p.family; });
+            if (it == best.end()) best.push_back({&p, end});
+            else if (end > it->second) *it = {&p, end};
+        }
+        for (const auto& [p, end] : best) {
+            Cue c;
+            c.family = p->family;
+            c.pattern = p->source;
+            c.begin = toks[ti].begin;
+            c.end = toks[end - 1].end;
+            covered[p->family_index] = end;
+            out.push_back(std::move(c));
+        }
+    }
+    return out;
+}
+
+void require_same_cues(std::string_view text) {
+    const std::vector<Cue> fast = find_cues(text), ref = reference_find_cues(text);
+    INFO("text: " << text);
+    REQUIRE(fast.size() == ref.size());
+    for (std::size_t k = 0; k < fast.size(); ++k) {
+        REQUIRE(fast[k].family == ref[k].family);
+        REQUIRE(fast[k].pattern == ref[k].pattern);
+        REQUIRE(fast[k].begin == ref[k].begin);
+        REQUIRE(fast[k].end == ref[k].end);
+    }
+}
+
+// A pattern written out as a text that should match it: gaps as two filler words, "word*" with an
+// ending added.
+std::string spell(const std::string& pattern) {
+    std::istringstream in(pattern);
+    std::string piece, out;
+    while (in >> piece) {
+        if (!out.empty()) out += ' ';
+        if (piece == "...") out += "bien vite";
+        else if (piece.back() == '*') out += piece.substr(0, piece.size() - 1) + "ons";
+        else out += piece;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("find_cues finds what the pattern-by-pattern reference finds", "[text][perf][text.cues]") {
+    // Real mail, cut anywhere.
+    std::size_t with_cues = 0;
+    const std::vector<std::string> texts = corpus_texts();
+    for (std::string_view p : pieces(texts)) {
+        if (p.size() >= 1500) continue;  // lines and short windows: the reference is slow
+        require_same_cues(p);
+        with_cues += !find_cues(p).empty();
+    }
+    CHECK(with_cues > 1000);
+    // Every pattern spelt out: alone (a phrase at the very start and end), upper-cased (ASCII),
+    // inside a sentence, cut short by its last byte, glued to its neighbours (overlapping
+    // phrases of the same and other families), and after a negation.
+    std::vector<std::string> spelt;
+    for (const CueFamily& f : cue_families())
+        for (const std::string& src : f.patterns) spelt.push_back(spell(src));
+    for (std::size_t k = 0; k < spelt.size(); ++k) {
+        const std::string& s = spelt[k];
+        std::string upper = s;
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        require_same_cues(s);
+        require_same_cues(upper);
+        require_same_cues("Bonjour, " + s + " ?\nMerci");
+        require_same_cues(std::string_view(s).substr(0, s.size() - 1));
+        require_same_cues(s + " " + spelt[(k + 1) % spelt.size()] + " " + spelt[(k + 7) % spelt.size()]);
+        require_same_cues("pas " + s + ", not " + upper);
+    }
+}
+
+TEST_CASE("fold's 16-byte runs: letters and digits at every range edge and block boundary", "[text][perf]") {
+    // '@' '[' '`' '{' '/' ':' sit just outside A-Z, a-z and 0-9; 0x80 and 0xFF are no ASCII.
+    const std::string run = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789zyxwvutsrqponmlkjihgfedcba";
+    for (std::string_view edge : {"@", "[", "`", "{", "/", ":", " ", "\xC3\xA9", "\xE2\x80\x99", "\x80", "\xFF", "-"})
+        for (std::size_t len = 1; len <= run.size(); len += len < 20 ? 1 : 7)
+            for (std::size_t pad = 0; pad < 3; ++pad) {
+                const std::string t = std::string(pad, ' ') + run.substr(0, len) + std::string(edge) + run.substr(0, len / 2 + 1) +
+                                      std::string(edge) + std::string(pad * 9, 'Q');
+                std::vector<Token> fast = tokenize(t), ref = reference_tokenize(t);
+                REQUIRE(fast.size() == ref.size());
+                for (std::size_t k = 0; k < fast.size(); ++k) {
+                    REQUIRE(fast[k].norm == ref[k].norm);
+                    REQUIRE(fast[k].begin == ref[k].begin);
+                    REQUIRE(fast[k].end == ref[k].end);
+                }
+                REQUIRE(fold(t) == reference_fold(t));
+            }
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <unordered_map>
@@ -20,6 +21,7 @@ constexpr int kMaxGap = 3;
 struct PatWord {
     std::string norm;
     enum Kind { exact, prefix, gap } kind = exact;
+    std::int32_t id = -1;  // exact words: the word's id in Matcher::ids (equal ids = equal words)
 };
 
 struct Pattern {
@@ -77,6 +79,91 @@ std::size_t match_from(const std::vector<PatWord>& words, std::size_t wi, const 
     return match_from(words, wi + 1, toks, ti + 1);
 }
 
+// Every exact pattern word (first or later) numbered, and looked up by a folded token without
+// hashing its bytes one by one: the key is the word's first 8 bytes as one integer (zero-padded)
+// and its length, so a look-up is one multiply and, for the common short words, integer
+// compares; words longer than 8 bytes compare their tails too. Two tokens get the same id only
+// when they are the same word, and a token that is no pattern word gets -1: the scan tests a
+// candidate's second word by id (one compare) instead of by length and initial, where most
+// candidates of a common first word ("i", "a", "please", "if") were tested one by one.
+class WordIds {
+public:
+    std::int32_t add(std::string_view w) {
+        if (std::int32_t id = find(w); id >= 0) return id;
+        const auto id = static_cast<std::int32_t>(words_.size());
+        words_.emplace_back(w);
+        if ((words_.size() + 1) * 4 > slots_.size()) rehash(std::max<std::size_t>(256, slots_.size() * 2));
+        else place(id);
+        return id;
+    }
+    // Word i of a folded text; -1 when it is no pattern word.
+    std::int32_t find(const FoldedText& t, std::size_t i) const {
+        const FoldedText::Word& w = t.words[i];
+        // Short words: 8 bytes loaded at once and masked when they lie inside the folded text.
+        if constexpr (std::endian::native == std::endian::little) {
+            if (w.flen < 8 && std::size_t{w.fbegin} + 8 <= t.text.size()) {
+                std::uint64_t x;
+                std::memcpy(&x, t.text.data() + w.fbegin, 8);
+                x &= (std::uint64_t{1} << (8 * w.flen)) - 1;
+                return find(std::string_view(t.text.data() + w.fbegin, w.flen), x);
+            }
+        }
+        const std::string_view v(t.text.data() + w.fbegin, w.flen);
+        return find(v, key(v));
+    }
+    // w is folded text; -1 when no word matches.
+    std::int32_t find(std::string_view w) const { return find(w, key(w)); }
+
+private:
+    std::int32_t find(std::string_view w, std::uint64_t k) const {
+        if (slots_.empty()) return -1;
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = slot(k, w.size()) & mask;; i = (i + 1) & mask) {
+            const Slot& s = slots_[i];
+            if (s.id < 0) return -1;
+            if (s.key == k && s.len == w.size() &&
+                (w.size() <= 8 || std::string_view(words_[s.id]).substr(8) == w.substr(8)))
+                return s.id;
+        }
+    }
+
+    struct Slot {
+        std::uint64_t key = 0;
+        std::uint32_t len = 0;
+        std::int32_t id = -1;
+    };
+    // The first min(8, size) bytes as an integer, the rest zero (the same value whichever way it
+    // is loaded). Reads 8 bytes at once when they are inside the view.
+    static std::uint64_t key(std::string_view w) {
+        const std::size_t n = std::min<std::size_t>(w.size(), 8);
+        std::uint64_t x = 0;
+        if constexpr (std::endian::native == std::endian::little) {
+            if (w.size() >= 8) {
+                std::memcpy(&x, w.data(), 8);
+                return x;
+            }
+        }
+        for (std::size_t k = 0; k < n; ++k) x |= std::uint64_t{static_cast<unsigned char>(w[k])} << (8 * k);
+        return x;
+    }
+    static std::size_t slot(std::uint64_t k, std::size_t len) {
+        return static_cast<std::size_t>(((k ^ (len * 0x9E3779B97F4A7C15ull)) * 0xFF51AFD7ED558CCDull) >> 40);
+    }
+    void place(std::int32_t id) {
+        const std::string& w = words_[id];
+        const std::size_t mask = slots_.size() - 1;
+        std::size_t i = slot(key(w), w.size()) & mask;
+        while (slots_[i].id >= 0) i = (i + 1) & mask;
+        slots_[i] = Slot{key(w), static_cast<std::uint32_t>(w.size()), id};
+    }
+    void rehash(std::size_t n) {
+        slots_.assign(n, Slot{});
+        for (std::size_t id = 0; id < words_.size(); ++id) place(static_cast<std::int32_t>(id));
+    }
+    std::vector<std::string> words_;
+    std::vector<Slot> slots_;
+};
+
 // Patterns indexed by their first word, so a scan costs a hash look-up per token (plus one per
 // distinct prefix length for "word*" patterns) instead of a pass per pattern. The lists keep the
 // patterns' order (the order matches are reported in and ties are broken by).
@@ -88,12 +175,16 @@ struct Candidate {
     std::uint32_t second_len;   // 0 when the pattern has one word or a gap second
     char second_first;          // 0 when the second word is empty or absent
     bool second_prefix;         // the second word is "word*"
+    std::int32_t second_id;     // the second word's id when it is an exact word, else -1
 };
 using PatternIndex = detail::WordIndex<Candidate>;
 
 struct Matcher {
     std::vector<Pattern> patterns;
-    PatternIndex by_exact;
+    WordIds ids;
+    // Patterns whose first word is exact, by that word's id (empty lists for words that only
+    // come later in patterns).
+    std::vector<std::vector<Candidate>> by_first_id;
     PatternIndex by_prefix;
     std::vector<std::size_t> prefix_lengths;
     // Cheap filters in front of the hash look-ups (most tokens start no pattern): bit min(len, 31)
@@ -134,17 +225,20 @@ struct Matcher {
             for (const std::string& src : fams[f].patterns) {
                 Pattern p{f, &src, compile(src)};
                 if (p.words.empty()) continue;
+                for (PatWord& w : p.words)
+                    if (w.kind == PatWord::exact) w.id = ids.add(w.norm);
                 std::size_t idx = patterns.size();
                 const PatWord& first = p.words.front();
                 if (first.norm.empty()) unfiltered = true;
                 else (first.kind == PatWord::prefix ? prefix_first : exact_first)
                          [static_cast<unsigned char>(first.norm[0])] |= bit(first.norm.size());
                 if (first.norm.size() >= 2) set(first.kind == PatWord::prefix ? prefix_pair : exact_pair, pair(first.norm));
-                Candidate cand{static_cast<std::uint32_t>(idx), static_cast<std::uint32_t>(f), 0, 0, false};
+                Candidate cand{static_cast<std::uint32_t>(idx), static_cast<std::uint32_t>(f), 0, 0, false, -1};
                 if (p.words.size() >= 2 && p.words[1].kind != PatWord::gap) {
                     cand.second_len = static_cast<std::uint32_t>(p.words[1].norm.size());
                     cand.second_first = p.words[1].norm.empty() ? 0 : p.words[1].norm[0];
                     cand.second_prefix = p.words[1].kind == PatWord::prefix;
+                    cand.second_id = p.words[1].id;
                 }
                 if (first.kind == PatWord::prefix) {
                     by_prefix[first.norm].push_back(cand);
@@ -152,7 +246,8 @@ struct Matcher {
                         prefix_lengths.end())
                         prefix_lengths.push_back(first.norm.size());
                 } else {
-                    by_exact[first.norm].push_back(cand);
+                    if (by_first_id.size() <= static_cast<std::size_t>(first.id)) by_first_id.resize(first.id + 1);
+                    by_first_id[first.id].push_back(cand);
                 }
                 patterns.push_back(std::move(p));
             }
@@ -189,17 +284,27 @@ std::vector<Cue> scan(std::string_view text, const FoldedText& toks, const std::
     // Longest match per family at the current position: (family, pattern) chosen and its end.
     std::vector<std::pair<std::size_t, std::size_t>> best;
     std::vector<std::size_t> best_end;
+    // The id of token ti + 1 (WordIds), looked up when a candidate first needs it, and kept as
+    // token ti + 1's own id for the next round.
+    constexpr std::int32_t kUnknown = -2;
+    std::int32_t next_id = kUnknown;
     for (std::size_t ti = 0; ti < toks.words.size(); ++ti) {
         best.clear();
         best_end.clear();
+        const std::int32_t this_id = next_id;
+        next_id = kUnknown;
         // Each candidate pattern, in the order of the lists below (exact first word, then each
         // prefix length), straight from the index lists (no candidate vector built per token).
         auto consider = [&](const Candidate& cand) {
             if (only_family && cand.family != *only_family) return;
             if (ti < covered[cand.family]) return;
-            // Most candidates fail on their second word: test its length and initial before the
-            // full match (what match_from would reject anyway).
-            if (cand.second_len || cand.second_first) {
+            // Most candidates fail on their second word: test its id (an exact second word) or its
+            // length and initial ("word*") before the full match (what match_from would reject
+            // anyway).
+            if (cand.second_id >= 0) {
+                if (next_id == kUnknown) next_id = ti + 1 < toks.words.size() ? m.ids.find(toks, ti + 1) : -1;
+                if (next_id != cand.second_id) return;
+            } else if (cand.second_len || cand.second_first) {
                 if (ti + 1 >= toks.words.size()) return;
                 const FoldedText::Word& t1 = toks.words[ti + 1];
                 if (cand.second_prefix ? t1.flen < cand.second_len : t1.flen != cand.second_len) return;
@@ -220,8 +325,12 @@ std::vector<Cue> scan(std::string_view text, const FoldedText& toks, const std::
         };
         const std::string_view tok = toks.norm(ti);
         if (m.may_exact(tok))
-            if (const auto* list = m.by_exact.find(tok))
-                for (const Candidate& cand : *list) consider(cand);
+            if (const std::int32_t id = this_id != kUnknown ? this_id : m.ids.find(toks, ti); id >= 0 && static_cast<std::size_t>(id) < m.by_first_id.size())
+                for (const Candidate& cand : m.by_first_id[id]) {
+                    // The common rejection inline (consider() is not inlined at two call sites).
+                    if (cand.second_id >= 0 && next_id != kUnknown && next_id != cand.second_id) continue;
+                    consider(cand);
+                }
         // The lengths to try: prefix_lengths in order, less those no "word*" of this initial has
         // (may_prefix would reject them); an empty token (or a pattern with an empty first word)
         // tries them all.

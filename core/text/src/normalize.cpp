@@ -6,6 +6,9 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace ilc::text {
 
@@ -177,6 +180,40 @@ void fold_impl(std::string& out, std::string_view text, std::size_t base, std::v
                 wbegin = i;
                 in_word = true;
             }
+#if defined(__SSE2__)
+            // Sixteen bytes at a time while 16 remain (the run's first byte included): one store
+            // writes them lower-cased (| 0x20 on 'A'-'Z' only), and the run's length is the count
+            // of leading letters and digits. Bytes past the run are written too but lie beyond len:
+            // later writes or the final resize drop them. Room: inside a word cap - len >= n - i
+            // >= 16. Bytes >= 0x80 are negative as signed chars, so they fall in no range and end
+            // the run as the scalar loop's 0xFF does. Most words end in the first block.
+            bool run_ended = false;
+            while (i + 16 <= n) {
+                const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+                auto in_range = [&x](char lo, char hi) {
+                    return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                                         _mm_cmplt_epi8(x, _mm_set1_epi8(static_cast<char>(hi + 1))));
+                };
+                const __m128i upper = in_range('A', 'Z');
+                const __m128i alnum = _mm_or_si128(_mm_or_si128(upper, in_range('a', 'z')), in_range('0', '9'));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(o + len),
+                                 _mm_or_si128(x, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
+                const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(alnum));
+                if (mask != 0xFFFFu) {
+                    const auto run = static_cast<std::size_t>(__builtin_ctz(~mask));
+                    i += run;
+                    len += run;
+                    run_ended = true;
+                    break;
+                }
+                i += 16;
+                len += 16;
+            }
+            // Ended on a byte that is no ASCII letter or digit: the loop above handles it.
+            if (run_ended || i == n) continue;
+            v = kAsciiFold[s[i]];
+            if (static_cast<unsigned char>(v - 1) >= 0xFE) continue;
+#endif
             do {
                 o[len++] = static_cast<char>(v);
                 if (++i == n) break;
