@@ -38,7 +38,10 @@ OptionSpec db_option() {
 std::string db_path(const Args& args) { return args.get_or("db", store::default_db_path()); }
 
 Result<std::unique_ptr<store::Store>> open_store_for_reading(const Args& args) {
-    auto r = store::Store::open(db_path(args), store::OpenMode::read_only);
+    // A store of an older schema version (after a package upgrade) is upgraded once, here.
+    auto r = store::Store::open_for_reading(db_path(args), 600, [](const std::string& what) {
+        std::fprintf(stderr, "interlocutor: %s\n", what.c_str());
+    });
     if (!r) {
         Error e = r.error();
         if (e.hint.empty()) e.hint = "run 'interlocutor ingest SOURCE...' first, or pass --db FILE";

@@ -594,7 +594,10 @@ long Snapshot::thread_of(std::string_view message_id) const {
 }
 
 Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opts) {
-    auto st = store::Store::open(opts.db_path, store::OpenMode::read_only);
+    // A store of an older schema version (after a package upgrade) is upgraded once, here.
+    auto st = store::Store::open_for_reading(opts.db_path, 600, [](const std::string& what) {
+        std::fprintf(stderr, "interlocutor serve: %s\n", what.c_str());
+    });
     if (!st) {
         Error e = st.error();
         if (e.hint.empty()) e.hint = "run 'interlocutor ingest SOURCE...' first, or pass --db FILE";

@@ -1,6 +1,8 @@
 // Tests of the embedded store (core/store) on real SQLite files in a temporary directory.
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1125,6 +1127,34 @@ TEST_CASE("a version-1 file is migrated to the mailboxes column, read-only opens
     CHECK(ro.error().code == ErrorCode::schema);
     CHECK_THAT(ro.error().message, Catch::Contains("schema version 1"));
     CHECK_THAT(ro.error().hint, Catch::Contains("ingest"));
+
+    // The readers' open upgrades a copy itself (after a package upgrade no ingest is needed
+    // first), but not while an ingest holds the writer lock: it waits, then reports it.
+    {
+        const std::string v1b = dir.db("v1b.db");
+        std::filesystem::copy_file(v1, v1b);
+        const int lock = ::open((v1b + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        REQUIRE(lock >= 0);
+        REQUIRE(::flock(lock, LOCK_EX | LOCK_NB) == 0);  // as a running ingest holds it
+        std::vector<std::string> notes;
+        auto note = [&](const std::string& n) { notes.push_back(n); };
+        auto held = Store::open_for_reading(v1b, 1, note);
+        REQUIRE(!held.ok());
+        CHECK(held.error().code == ErrorCode::schema);
+        CHECK_THAT(held.error().hint, Catch::Contains("holds the store"));
+        ::close(lock);  // the ingest ended without upgrading it
+        auto up = Store::open_for_reading(v1b, 1, note);
+        REQUIRE(up.ok());
+        CHECK(up.value()->mode() == OpenMode::read_only);
+        CHECK(up.value()->get_meta("schema_version").value() == std::optional<std::string>(std::to_string(schema_version())));
+        CHECK(up.value()->count_mailboxes().value() == open_ro(v2)->count_mailboxes().value());
+        REQUIRE(notes.size() == 2);
+        CHECK_THAT(notes[1], Catch::Contains("from schema version 1 to"));
+        // Current already: opened as is, no note.
+        notes.clear();
+        REQUIRE(Store::open_for_reading(v1b, 1, note).ok());
+        CHECK(notes.empty());
+    }
 
     {
         auto migrated = open_rw(v1);  // migrates, in one transaction

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
@@ -438,6 +439,49 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
         if (!st.ok()) return st.error();
     }
     return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+namespace {
+// The schema version of the file at `path` (0 for an empty file), read without the checks of open.
+Result<int> stored_schema_version(const std::string& path) {
+    Store::Impl impl;
+    impl.path = path;
+    impl.mode = OpenMode::read_only;
+    detail::configure_library();
+    const int rc = sqlite3_open_v2(path.c_str(), &impl.db, SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READONLY, nullptr);
+    if (rc != SQLITE_OK) return sqlite_error(impl.db, rc, "opening " + path);
+    return impl.read_version();
+}
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open_for_reading(const std::string& path, int wait_seconds,
+                                                       const std::function<void(const std::string&)>& note) {
+    auto ro = open(path, OpenMode::read_only);
+    if (ro.ok() || ro.error().code != ErrorCode::schema) return ro;
+    const int current = detail::current_schema_version();
+    auto version = stored_schema_version(path);
+    if (!version.ok() || *version < 1 || *version >= current) return ro;  // newer, damaged: as is
+    if (note)
+        note("upgrading " + path + " from schema version " + std::to_string(*version) + " to " +
+             std::to_string(current) + " (once; a large store takes a minute)");
+    for (int waited = 0;; ++waited) {
+        auto rw = open(path, OpenMode::read_write);  // applies the migrations, then closes
+        if (rw.ok()) break;
+        if (rw.error().code != ErrorCode::db_locked) {
+            Error e = ro.error();
+            e.hint = "upgrading it failed: " + rw.error().to_string();
+            return e;
+        }
+        // An ingest holds the store: it upgrades the file itself when it opens it.
+        if (auto now = stored_schema_version(path); now.ok() && *now >= current) break;
+        if (waited >= wait_seconds) {
+            Error e = ro.error();
+            e.hint = "another interlocutor holds the store for writing; retry when it ends";
+            return e;
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    return open(path, OpenMode::read_only);
 }
 
 // --- batches ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 #include "interlocutor/team/publish.h"
 
 #include <chrono>
+#include <cstdio>
 
 #include "interlocutor/detect/analyze.h"
 #include "interlocutor/store/store.h"
@@ -17,7 +18,10 @@ std::string PublishSummary::describe(const std::string& url) const {
 }
 
 Result<PublishSummary> publish_store(TeamStore& db, const PublishRequest& request) {
-    auto st = store::Store::open(request.db_path, store::OpenMode::read_only);
+    // A store of an older schema version (after a package upgrade) is upgraded once, here.
+    auto st = store::Store::open_for_reading(request.db_path, 600, [](const std::string& what) {
+        std::fprintf(stderr, "interlocutor publish: %s\n", what.c_str());
+    });
     if (!st) {
         Error e = st.error();
         if (e.hint.empty()) e.hint = "run 'interlocutor ingest SOURCE...' first, or pass --db FILE";

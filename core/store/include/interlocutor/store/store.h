@@ -114,6 +114,13 @@ public:
     // read_write creates the file and its schema when missing, migrates an older schema and
     // takes the writer lock; read_only needs an existing, current database.
     static Result<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode);
+    // A read_only open for the readers (analyze, threads, serve, publish), except that a store of
+    // an older schema version is upgraded first, as a read_write open does (the migrations run
+    // once, under the writer lock), so they keep working after a package upgrade without an
+    // ingest run first. When an ingest holds the writer lock it upgrades the file itself: this
+    // waits for that, up to `wait_seconds`. `note` hears "upgrading ..." before a migration.
+    static Result<std::unique_ptr<Store>> open_for_reading(const std::string& path, int wait_seconds = 600,
+                                                           const std::function<void(const std::string&)>& note = {});
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
