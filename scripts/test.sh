@@ -15,7 +15,7 @@ echo "== sanitizer build (ASan + UBSan)"
 if [ ! -f build-asan/CMakeCache.txt ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DILC_SANITIZE=ON >/dev/null
 fi
-cmake --build build-asan -j"$jobs" --target test_parsers >build-asan.log 2>&1 || { tail -40 build-asan.log; exit 1; }
+cmake --build build-asan -j"$jobs" --target test_parsers --target test_text >build-asan.log 2>&1 || { tail -40 build-asan.log; exit 1; }
 
 echo "== fuzz harnesses (clang libFuzzer, ${ILC_FUZZ_SECONDS:=20} s each)"
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
@@ -30,7 +30,7 @@ ctest --test-dir build --output-on-failure -j"$jobs" 2>&1 | tee build/ctest.log
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 echo "== tests under sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -R '^test_parsers$' || status=1
+  ctest --test-dir build-asan --output-on-failure -R '^(test_parsers|test_text)$' || status=1
 echo "== fuzzing"
 scripts/fuzz.sh build-fuzz "$ILC_FUZZ_SECONDS" || status=1
 echo "== benchmark smoke (figures only, no timing asserts)"
