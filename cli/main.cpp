@@ -10,6 +10,7 @@ int cmd_ingest(int argc, char** argv);
 int cmd_threads(int argc, char** argv);
 int cmd_analyze(int argc, char** argv);
 int cmd_inspect(int argc, char** argv);
+int cmd_compact(int argc, char** argv);
 int cmd_digest(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_publish(int argc, char** argv);
@@ -30,6 +31,7 @@ const Verb kVerbs[] = {
     {"analyze", ilc::cli::cmd_analyze, "findings: all-in-copy, unanswered follow-ups, stalled deals, stakeholders"},
     {"threads", ilc::cli::cmd_threads, "the conversations rebuilt from the stored mail"},
     {"inspect", ilc::cli::cmd_inspect, "how one message was understood (new text, quotes, signature, cues)"},
+    {"compact", ilc::cli::cmd_compact, "give the store's free pages back to the disk (after a schema upgrade)"},
     {"digest", ilc::cli::cmd_digest, "the weekly recap mail of an account, or the manager's team digest"},
     {"serve", ilc::cli::cmd_serve, "the local HTTP service: JSON API and the manager dashboard"},
     {"publish", ilc::cli::cmd_publish, "push this rep's findings and metadata to the team database"},

@@ -1031,6 +1031,21 @@ TEST_CASE("mailboxes round-trip exactly through the one mailboxes column", "[sto
     }
 }
 
+namespace {
+// One value of a query on the file, through its own read-only connection.
+std::string sql_value(const std::string& path, const char* sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    std::string v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+}  // namespace
+
 TEST_CASE("a version-1 file is migrated to the mailboxes column, read-only opens ask for it", "[store.migrate]") {
     // A version-1 file as version 1 wrote it (its schema is kMigrations[0], unchanged): messages
     // rows and their recipients rows, inserted out of order, an orphan row, NULL names, bytes
@@ -1160,6 +1175,23 @@ TEST_CASE("a version-1 file is migrated to the mailboxes column, read-only opens
         auto migrated = open_rw(v1);  // migrates, in one transaction
         CHECK(migrated->get_meta("schema_version").value() == std::optional<std::string>(std::to_string(schema_version())));
         CHECK(migrated->count_mailboxes().value() == open_ro(v2)->count_mailboxes().value());
+        // The old tables' pages are free in the file: compact gives them back (the loads below
+        // then read the compacted file). Only a writer may compact.
+        auto page_counts = [&] {
+            auto free_pages = std::stoll(sql_value(v1, "PRAGMA freelist_count"));
+            auto pages = std::stoll(sql_value(v1, "PRAGMA page_count"));
+            return std::pair(free_pages, pages);
+        };
+        const auto [free_before, pages_before] = page_counts();
+        CHECK(free_before > 0);
+        auto sizes = migrated->compact();
+        REQUIRE(sizes.ok());
+        CHECK(sizes->after < sizes->before);
+        const auto [free_after, pages_after] = page_counts();
+        CHECK(free_after == 0);
+        CHECK(pages_after == pages_before - free_before);
+        auto ro_store = open_ro(v2);
+        CHECK(!ro_store->compact().ok());
     }
     auto a = open_ro(v1), b = open_ro(v2);
     auto got = a->load_messages(), want = b->load_messages();

@@ -1253,6 +1253,40 @@ Result<std::vector<IngestIssue>> Store::list_issues() {
     }
 }
 
+Result<Store::CompactSizes> Store::compact() {
+    auto st = impl_->require_writer();
+    if (!st.ok()) return st.error();
+    if (impl_->batch) return usage("compact: a write batch is open");
+    auto bytes = [this] {
+        int64_t n = 0;
+        for (const char* suffix : {"", "-wal"}) {
+            struct stat sb {};
+            if (::stat((impl_->path + suffix).c_str(), &sb) == 0) n += sb.st_size;
+        }
+        return n;
+    };
+    CompactSizes sizes;
+    sizes.before = bytes();
+    // VACUUM writes the new file through the WAL: checkpointed and truncated before and after, so
+    // the WAL does not stay the store's size. The copy's temporary b-trees go to a file, as in a
+    // migration (temp_store=MEMORY would hold the whole store in memory).
+    st = exec(impl_->db, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the store");
+    if (st.ok()) st = exec(impl_->db, "PRAGMA temp_store=FILE", "preparing to compact the store");
+    if (st.ok()) {
+        Status vac = exec(impl_->db, "VACUUM", "compacting the store");
+        st = exec(impl_->db, "PRAGMA temp_store=MEMORY", "configuring the database");
+        if (!vac.ok()) st = vac;
+    }
+    if (st.ok()) st = exec(impl_->db, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the store");
+    if (!st.ok()) {
+        Error e = st.error();
+        if (e.hint.empty()) e.hint = "VACUUM needs about the store's size free on disk (and in the temporary directory); the store is unchanged";
+        return e;
+    }
+    sizes.after = bytes();
+    return sizes;
+}
+
 Result<Counts> Store::counts() {
     Stmt s;
     auto st = s.prepare(impl_->db,

@@ -176,6 +176,14 @@ public:
 
     // Cheap (b-tree counts): the ingest calls it at the end of every run.
     Result<Counts> counts();
+    // Gives the file's free pages back to the file system (SQLite VACUUM, the WAL checkpointed
+    // and truncated): the upgrade to schema version 2 leaves the old messages table's pages free
+    // in the file. Needs the writer (read_write) and about the store's size free on disk.
+    // Returns the bytes of the file and its WAL before and after.
+    struct CompactSizes {
+        int64_t before = 0, after = 0;
+    };
+    Result<CompactSizes> compact();
     // Every mailbox of every message (From, Sender, Reply-To, To, Cc, Bcc): reads the mailboxes
     // column of every row (schema version 2 has no recipients table to count), so not in counts().
     Result<int64_t> count_mailboxes();
