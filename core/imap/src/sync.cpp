@@ -570,25 +570,31 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
             // it is skipped and reported, as the file ingest does: an exception escaping a worker
             // thread would end the process.
             std::vector<std::string> failed(order.size());
+            // Message i from its rebuilt raw bytes: parsed, dated by the server's delivery time
+            // when it has no date of its own, flagged, understood.
+            auto read_one = [&](size_t i, const std::string& raw) {
+                const Fetched& f = *order[i];
+                try {
+                    msgs[i] = parsers::parse_message(raw, SourcePos{fs.path, f.uid, f.size, folder.name});
+                    if (msgs[i].date_source == DateSource::none && f.internal) {
+                        msgs[i].date = *f.internal;
+                        msgs[i].date_source = DateSource::file_mtime;  // the server's delivery time
+                    }
+                    msgs[i].flags = f.flags;
+                    text::understand(msgs[i]);
+                    ingest::fault_injection_on_message(msgs[i]);
+                    failed[i].clear();
+                } catch (const std::exception& e) {
+                    msgs[i] = Message{};
+                    failed[i] = e.what();
+                }
+            };
             auto work = [&](size_t a, size_t b) {
                 for (size_t i = a; i < b; ++i) {
-                    try {
-                        const Fetched& f = *order[i];
-                        std::string raw = rebuild(f.header, f.body ? &*f.body : nullptr, f.sections);
-                        raw_sizes[i] = raw.size();
-                        SourcePos pos{fs.path, f.uid, f.size, folder.name};
-                        msgs[i] = parsers::parse_message(raw, pos);
-                        if (msgs[i].date_source == DateSource::none && f.internal) {
-                            msgs[i].date = *f.internal;
-                            msgs[i].date_source = DateSource::file_mtime;  // the server's delivery time
-                        }
-                        msgs[i].flags = f.flags;
-                        text::understand(msgs[i]);
-                        ingest::fault_injection_on_message(msgs[i]);
-                    } catch (const std::exception& e) {
-                        msgs[i] = Message{};
-                        failed[i] = e.what();
-                    }
+                    const Fetched& f = *order[i];
+                    const std::string raw = rebuild(f.header, f.body ? &*f.body : nullptr, f.sections);
+                    raw_sizes[i] = raw.size();
+                    read_one(i, raw);
                 }
             };
             const size_t n = order.size();
@@ -622,22 +628,7 @@ Result<SyncSummary> sync(store::Store& store, const std::string& url_text, const
                     if (it == text_of.end()) continue;
                     Sections top{{"TEXT", it->second}};
                     BodyPart single;  // a top-level leaf: the header and the whole body as sent
-                    std::string raw = rebuild(f.header, &single, top);
-                    SourcePos pos{fs.path, f.uid, f.size, folder.name};
-                    try {
-                        msgs[i] = parsers::parse_message(raw, pos);
-                        if (msgs[i].date_source == DateSource::none && f.internal) {
-                            msgs[i].date = *f.internal;
-                            msgs[i].date_source = DateSource::file_mtime;
-                        }
-                        msgs[i].flags = f.flags;
-                        text::understand(msgs[i]);
-                        ingest::fault_injection_on_message(msgs[i]);
-                        failed[i].clear();
-                    } catch (const std::exception& e) {
-                        msgs[i] = Message{};
-                        failed[i] = e.what();
-                    }
+                    read_one(i, rebuild(f.header, &single, top));
                 }
             }
 

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -323,16 +324,22 @@ struct Store::Impl {
         return int(n);
     }
 
-    Status migrate(int from) {
-        // A migration may rewrite and drop whole tables in its one transaction (version 2 rebuilds
-        // messages). SQLite's statement journal of a DROP TABLE keeps every page it frees, in
-        // memory under temp_store=MEMORY: 1.9 GB of resident memory migrating a 1M-message store,
-        // 25 MB with a temporary file, in the same time. Temp storage goes back to memory after.
-        auto st = exec(db, "PRAGMA temp_store=FILE", "preparing the schema upgrade");
+    // `work` with SQLite's temporary storage in a file, then back in memory. For work that
+    // rewrites whole tables: a migration (SQLite's statement journal of a DROP TABLE keeps every
+    // page it frees: 1.9 GB of resident memory migrating a 1M-message store under
+    // temp_store=MEMORY, 25 MB with a temporary file, in the same time) and VACUUM.
+    Status with_temp_store_file(const char* what, const std::function<Status()>& work) {
+        auto st = exec(db, "PRAGMA temp_store=FILE", what);
         if (!st.ok()) return st;
-        Status done = migrate_steps(from);
+        Status done = work();
         st = exec(db, "PRAGMA temp_store=MEMORY", "configuring the database");
         return done.ok() ? st : done;
+    }
+
+    // A migration may rewrite and drop whole tables in its one transaction (version 2 rebuilds
+    // messages).
+    Status migrate(int from) {
+        return with_temp_store_file("preparing the schema upgrade", [&] { return migrate_steps(from); });
     }
 
     Status migrate_steps(int from) {
@@ -1268,15 +1275,12 @@ Result<Store::CompactSizes> Store::compact() {
     CompactSizes sizes;
     sizes.before = bytes();
     // VACUUM writes the new file through the WAL: checkpointed and truncated before and after, so
-    // the WAL does not stay the store's size. The copy's temporary b-trees go to a file, as in a
-    // migration (temp_store=MEMORY would hold the whole store in memory).
+    // the WAL does not stay the store's size. Its temporary copy goes to a file (under
+    // temp_store=MEMORY it would hold the whole store in memory).
     st = exec(impl_->db, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the store");
-    if (st.ok()) st = exec(impl_->db, "PRAGMA temp_store=FILE", "preparing to compact the store");
-    if (st.ok()) {
-        Status vac = exec(impl_->db, "VACUUM", "compacting the store");
-        st = exec(impl_->db, "PRAGMA temp_store=MEMORY", "configuring the database");
-        if (!vac.ok()) st = vac;
-    }
+    if (st.ok())
+        st = impl_->with_temp_store_file("preparing to compact the store",
+                                         [&] { return exec(impl_->db, "VACUUM", "compacting the store"); });
     if (st.ok()) st = exec(impl_->db, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpointing the store");
     if (!st.ok()) {
         Error e = st.error();

@@ -105,6 +105,12 @@ std::string verdict(int f, int e) {
     return f > e ? "fr" : "en";
 }
 
+// A stop word's language (StopWords::lang_of: 1 French, 2 English, 0 neither) counted in f or e.
+void tally(int lang, int& f, int& e) {
+    if (lang == 1) ++f;
+    else if (lang == 2) ++e;
+}
+
 }  // namespace
 
 std::string detect_lang(std::string_view text) {
@@ -118,13 +124,7 @@ std::string detect_lang(std::string_view text) {
     // code point, words end at separators, and a piece starts and ends at one or at the head's ends).
     const StopWords& stop = stop_words();
     int f = 0, e = 0;
-    auto count = [&](std::string_view w) {
-        switch (stop.lang_of(w)) {
-            case 1: ++f; break;
-            case 2: ++e; break;
-            default: break;
-        }
-    };
+    auto count = [&](std::string_view w) { tally(stop.lang_of(w), f, e); };
     // 0: ASCII separator, 1: ASCII letter or digit, 2: byte >= 0x80.
     static constexpr std::array<unsigned char, 256> kClass = [] {
         std::array<unsigned char, 256> t{};
@@ -142,11 +142,7 @@ std::string detect_lang(std::string_view text) {
         unsigned char seen = 0;
         while (j < n && kClass[s[j]] != 0) seen |= kClass[s[j++]];
         if (!(seen & 2)) {
-            switch (stop.lang_of_ascii_word(s + i, j - i)) {
-                case 1: ++f; break;
-                case 2: ++e; break;
-                default: break;
-            }
+            tally(stop.lang_of_ascii_word(s + i, j - i), f, e);
         } else {
             fold_words_into(piece, head.substr(i, j - i));
             for (std::size_t k = 0; k < piece.words.size(); ++k) count(piece.norm(k));
@@ -162,13 +158,7 @@ std::string detect_lang(std::string_view text, const FoldedText& folded) {
     // combining mark) is no stop word either way.
     const StopWords& stop = stop_words();
     int f = 0, e = 0;
-    auto count = [&](std::string_view w) {
-        switch (stop.lang_of(w)) {
-            case 1: ++f; break;
-            case 2: ++e; break;
-            default: break;
-        }
-    };
+    auto count = [&](std::string_view w) { tally(stop.lang_of(w), f, e); };
     for (std::size_t k = 0; k < folded.words.size(); ++k) {
         const FoldedText::Word& w = folded.words[k];
         if (w.end > kHead) {
