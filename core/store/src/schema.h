@@ -18,5 +18,8 @@ struct Migration {
 };
 const std::vector<Migration>& migrations();
 int current_schema_version();
+// The tables of current_schema_version(), created at once in a new (empty) file: what every
+// migration applied to an empty file creates, in one step (schema.cpp, kCurrent).
+const char* current_schema();
 
 }  // namespace ilc::store::detail
