@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <unordered_map>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -125,6 +127,7 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes, bool* t
         }
     };
     std::string out;
+    bool at_end = false;
     struct stat st {};
     if (known_size >= 0) {
         st.st_mode = S_IFREG;
@@ -143,18 +146,29 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes, bool* t
             if (too_large) *too_large = true;
             return std::string();
         }
-        out.resize(size);
+        // One byte more than the size: a read that returns exactly the size says the end of the
+        // file too, which spares the read that returns 0 (one read per file instead of two).
+        out.resize(size + 1);
         size_t got = 0;
-        while (got < size) {
-            const ssize_t k = read_some(out.data() + got, size - got);
-            if (k <= 0) break;
+        while (got <= size) {
+            const size_t want = size + 1 - got;
+            const ssize_t k = read_some(out.data() + got, want);
+            if (k <= 0) {
+                at_end = k == 0;
+                break;
+            }
             got += size_t(k);
+            if (size_t(k) < want && got == size) {
+                at_end = true;  // short of what was asked, at exactly the size
+                break;
+            }
         }
         out.resize(got);
     }
-    // The rest, if the file grew or its size was unknown (the read that returns 0 ends it).
+    // The rest, if the file grew (or shrank, or a read was short) or its size was unknown: the
+    // read that returns 0 ends it.
     char tmp[65536];
-    while (out.size() <= max_bytes) {
+    while (!at_end && out.size() <= max_bytes) {
         const ssize_t k = read_some(tmp, sizeof tmp);
         if (k <= 0) break;
         out.append(tmp, size_t(k));
@@ -172,6 +186,152 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes, bool* t
 
 Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, bool* too_large, int64_t* mtime) {
     return read_file(path, max_bytes, too_large, mtime, -1);
+}
+
+namespace {
+
+struct TreeWalk {
+    Fingerprint fp;
+    int64_t files = 0;
+    // MaildirSource::fingerprint(): where to record the regular files of the directory at the
+    // path `rel` relative to the root ("cur", ".Sent/new"), or null; unset for fingerprint_path().
+    std::function<MaildirSource::DirListing*(const std::string& rel)> record;
+};
+
+// Adds the regular files under the directory `name` (opened relative to `parent`, at `rel` from
+// the root) to the walk: subdirectories are walked, symlinked ones are not, symlinks to files
+// count. What std::filesystem::recursive_directory_iterator (skip_permission_denied) and a stat
+// per file did, with readdir and fstatat relative to each directory: no path built, split and
+// resolved per file. False when the walk stops: an error other than a directory we may not
+// read, as the iterator's.
+bool walk_tree(int parent, const char* name, std::string& rel, TreeWalk& w) {
+    const int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno == EACCES;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        ::close(fd);
+        return false;
+    }
+    MaildirSource::DirListing* rec = w.record ? w.record(rel) : nullptr;
+    bool go_on = true;
+    while (const struct dirent* e = ::readdir(d)) {
+        const std::string_view n = e->d_name;
+        if (n == "." || n == "..") continue;
+        struct stat st {};
+        bool dir = e->d_type == DT_DIR, file = e->d_type == DT_REG || e->d_type == DT_LNK;
+        if (e->d_type == DT_UNKNOWN && ::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            dir = S_ISDIR(st.st_mode);
+            file = S_ISREG(st.st_mode) || S_ISLNK(st.st_mode);
+        }
+        if (file && rec && rec->defer_stats && e->d_type == DT_REG && n[0] != '.') {
+            // A message file: next() stats it and adds it to the sums as it lists it.
+            rec->entries.push_back({rec->names.size(), n.size(), -1, 0});
+            rec->names += n;
+        } else if (file && ::fstatat(fd, e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+            // A symlink counts when it leads to a regular file (fstatat follows it).
+            ++w.files;
+            w.fp.size += st.st_size;
+            w.fp.mtime = std::max<int64_t>(w.fp.mtime, st.st_mtime);
+            if (rec) {
+                rec->entries.push_back({rec->names.size(), n.size(), int64_t(st.st_size), mtime_seconds(st)});
+                rec->names += n;
+            }
+        }
+        if (dir) {
+            const size_t at = rel.size();
+            if (!rel.empty()) rel += '/';
+            rel += n;
+            go_on = walk_tree(fd, e->d_name, rel, w);
+            rel.resize(at);
+            if (!go_on) break;
+        }
+    }
+    ::closedir(d);
+    // A directory the walk stopped in is listed again by load_folder(), whole.
+    if (rec) rec->complete = go_on;
+    return go_on;
+}
+
+Fingerprint fingerprint_walk(const std::string& path, TreeWalk& w) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        std::string rel;
+        walk_tree(AT_FDCWD, path.c_str(), rel, w);
+        w.fp.size = w.fp.size * 1000003 + w.files;  // a moved/renamed-flag file changes the count mix
+        return w.fp;
+    }
+    Fingerprint fp;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        fp.size = st.st_size;
+        fp.mtime = st.st_mtime;
+    }
+    return fp;
+}
+
+}  // namespace
+
+Fingerprint fingerprint_path(const std::string& path) {
+    TreeWalk w;
+    return fingerprint_walk(path, w);
+}
+
+// The walk records the cur/ and new/ directories of the folders the constructor found, by their
+// path under the root; a folder or cur/ reached through a symlink is not walked (nor was it by
+// the fingerprint before): load_folder() lists it itself, as it does without fingerprint().
+void MaildirSource::walk(bool defer_stats) {
+    listings_.assign(folders_.size() * 2, DirListing{});
+    std::unordered_map<std::string, DirListing*> slots;
+    for (size_t i = 0; i < folders_.size(); ++i) {
+        const std::string at = i == 0 ? std::string() : "." + folders_[i].name + "/";
+        slots[at + "cur"] = &listings_[2 * i];
+        slots[at + "new"] = &listings_[2 * i + 1];
+        listings_[2 * i].defer_stats = listings_[2 * i + 1].defer_stats = defer_stats;
+    }
+    TreeWalk w;
+    w.record = [&slots](const std::string& rel) -> DirListing* {
+        auto it = slots.find(rel);
+        return it == slots.end() ? nullptr : it->second;
+    };
+    std::error_code ec;
+    if (fs::is_directory(root_, ec)) {
+        std::string rel;
+        walk_tree(AT_FDCWD, root_.c_str(), rel, w);
+    }
+    for (size_t i = 0; i < listings_.size(); ++i) {
+        if (listings_[i].complete || !defer_stats) continue;
+        // A directory the walk stopped in is listed again by load_folder(); the files the walk
+        // had seen count in the fingerprint still, as they did when the walk stat'ed them all.
+        const std::string dir = (fs::path(folders_[i / 2].dir) / (i % 2 ? "new" : "cur")).string();
+        for (const auto& e : listings_[i].entries) {
+            struct stat st {};
+            if (e.size >= 0 || ::stat((dir + '/').append(listings_[i].name(e)).c_str(), &st) != 0 ||
+                !S_ISREG(st.st_mode))
+                continue;
+            ++w.files;
+            w.fp.size += st.st_size;
+            w.fp.mtime = std::max<int64_t>(w.fp.mtime, st.st_mtime);
+        }
+    }
+    walk_size_ = w.fp.size;
+    walk_mtime_ = w.fp.mtime;
+    walk_files_ = w.files;
+}
+
+std::optional<Fingerprint> MaildirSource::fingerprint() {
+    if (lazy_fp_) {
+        if (!ended_) return std::nullopt;
+    } else {
+        if (folder_ != 0 || loaded_) return std::nullopt;  // next() has begun: listings too late
+        walk(false);
+    }
+    // A moved/renamed-flag file changes the count mix.
+    return Fingerprint{walk_size_ * 1000003 + walk_files_, walk_mtime_};
+}
+
+bool MaildirSource::defer_fingerprint() {
+    if (deferred_ && folder_ == 0 && !loaded_ && listings_.empty()) lazy_fp_ = true;
+    return lazy_fp_;
 }
 
 MaildirSource::MaildirSource(std::string root, const ParserOptions& opts) : root_(std::move(root)), opts_(opts) {
@@ -195,6 +355,7 @@ MaildirSource::MaildirSource(std::string root, const ParserOptions& opts) : root
 // entry (built, split, filename() copied) cost more instructions than the rest of the listing.
 // Same files as before: names not starting with '.', regular files (symlinks followed).
 void MaildirSource::load_folder() {
+    if (lazy_fp_ && listings_.empty()) walk(true);
     files_.clear();
     file_ = 0;
     struct Named {
@@ -205,6 +366,30 @@ void MaildirSource::load_folder() {
     std::vector<Named> named;
     for (const char* sub : {"cur", "new"}) {
         const std::string dir = (fs::path(folders_[folder_].dir) / sub).string();
+        const size_t slot = 2 * folder_ + (sub[0] == 'n');
+        if (slot < listings_.size() && listings_[slot].complete) {
+            // The fingerprint's walk listed this directory's regular files already (and stat'ed
+            // them, but for the message files next() stats after defer_fingerprint()).
+            DirListing listing = std::move(listings_[slot]);
+            named.reserve(named.size() + listing.entries.size());
+            for (const auto& e : listing.entries) {
+                if (deferred_ && e.size >= 0) listed_bytes_ += e.size;
+                const std::string_view name = listing.name(e);
+                if (name[0] == '.') continue;
+                File f;
+                // One allocation per path (dir + '/' then the name was two: a fifth of the
+                // listing's instructions before the first message on 100,000 files).
+                f.path.reserve(dir.size() + 1 + name.size());
+                f.path.append(dir).append(1, '/').append(name);
+                if (deferred_) {
+                    f.size = e.size;
+                    f.mtime = e.mtime;
+                    f.stat_later = e.size < 0;
+                }
+                named.push_back({std::move(f), dir.size() + 1});
+            }
+            continue;
+        }
         DIR* d = ::opendir(dir.c_str());
         if (!d) continue;
         const int dfd = ::dirfd(d);
@@ -251,14 +436,32 @@ std::optional<RawMessage> MaildirSource::next() {
             loaded_ = false;
             continue;
         }
+        File& f = files_[file_];
+        if (f.stat_later) {
+            // defer_fingerprint(): the walk's fstatat of this file, done here. A file gone (or
+            // no longer a regular file) is skipped and not counted, as the walk would have.
+            struct stat st {};
+            if (::stat(f.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+                ++file_;
+                continue;
+            }
+            ++walk_files_;
+            walk_size_ += st.st_size;
+            walk_mtime_ = std::max<int64_t>(walk_mtime_, st.st_mtime);
+            listed_bytes_ += st.st_size;
+            f.size = st.st_size;
+            f.mtime = mtime_seconds(st);
+            f.stat_later = false;
+        }
         RawMessage m;
-        m.pos.path = std::move(files_[file_].path);
+        m.pos.path = std::move(f.path);
         m.pos.folder = folders_[folder_].name;
         if (deferred_) {
             // Only the size (listed by load_folder), which the ingest's batches and memory bound
             // count: the file's bytes for all but gzip files. load() reads it on a worker.
-            m.pos.length = files_[file_].size;
-            m.file_mtime = files_[file_++].mtime;
+            m.pos.length = f.size;
+            m.file_mtime = f.mtime;
+            ++file_;
             m.unread = true;
             return m;
         }
@@ -269,6 +472,7 @@ std::optional<RawMessage> MaildirSource::next() {
     // Every file was listed: in deferred mode the listing's sizes are the total bytes_total()
     // would otherwise walk the folders again for.
     if (deferred_ && total_ < 0) total_ = listed_bytes_;
+    ended_ = true;
     return std::nullopt;
 }
 

@@ -36,6 +36,29 @@ public:
         return deferred_;
     }
     void load(RawMessage& m) const override;
+    // The tree walk of fingerprint_path(), recording the cur/ and new/ listings load_folder()
+    // then uses instead of reading those directories and stat'ing their files a second time.
+    std::optional<Fingerprint> fingerprint() override;
+    // Deferred reads only, before the first next(): the same walk, but the message files of the
+    // cur/ and new/ directories are stat'ed by next() as it lists each one (on the ingest's
+    // reading thread while the workers parse the files before it), so only the readdir of the
+    // tree delays the first message. fingerprint() then answers once next() has ended.
+    bool defer_fingerprint() override;
+
+    // The regular files (symlinks followed) of one directory as the walk saw them: names in one
+    // string (one allocation for all, not one per file: an unchanged source is walked only).
+    struct DirListing {
+        struct Entry {
+            size_t name_at, name_size;
+            int64_t size, mtime;  // mtime in seconds as mtime_seconds() gives it; size -1: not
+                                  // stat'ed yet (defer_stats), a DT_REG entry for next() to stat
+        };
+        bool complete = false;  // the whole directory was read (else it is listed again)
+        bool defer_stats = false;  // set by defer_fingerprint()'s walk
+        std::string names;
+        std::vector<Entry> entries;
+        std::string_view name(const Entry& e) const { return std::string_view(names).substr(e.name_at, e.name_size); }
+    };
 
 private:
     struct Folder { std::string name; std::string dir; };
@@ -48,8 +71,15 @@ private:
     struct File {
         std::string path;
         int64_t size = -1, mtime = 0;  // deferred mode: from the listing's fstatat; else -1, 0
+        bool stat_later = false;       // defer_fingerprint(): next() stats it (size, mtime)
     };
     std::vector<File> files_;  // the current folder's message files, sorted by name
+    // From fingerprint(): folder i's cur/ at 2 * i, its new/ at 2 * i + 1; empty when not called.
+    std::vector<DirListing> listings_;
+    void walk(bool defer_stats);
+    bool lazy_fp_ = false;     // defer_fingerprint() was asked
+    bool ended_ = false;       // next() returned nullopt
+    int64_t walk_size_ = 0, walk_mtime_ = 0, walk_files_ = 0;  // the fingerprint's sums so far
     size_t file_ = 0;
     bool loaded_ = false;
     bool deferred_ = false;             // next() only lists files; load() reads them (source.h)

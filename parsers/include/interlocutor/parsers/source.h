@@ -25,6 +25,15 @@ struct RawMessage {
     bool unread = false;
 };
 
+// What tells the ingest a source changed since it was last stored: size and mtime for a file;
+// for a directory tree, the total size of its regular files (symlinks to files count, symlinked
+// directories are not walked) times 1000003 plus their number, and the newest mtime (a stat per
+// file, much cheaper than reading them). Stores hold these values: they must not change.
+struct Fingerprint {
+    int64_t size = 0, mtime = 0;
+};
+Fingerprint fingerprint_path(const std::string& path);
+
 class Source {
 public:
     virtual ~Source() = default;
@@ -45,6 +54,14 @@ public:
     // reading in next() and return false.
     virtual bool defer_reads() { return false; }
     virtual void load(RawMessage& m) const {}
+    // fingerprint_path() of the source's path, for sources that list every file anyway
+    // (Maildir): computed from the same walk as the listing next() reads, so each file is
+    // stat'ed once. Only before the first next(); nullopt: the caller calls fingerprint_path().
+    virtual std::optional<Fingerprint> fingerprint() { return std::nullopt; }
+    // Instead of fingerprint() before reading (when the caller needs no fingerprint to decide
+    // whether to read): true when the source computes it from its listing as next() goes, for
+    // fingerprint() to return once next() has returned nullopt. Only before the first next().
+    virtual bool defer_fingerprint() { return false; }
 };
 
 enum class SourceKind { mbox, maildir, eml_file, eml_tree, pst, unknown };  // pst: Outlook .pst/.ost
