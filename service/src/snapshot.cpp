@@ -51,10 +51,11 @@ std::string iso_utc(int64_t t) {
 
 namespace {
 
-bool has_cue(const Message& m, std::string_view family) {
-    for (const auto& c : m.cues)
-        if (c.family == family) return true;
-    return false;
+bool has_cue(const detect::Mail& m, std::string_view family) { return detect::has_cue_family(m, family); }
+
+// Identity::direction() of the Message the Mail came from: outbound when From is an owner address.
+detect::Direction direction(const detect::Identity& id, const detect::Mail& m) {
+    return id.is_owner(m.from.address) ? detect::Direction::outbound : detect::Direction::inbound;
 }
 
 // Identity::account_of is called for every address of every message by the indexes: the same
@@ -74,7 +75,7 @@ private:
 };
 
 // threads: as the threader returned them (s.threads is filled from them afterwards).
-void build_indexes(Snapshot& s, const std::vector<Message>& msgs, const std::vector<Thread>& threads) {
+void build_indexes(Snapshot& s, const std::vector<detect::Mail>& msgs, const std::vector<Thread>& threads) {
     const auto& id = s.identity;
     const int min_group = s.settings.thresholds.all_in_copy_min_recipients;
     s.thread_info.resize(threads.size());
@@ -92,7 +93,7 @@ void build_indexes(Snapshot& s, const std::vector<Message>& msgs, const std::vec
         int64_t rep_date = INT64_MIN;
         std::string rep;
         for (size_t idx : t.members) {
-            const Message& m = msgs[idx];
+            const detect::Mail& m = msgs[idx];
             s.messages.set_thread(idx, ti);
             info.last_date = std::max(info.last_date, m.date);
             // The rep: the internal person who wrote last, on the thread and on each account addressed.
@@ -109,7 +110,7 @@ void build_indexes(Snapshot& s, const std::vector<Message>& msgs, const std::vec
                         if (fresh || m.date >= it->second) it->second = m.date, s.rep_by_account[acc] = who;
                     }
             }
-            const bool outbound = id.direction(m) == detect::Direction::outbound;
+            const bool outbound = direction(id, m) == detect::Direction::outbound;
             if (!m.automated && has_cue(m, "recap")) info.last_recap = std::max(info.last_recap, m.date);
             if (outbound) {
                 std::map<std::string, int> per_account;
@@ -150,7 +151,7 @@ void build_indexes(Snapshot& s, const std::vector<Message>& msgs, const std::vec
     std::unordered_map<std::string, std::map<int64_t, std::pair<int, int>>> weeks;  // -> Monday -> (in, out)
     for (const auto& m : msgs) {
         if (m.automated || m.date <= 0) continue;
-        const bool out = id.direction(m) == detect::Direction::outbound;
+        const bool out = direction(id, m) == detect::Direction::outbound;
         const int64_t day = m.date / 86400;
         const int64_t monday = day - ((day % 7 + 7 + 3) % 7);  // 1970-01-01 was a Thursday
         auto count = [&](const std::string& acc) {
@@ -605,30 +606,49 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
     }
     auto snap = std::make_shared<Snapshot>();
     snap->db_path = opts.db_path;
-    auto msgs = st.value()->load_messages(analysis_load_options());
-    if (!msgs) return msgs.error();
-    std::vector<Message> messages = std::move(msgs.value());
+    // The settings first: the first per-message step skips what they leave unread (MailMaker).
     auto owners = st.value()->owner_addresses();
     if (!owners) return owners.error();
     auto internal = st.value()->internal_domains();
     if (!internal) return internal.error();
-    st.value().reset();  // release the read transaction and the file before the long analysis
-
     snap->settings = opts.settings;
     if (snap->settings.owners.empty()) snap->settings.owners = owners.value();
     if (snap->settings.internal_domains.empty()) snap->settings.internal_domains = internal.value();
     if (snap->settings.owners.empty())
         return Error{ErrorCode::usage, "the mailbox owner is unknown",
                      "ingest a sent folder, or pass --me ADDRESS to ingest or serve"};
+    detect::MailMaker make_mail(&snap->settings);
+    // The messages as slim analysis records (detect::Mail) and their threading headers, converted batch
+    // by batch as the store is read: the whole Messages were 2.5 GB at the start-up peak on 1M.
+    std::vector<detect::Mail> messages;
+    std::vector<threading::ThreadHeaders> heads;  // parallel: until the threads are built
+    auto scanned = st.value()->scan_messages(analysis_load_options(), [&](std::vector<Message>& batch, size_t total) {
+        if (messages.empty()) {
+            messages.reserve(total);
+            heads.reserve(total);
+        }
+        for (auto& m : batch) {
+            heads.push_back(threading::take_thread_headers(m));
+            messages.push_back(make_mail(std::move(m)));
+        }
+    });
+    if (!scanned.ok()) return scanned.error();
+    st.value().reset();  // release the read transaction and the file before the long analysis
 
     std::vector<Thread> threads;  // as the threader returns them, until the flat table is built
     {
-        // Threaded on the messages in place (no ThreadInput copy of each, as `analyze` does);
-        // the threading headers, which no detector reads, go once the threads are built.
+        // The threading headers, which no detector reads, go once the threads are built.
         threading::ThreadingOptions topts;
         topts.owner_addresses = snap->settings.owners;
-        threads = threading::thread_messages_in_place(messages, topts);
-        for (auto& m : messages) threading::drop_threading_headers(m);
+        // In place: the threader reads each message's fields from its Mail and its headers.
+        auto fields = [&](size_t i) {
+            const detect::Mail& m = messages[i];
+            const threading::ThreadHeaders& h = heads[i];
+            return threading::ThreadFields{&m.message_id, &h.in_reply_to,  &h.references, &m.subject, m.date,
+                                           &h.thread_index, &h.list_id,     &m.from,       &m.to,      &m.cc};
+        };
+        threads = threading::thread_fields_in_place(messages.size(), fields, topts);
+        std::vector<threading::ThreadHeaders>().swap(heads);
     }
 
     snap->now = snap->settings.now ? snap->settings.now : static_cast<int64_t>(std::time(nullptr));
@@ -647,7 +667,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
     snap->messages.finish();
     {
         ReleaseFreedMemory release;
-        std::vector<Message>().swap(messages);  // the texts stay in the store from here on
+        std::vector<detect::Mail>().swap(messages);
         // The threads into flat arrays (ThreadTable); the threader's vector goes.
         size_t members = 0, thread_id_bytes = 0;
         for (const auto& t : threads) members += t.members.size(), thread_id_bytes += t.id.size();
@@ -699,6 +719,40 @@ Result<std::optional<Message>> Snapshot::load_message(const std::string& message
     return st.value()->find_message(message_id);
 }
 
+namespace {
+
+// The snapshot's messages read back from the store as analysis records, read and checked as
+// Snapshot::load_messages() does (every column, so the analysis is the one it made on those
+// Messages), but converted batch by batch: the whole Messages of a 1M store were ~3.8 GB at the
+// peak of the first request in another language.
+Result<std::vector<detect::Mail>> load_mails(const Snapshot& s) {
+    auto st = store::Store::open(s.db_path, store::OpenMode::read_only);
+    if (!st) return st.error();
+    std::vector<detect::Mail> out;
+    detect::MailMaker make_mail(&s.settings);  // the snapshot's owners and domains
+    bool same = true;
+    auto scanned = st.value()->scan_messages(store::LoadOptions{/*with_text=*/true, /*with_quoted=*/false},
+                                             [&](std::vector<Message>& batch, size_t total) {
+                                                 if (out.empty()) out.reserve(std::min(total, s.messages.size()));
+                                                 for (auto& m : batch) {
+                                                     if (m.rowid > s.max_rowid) continue;  // stored after the snapshot
+                                                     if (out.size() >= s.messages.size() ||
+                                                         m.message_id != s.messages.id(out.size())) {
+                                                         same = false;
+                                                         continue;
+                                                     }
+                                                     out.push_back(make_mail(std::move(m)));
+                                                 }
+                                             });
+    if (!scanned.ok()) return scanned.error();
+    if (!same || out.size() != s.messages.size())
+        return Error{ErrorCode::db, "the store no longer holds the messages of the loaded snapshot",
+                     "retry in a few seconds: the service reloads the store when it changes"};
+    return out;
+}
+
+}  // namespace
+
 const detect::AnalysisResult& Snapshot::result_in(const std::string& lang) const {
     if (lang.empty() || lang == result.lang) return result;
     std::lock_guard lk(languages->mu);
@@ -706,14 +760,14 @@ const detect::AnalysisResult& Snapshot::result_in(const std::string& lang) const
     if (!slot) {
         // Same messages, threads and settings: the detectors find the same things in the same
         // order, and only write their texts in the other language.
-        auto msgs = load_messages();
+        auto msgs = load_mails(*this);
         if (!msgs) throw std::runtime_error("the analysis in '" + lang + "': " + msgs.error().to_string());
         detect::AnalysisSettings other = settings;
         other.lang = lang;
         other.now = now;  // the same instant as the snapshot's own analysis, not the clock's
         auto r = std::make_unique<detect::AnalysisResult>(detect::analyze(msgs.value(), threads.to_threads(), other));
         ReleaseFreedMemory release;
-        std::vector<Message>().swap(msgs.value());
+        std::vector<detect::Mail>().swap(msgs.value());
         languages->findings[lang] = index_findings(*this, *r);
         // Of the other language's result only the stalled deals are read again (their texts, by
         // stalled_in in the service): the rest is in its findings index already.

@@ -302,6 +302,44 @@ TEST_CASE("Enron: analysis on two threads equals analysis on one", "[detect.enro
     }
 }
 
+// `analyze` and the service load slim records (detect::Mail, made by to_mail while the store is
+// read) and thread them in place with their headers beside them (threading::ThreadFields): the
+// threads and the report must be the ones of the Messages, byte for byte. Real mail exercises
+// what to_mail() precomputes: titles found in the text, bulk shapes, list headers, duplicates.
+TEST_CASE("Enron: analysis on slim records equals analysis on Messages", "[detect.enron][perf]") {
+    for (const UserBox* b : {&allen(), &quigley()}) {
+        std::vector<detect::Mail> mails;
+        std::vector<threading::ThreadHeaders> heads;
+        for (Message m : b->msgs) {  // a copy: to_mail() moves from it
+            heads.push_back(threading::take_thread_headers(m));
+            mails.push_back(detect::to_mail(std::move(m)));
+        }
+        threading::ThreadingOptions topt;
+        topt.owner_addresses = b->settings.owners;
+        auto fields = [&](size_t i) {
+            const detect::Mail& m = mails[i];
+            const threading::ThreadHeaders& h = heads[i];
+            return threading::ThreadFields{&m.message_id, &h.in_reply_to, &h.references, &m.subject, m.date,
+                                           &h.thread_index, &h.list_id,   &m.from,       &m.to,      &m.cc};
+        };
+        const std::vector<Thread> threads = threading::thread_fields_in_place(mails.size(), fields, topt);
+        REQUIRE(threads.size() == b->threads.size());
+        for (size_t t = 0; t < threads.size(); ++t) {
+            CHECK(threads[t].id == b->threads[t].id);
+            CHECK(threads[t].members == b->threads[t].members);
+            CHECK(threads[t].parent == b->threads[t].parent);
+        }
+        const std::string expected = detect::to_json(b->result);
+        CHECK(expected.size() > 10000);
+        CHECK(detect::to_json(detect::analyze(mails, b->threads, b->settings)) == expected);
+        detect::AnalysisSettings two = b->settings;
+        two.threads = 2;  // the parallel path on Mails too
+        CHECK(detect::to_json(detect::analyze(mails, b->threads, two)) == expected);
+        // Many messages have no signature title: the title search at load time ran on real mail.
+        CHECK(std::count_if(mails.begin(), mails.end(), [](const detect::Mail& m) { return m.signature_title.empty(); }) > 100);
+    }
+}
+
 // Not run by default: prints the counts of docs/ENRON_REVIEW.md for the seven users.
 TEST_CASE("Enron review counts", "[.enron_report]") {
     const std::pair<const char*, const char*> users[] = {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "detect_test_util.h"
+#include "interlocutor/detect/report.h"
 
 using namespace ilc::detect;
 using namespace ilc::detect::test;
@@ -517,6 +518,15 @@ TEST_CASE("stakeholders: a title found under the sender's name when ingest found
     CHECK(by["zvidal@clinic.fr"].title == "Responsable achats");
     CHECK(by["shoffmann@uni.ac.uk"].role == "signatory");
     CHECK(by["ann@corp.com"].role == "unknown");
+
+    // The same on slim records (analyze and serve): the title is found once, while loading.
+    MailMaker make(&b.settings);
+    std::vector<Mail> mails;
+    for (ilc::Message m : b.msgs) mails.push_back(make(std::move(m)));
+    CHECK(mails[m1].text_title == "Responsable achats");
+    CHECK(mails[m2].text_title == "General Counsel");
+    CHECK(mails[m3].text_title.empty());
+    CHECK(to_json(analyze(mails, b.threads, b.settings)) == to_json(r));
 }
 
 TEST_CASE("next_follow_up: later as chasers pile up, never before the contact's usual delay", "[detect.awaiting_reply]") {

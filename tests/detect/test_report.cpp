@@ -2,6 +2,8 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <sstream>
+
 #include "detect_test_util.h"
 #include "interlocutor/detect/report.h"
 
@@ -96,4 +98,35 @@ TEST_CASE("JSON output parses and keeps every kind's key fields", "[detect.repor
     CHECK(aic);
     CHECK(ar);
     CHECK(obj->getArray("stakeholders")->size() == 4);
+}
+
+TEST_CASE("write_json streams the same text as to_json, in several pieces", "[detect.report]") {
+    AnalysisResult r;
+    r.lang = "fr";
+    // Enough findings, stakeholders and accounts for several 1 MiB pieces, with text to escape.
+    for (int i = 0; i < 6000; ++i) {
+        const std::string n = std::to_string(i);
+        AwaitingReply a;
+        a.thread_id = "t" + n;
+        a.message_id = "m" + n;
+        a.account = "acme" + n + ".com";
+        a.recipients = {"a" + n + "@acme.com", "b@acme.com"};
+        a.suggestion = std::string(120, 'x') + " \"relance\"\n\xc3\xa9t\xc3\xa9 " + n;
+        r.awaiting_reply.push_back(a);
+        Stakeholder s;
+        s.account = a.account;
+        s.address = a.recipients.front();
+        s.name = "Zo\xc3\xa9 " + n;
+        s.role = "prescriber";
+        s.strength = {{"rep@vendor.fr", 3}};
+        r.stakeholders.push_back(s);
+        r.accounts.push_back({a.account, 2, 1, {"single_threaded"}});
+    }
+    for (bool pretty : {false, true}) {
+        const std::string whole = to_json(r, pretty);
+        REQUIRE(whole.size() > (size_t{3} << 20));
+        std::ostringstream streamed;
+        write_json(streamed, r, pretty);
+        CHECK(streamed.str() == whole);
+    }
 }

@@ -49,6 +49,16 @@ bool owner_mail_automated(const Message& m) {
     return !as.empty() && as != "no";  // RFC 3834 section 5
 }
 
+// An auto-reply's or a delivery report's subject.
+bool automated_subject(const std::string& subject) {
+    std::string subj = fold(subject);
+    for (const char* s : {"absence du bureau", "reponse automatique", "out of office", "automatic reply",
+                          "auto-reply", "autoreply", "abwesenheitsnotiz", "delivery status notification",
+                          "undeliverable", "non remis", "mail delivery failed"})
+        if (subj.find(s) != std::string::npos) return true;
+    return false;
+}
+
 bool looks_automated(const Message& m, const Thresholds& th) {
     if (m.automated || m.is_report) return true;
     // Bulk and marketing mail without list headers: old list servers, newsletters, broadcasts.
@@ -61,12 +71,21 @@ bool looks_automated(const Message& m, const Thresholds& th) {
     if (!m.list_id.empty() || !m.list_unsubscribe.empty() || !m.x_autoreply.empty() || !m.x_autorespond.empty())
         return true;
     if (noreply_address(m.from.address)) return true;
-    std::string subj = fold(m.subject);
-    for (const char* s : {"absence du bureau", "reponse automatique", "out of office", "automatic reply",
-                          "auto-reply", "autoreply", "abwesenheitsnotiz", "delivery status notification",
-                          "undeliverable", "non remis", "mail delivery failed"})
-        if (subj.find(s) != std::string::npos) return true;
-    return false;
+    return automated_subject(m.subject);
+}
+
+// The same two rules on a Mail, whose header tests to_mail() did (mail_header_facts below).
+bool owner_mail_automated(const Mail& m) { return m.is_report || m.automated_not_bulk || m.auto_submitted; }
+
+bool looks_automated(const Mail& m, const Thresholds& th) {
+    if (m.automated || m.is_report) return true;
+    // bulk_reason's broadcast test is the only one that depends on the settings: done here.
+    if (m.bulk_shape || (th.broadcast_min_recipients > 0 &&
+                         m.to.size() + m.cc.size() >= static_cast<size_t>(th.broadcast_min_recipients)))
+        return true;
+    if (m.auto_submitted || m.list_or_autoreply_headers) return true;
+    if (noreply_address(m.from.address)) return true;
+    return automated_subject(m.subject);
 }
 
 // A signature title when ingest found none: the line after the sender's name in the last lines of
@@ -79,20 +98,25 @@ std::string title_from_text(const Message& m) {
     while (!fname.empty() && (fname.back() == ' ' || fname.back() == '"')) fname.pop_back();
     while (!fname.empty() && (fname.front() == ' ' || fname.front() == '"')) fname.erase(0, 1);
     std::string text = m.new_text + "\n" + m.signature;
+    // The last 15 non-blank lines that are not quoted ("> ..."), trimmed, in order. Only they are
+    // looked at, so they are collected from the end (the whole text was split before: most of the
+    // cost of the analysis's first step on real mail, where most messages have no title).
     std::vector<std::string> lines;
-    size_t pos = 0;
-    while (pos <= text.size()) {
-        size_t nl = text.find('\n', pos);
-        std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-        pos = nl == std::string::npos ? text.size() + 1 : nl + 1;
+    for (size_t end = text.size();;) {
+        const size_t nl = end == 0 ? std::string::npos : text.rfind('\n', end - 1);
+        const size_t from = nl == std::string::npos ? 0 : nl + 1;
+        std::string line = text.substr(from, end - from);
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
         size_t b = line.find_first_not_of(" \t");
-        if (b == std::string::npos) continue;
-        line.erase(0, b);
-        if (line.rfind(">", 0) == 0) continue;
-        lines.push_back(line);
+        if (b != std::string::npos) {
+            line.erase(0, b);
+            if (line.rfind(">", 0) != 0) lines.push_back(std::move(line));
+        }
+        if (lines.size() == 15 || nl == std::string::npos) break;
+        end = nl;
     }
-    size_t start = lines.size() > 15 ? lines.size() - 15 : 0;
+    std::reverse(lines.begin(), lines.end());
+    const size_t start = 0;
     auto plain_line = [](const std::string& t) {
         // A phone line, an address or a URL is not a title.
         return t.size() <= 60 && t.find("http") == std::string::npos && t.find('@') == std::string::npos &&
@@ -132,6 +156,9 @@ std::string title_from_text(const Message& m) {
     return {};
 }
 
+// A Mail carries the title found at load time (to_mail), already one that names a role.
+std::string title_from_text(const Mail& m) { return m.text_title; }
+
 // FNV-1a, the hash of the duplicate key below.
 constexpr uint64_t kFnvBasis = 14695981039346656037ull, kFnvPrime = 1099511628211ull;
 uint64_t fnv_bytes(uint64_t h, std::string_view s) {
@@ -150,6 +177,7 @@ uint64_t body_hash(const Message& m) {
         if (c != ' ' && c != '\n' && c != '\r' && c != '\t') h = (h ^ static_cast<unsigned char>(c)) * kFnvPrime;
     return h;
 }
+uint64_t body_hash(const Mail& m) { return m.body_hash; }
 
 // Copies of one mail stored under different Message-IDs: Enron-style exports keep each sent mail
 // in "sent", "_sent_mail" and "sent_items", each copy with its own id, and a mailbox merged from
@@ -182,7 +210,8 @@ uint64_t group_hash(Atom from, int64_t date, const std::vector<uint32_t>& recipi
     return h;
 }
 
-DupKey dup_key(AtomTable& atoms, const Message& m, Atom from) {
+template <class M>
+DupKey dup_key(AtomTable& atoms, const M& m, Atom from) {
     DupKey k;
     k.from = from;
     k.date = m.date;
@@ -198,7 +227,8 @@ DupKey dup_key(AtomTable& atoms, const Message& m, Atom from) {
 // keys[i] = group_hash of message i (only read where eligible[i]). Messages are grouped by that
 // hash (a sort, no node per message), and within a group the full keys are compared field by
 // field, so two mails whose hashes collide are never taken for copies of each other.
-std::vector<bool> duplicate_copies(Context& ctx, const std::vector<Thread>& threads, const std::vector<uint64_t>& keys,
+template <class C>
+std::vector<bool> duplicate_copies(C& ctx, const std::vector<Thread>& threads, const std::vector<uint64_t>& keys,
                                    const std::vector<bool>& eligible) {
     const auto& msgs = ctx.msgs;
     std::vector<size_t> thread_size(msgs.size(), 1);
@@ -244,7 +274,8 @@ std::vector<bool> duplicate_copies(Context& ctx, const std::vector<Thread>& thre
 // newsletters without any bulk header look like this in real mailboxes (the Enron review); a
 // prospect who chases does it in one thread, and one the rep ever answered is a correspondent.
 // Returns a flag per atom id.
-std::vector<bool> one_way_senders(Context& ctx, const std::vector<Thread>& threads, size_t min_threads) {
+template <class C>
+std::vector<bool> one_way_senders(C& ctx, const std::vector<Thread>& threads, size_t min_threads) {
     const auto& msgs = ctx.msgs;
     std::vector<size_t> thread_of(msgs.size(), static_cast<size_t>(-1));
     for (size_t t = 0; t < threads.size(); ++t)
@@ -256,7 +287,7 @@ std::vector<bool> one_way_senders(Context& ctx, const std::vector<Thread>& threa
     for (size_t i = 0; i < msgs.size(); ++i) {
         const MsgInfo& mi = ctx.info[i];
         if (mi.outbound) {
-            const Message& m = msgs[i];
+            const auto& m = msgs[i];
             for (const auto* list : {&m.to, &m.cc, &m.bcc})
                 for (const auto& mb : *list) written_to.push_back(ctx.atoms.intern_lower(mb.address).id());
             continue;
@@ -312,14 +343,40 @@ uint16_t cue_bit(std::string_view family) {
     return 0;
 }
 
-bool writes_to_owner(const Context& ctx, size_t i) {
+// The CueBit set of a message's cue families.
+uint16_t cue_bits(const Message& m) {
+    uint16_t bits = 0;
+    for (const auto& c : m.cues) bits |= cue_bit(c.family);
+    return bits;
+}
+uint16_t cue_bits(const Mail& m) { return m.cues; }
+
+// The header tests of owner_mail_automated() and looks_automated() that need the headers, for
+// to_mail(): the Message rules above, piece by piece.
+void mail_header_facts(const Message& m, Mail& out, bool bulk_read) {
+    static const std::set<std::string> bulk = {"bulk_mailer", "bulk_sender", "undisclosed", "broadcast", "marketing"};
+    out.automated_not_bulk = m.automated && !bulk.count(m.automated_reason);
+    std::string as = lower(m.auto_submitted);
+    out.auto_submitted = !as.empty() && as != "no";  // RFC 3834 section 5
+    std::string p = lower(m.precedence);
+    out.list_or_autoreply_headers =
+        p.find("bulk") != std::string::npos || p.find("list") != std::string::npos || p.find("junk") != std::string::npos ||
+        !m.list_id.empty() || !m.list_unsubscribe.empty() || !m.x_autoreply.empty() || !m.x_autorespond.empty();
+    // Without the recipient count (0 = no broadcast test): looks_automated() adds it. Not for mail
+    // whose bulk shape nobody reads (MailMaker).
+    if (bulk_read) out.bulk_shape = !text::bulk_reason(m, 0, text::BodyScan::skip).empty();
+}
+
+template <class C>
+bool writes_to_owner(const C& ctx, size_t i) {
     for (const auto* list : {&ctx.msgs[i].to, &ctx.msgs[i].cc})
         for (const auto& mb : *list)
             if (ctx.id.is_owner(mb.address)) return true;
     return false;
 }
 
-bool is_recap(const Context& ctx, size_t i) {
+template <class C>
+bool is_recap(const C& ctx, size_t i) {
     if (ctx.has_cue(i, kCueRecap)) return true;
     std::vector<std::string> w = words_of(fold(ctx.msgs[i].subject));
     for (const char* p : {"recap", "recapitulatif", "compte rendu", "point hebdomadaire", "point hebdo",
@@ -328,7 +385,8 @@ bool is_recap(const Context& ctx, size_t i) {
     return false;
 }
 
-std::vector<size_t> ordered_members(const Context& ctx, const Thread& t) {
+template <class C>
+std::vector<size_t> ordered_members(const C& ctx, const Thread& t) {
     std::vector<size_t> v;
     v.reserve(t.members.size());
     for (size_t i : t.members)
@@ -433,16 +491,19 @@ std::span<const Atom> AtomLists::add(const std::vector<Atom>& list) {
     return {b.data() + at, list.size()};
 }
 
-Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const std::vector<Thread>& threads)
-    : msgs(m),
-      settings(s),
+Context::Context(const AnalysisSettings& s)
+    : settings(s),
       id(s.owners, s.internal_domains, s.managers, s.account_merges),
       cal(s.tz, [&] {
           std::set<int64_t> days;
           for (const auto& h : s.holidays)
               if (int64_t d = parse_iso_date(h); d >= 0) days.insert(d);
           return days;
-      }()) {
+      }()) {}
+
+template <class M>
+ContextOf<M>::ContextOf(const std::vector<M>& m, const AnalysisSettings& s, const std::vector<Thread>& threads)
+    : Context(s), msgs(m) {
     now = s.now ? s.now : static_cast<int64_t>(std::time(nullptr));
     info.resize(msgs.size());
     dates.resize(msgs.size());
@@ -464,14 +525,14 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const
             const size_t b = next_chunk.fetch_add(kChunk);
             if (b >= msgs.size()) return;
             for (size_t i = b, e = std::min(msgs.size(), b + kChunk); i < e; ++i) {
-                const Message& msg = msgs[i];
+                const M& msg = msgs[i];
                 Shape& sh = shapes[i];
                 // The rep's own mail is a person writing, whatever its shape: a mail to 20 people
                 // or sent from a campaign tool is the strongest all-in-copy case and counts as
                 // outbound activity. Only the header rules (auto-replies, reports...) can make it
                 // automated.
                 sh.automated = owner_address(id, msg.from.address) ? owner_mail_automated(msg) : looks_automated(msg, s.thresholds);
-                for (const auto& c : msg.cues) sh.cues |= cue_bit(c.family);
+                sh.cues = cue_bits(msg);
                 sh.subject_hash = fnv_bytes(kFnvBasis, fold(msg.subject));
             }
         }
@@ -492,7 +553,7 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const
     all_rcpt.reserve(msgs.size() * 4);
     std::unordered_set<Atom, AtomHash> seen;
     for (size_t i = 0; i < msgs.size(); ++i) {
-        const Message& msg = msgs[i];
+        const M& msg = msgs[i];
         MsgInfo& mi = info[i];
         mi.from = atoms.intern_lower(msg.from.address);
         {
@@ -568,7 +629,7 @@ Context::Context(const std::vector<Message>& m, const AnalysisSettings& s, const
     titles.assign(atoms.size(), nullptr);
     std::map<std::string, int> langs_out, langs_all;
     for (size_t i = 0; i < msgs.size(); ++i) {
-        const Message& msg = msgs[i];
+        const M& msg = msgs[i];
         MsgInfo& mi = info[i];
         // A second copy counts nowhere: treated as automated mail, which every detector skips.
         if (dup[i] && !mi.automated) mi.duplicate = mi.automated = true;
@@ -654,9 +715,12 @@ std::string Context::name_of(Atom address) const {
     return n;
 }
 
-AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
-                       const AnalysisSettings& settings) {
-    Context ctx(msgs, settings, threads);
+namespace {
+
+template <class Rec>
+AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<Thread>& threads,
+                               const AnalysisSettings& settings) {
+    ContextOf<Rec> ctx(msgs, settings, threads);
     const Thresholds& th = settings.thresholds;
     AnalysisResult out;
     out.lang = ctx.lang;
@@ -1100,6 +1164,71 @@ AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Threa
     std::sort(out.stalled_deal.begin(), out.stalled_deal.end(),
               [](const StalledDeal& a, const StalledDeal& b) { return a.risk != b.risk ? a.risk > b.risk : a.account < b.account; });
     return out;
+}
+
+}  // namespace
+
+AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
+                       const AnalysisSettings& settings) {
+    return analyze_records(msgs, threads, settings);
+}
+
+AnalysisResult analyze(const std::vector<Mail>& msgs, const std::vector<Thread>& threads,
+                       const AnalysisSettings& settings) {
+    return analyze_records(msgs, threads, settings);
+}
+
+MailMaker::MailMaker(const AnalysisSettings* settings) {
+    if (settings) id_ = Identity::from_settings(*settings);
+}
+
+Mail to_mail(Message&& m) { return MailMaker()(std::move(m)); }
+
+Mail MailMaker::operator()(Message&& m) {
+    Mail out;
+    // What only a first per-message step reads, first: the texts, the cues, the headers.
+    out.body_hash = body_hash(m);
+    // The Context's second pass takes a title from the text only for a sender with an account,
+    // which an internal or empty address never has (Context::facts, on the lower-case address).
+    bool title_read = m.signature_title.empty() && !m.from.address.empty();
+    if (title_read && id_) {
+        lower_.assign(m.from.address);
+        for (auto& c : lower_)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        auto it = internal_.find(lower_);
+        if (it == internal_.end()) it = internal_.emplace(lower_, id_->is_internal(lower_)).first;
+        title_read = !it->second;
+    }
+    if (title_read) {
+        // As the Context's second pass filters it (a title must name a role to count).
+        if (std::string t = title_from_text(m); !t.empty() && role_from_title(t) != "unknown")
+            out.text_title = std::move(t);
+    }
+    out.cues = cue_bits(m);
+    // looks_automated() stops before the bulk shape for mail already automated or a report, and
+    // the owner's mail follows owner_mail_automated(), which does not read it.
+    const bool bulk_read = !(m.automated || m.is_report || (id_ && owner_address(*id_, m.from.address)));
+    mail_header_facts(m, out, bulk_read);
+    out.automated = m.automated;
+    out.is_report = m.is_report;
+    out.expects_reply = m.expects_reply;
+    out.message_id = std::move(m.message_id);
+    out.rowid = m.rowid;
+    out.date = m.date;
+    out.subject = std::move(m.subject);
+    out.from = std::move(m.from);
+    out.to = std::move(m.to);
+    out.cc = std::move(m.cc);
+    out.bcc = std::move(m.bcc);
+    out.signature_name = std::move(m.signature_name);
+    out.signature_title = std::move(m.signature_title);
+    out.lang = std::move(m.lang);
+    return out;
+}
+
+bool has_cue_family(const Mail& m, std::string_view family) {
+    const uint16_t bit = cue_bit(family);
+    return bit != 0 && (m.cues & bit) != 0;
 }
 
 }  // namespace ilc::detect

@@ -108,8 +108,9 @@ struct MsgInfo {
     std::span<const Atom> accounts;        // distinct accounts among recipients, in string order
 };
 
+// Everything but the messages themselves (ContextOf below adds them): what stakeholders.cpp and
+// the passes read, whichever record type (Message or the slim Mail) the analysis runs on.
 struct Context {
-    const std::vector<Message>& msgs;
     const AnalysisSettings& settings;
     Identity id;
     BusinessCalendar cal;
@@ -118,7 +119,7 @@ struct Context {
     AtomTable atoms;
     AtomLists atom_lists;
     std::vector<MsgInfo> info;
-    std::vector<int64_t> dates;  // msgs[i].date, side by side for sorting
+    std::vector<int64_t> dates;  // msgs[i].date, side by side for sorting (one per message)
     // Per account: non-automated messages from it or from internal people to it, by date.
     std::unordered_map<Atom, std::vector<size_t>, AtomHash> account_msgs;
     // Per external person (atom id): the latest display name and signature title seen
@@ -145,12 +146,20 @@ struct Context {
     const AddressFacts& facts(Atom lower_address);
     Atom person_key(Atom lower_address);
 
-    // threads: used to pick which copy of a duplicated mail stands for it (the one in the
-    // largest thread, so replies threaded to any copy are seen).
-    Context(const std::vector<Message>& m, const AnalysisSettings& s, const std::vector<Thread>& threads);
+    explicit Context(const AnalysisSettings& s);
     bool has_cue(size_t i, uint16_t bits) const { return (info[i].cues & bits) != 0; }
     std::string name_of(Atom address) const;
     int exchanges_of(Atom a) const { return a.id() < exchanges.size() ? exchanges[a.id()] : 0; }
+};
+
+// The Context over messages of type M (ilc::Message or detect::Mail: the fields the detectors
+// read have the same names in both). Built in analyze.cpp, where both are instantiated.
+template <class M>
+struct ContextOf : Context {
+    const std::vector<M>& msgs;
+    // threads: used to pick which copy of a duplicated mail stands for it (the one in the
+    // largest thread, so replies threaded to any copy are seen).
+    ContextOf(const std::vector<M>& m, const AnalysisSettings& s, const std::vector<Thread>& threads);
 };
 
 void build_stakeholders(Context& ctx, AnalysisResult& out);

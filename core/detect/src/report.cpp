@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
+#include <ostream>
 
 #include "interlocutor/json_writer.h"
 
@@ -15,10 +17,13 @@ void strings(JsonWriter& w, std::string_view key, const std::vector<std::string>
     w.end_array();
 }
 
-}  // namespace
-
-std::string to_json(const AnalysisResult& r, bool pretty) {
-    JsonWriter w(pretty);
+// The JSON of r into w. `sink`, when given, receives what w holds (w.take()) once it passes 1 MiB,
+// after a finding, a stakeholder or an account: a caller writing to a stream never holds the
+// whole text (70 MB on a 1M-message store, and twice that while the string grew).
+void json_into(JsonWriter& w, const AnalysisResult& r, const std::function<void(std::string&&)>& sink) {
+    auto flush = [&] {
+        if (sink && w.str().size() >= (size_t{1} << 20)) sink(w.take());
+    };
     w.begin_object();
     w.kv("lang", r.lang);
     w.key("findings").begin_array();
@@ -29,11 +34,13 @@ std::string to_json(const AnalysisResult& r, bool pretty) {
             .kv("next_follow_up", f.next_follow_up).kv("account", f.account);
         strings(w, "recipients", f.recipients);
         w.kv("suggestion", f.suggestion).end_object();
+        flush();
     }
     for (const auto& f : r.awaiting_my_reply) {
         w.begin_object().kv("kind", "awaiting_my_reply").kv("thread_id", f.thread_id).kv("message_id", f.message_id)
             .kv("waiting_business_days", static_cast<long long>(f.waiting_business_days)).kv("account", f.account).kv("from", f.from)
             .kv("subject", f.subject).kv("suggestion", f.suggestion).end_object();
+        flush();
     }
     for (const auto& f : r.all_in_copy) {
         w.begin_object().kv("kind", "all_in_copy").kv("thread_id", f.thread_id).kv("account", f.account);
@@ -47,11 +54,13 @@ std::string to_json(const AnalysisResult& r, bool pretty) {
             w.begin_object().kv("topic", t.topic).kv("address", t.address).kv("name", t.name).end_object();
         w.end_array();
         w.kv("suggestion", f.suggestion).end_object();
+        flush();
     }
     for (const auto& f : r.insists_on_cc) {
         w.begin_object().kv("kind", "insists_on_cc").kv("address", f.address).kv("thread_id", f.thread_id)
             .kv("account", f.account).kv("cause", f.cause).kv("message_id", f.message_id)
             .kv("suggestion", f.suggestion).end_object();
+        flush();
     }
     for (const auto& f : r.stalled_deal) {
         w.begin_object().kv("kind", "stalled_deal").kv("account", f.account).kv("path", f.path).kv("since", f.since)
@@ -59,11 +68,13 @@ std::string to_json(const AnalysisResult& r, bool pretty) {
             .kv("reason", f.reason).kv("escalate", f.escalate).kv("risk", static_cast<long long>(f.risk));
         strings(w, "evidence", f.evidence);
         w.kv("suggestion", f.suggestion).end_object();
+        flush();
     }
     for (const auto& f : r.many_internal_contacts) {
         w.begin_object().kv("kind", "many_internal_contacts").kv("account", f.account);
         strings(w, "internal_people", f.internal_people);
         w.kv("suggestion", f.suggestion).end_object();
+        flush();
     }
     w.end_array();
     w.key("stakeholders").begin_array();
@@ -73,6 +84,7 @@ std::string to_json(const AnalysisResult& r, bool pretty) {
         w.key("strength").begin_array();
         for (const auto& st : s.strength) w.begin_object().kv("internal", st.internal).kv("strength", static_cast<long long>(st.strength)).end_object();
         w.end_array().end_object();
+        flush();
     }
     w.end_array();
     w.key("accounts").begin_array();
@@ -80,12 +92,26 @@ std::string to_json(const AnalysisResult& r, bool pretty) {
         w.begin_object().kv("account", a.account).kv("people", static_cast<long long>(a.people)).kv("engaged", static_cast<long long>(a.engaged));
         strings(w, "warnings", a.warnings);
         w.end_object();
+        flush();
     }
     w.end_array();
     w.end_object();
+}
+
+}  // namespace
+
+std::string to_json(const AnalysisResult& r, bool pretty) {
+    JsonWriter w(pretty);
+    json_into(w, r, {});
     std::string s = w.take();
     s += '\n';
     return s;
+}
+
+void write_json(std::ostream& out, const AnalysisResult& r, bool pretty) {
+    JsonWriter w(pretty);
+    json_into(w, r, [&](std::string&& chunk) { out << chunk; });
+    out << w.take() << '\n';
 }
 
 namespace {

@@ -20,7 +20,7 @@ struct PairStats {
 }  // namespace
 
 void build_stakeholders(Context& ctx, AnalysisResult& out) {
-    const auto& msgs = ctx.msgs;
+    const auto& dates = ctx.dates;  // one per message
     const auto& info = ctx.info;
     // Per address (atom id). An address belongs to one account (its facts' account), so "the
     // people of each account" is a flag per address, grouped by account at the end.
@@ -37,7 +37,7 @@ void build_stakeholders(Context& ctx, AnalysisResult& out) {
         p.external = external;
         return p;
     };
-    for (size_t i = 0; i < msgs.size(); ++i) {
+    for (size_t i = 0; i < info.size(); ++i) {
         const MsgInfo& mi = info[i];
         if (mi.automated || mi.from.empty()) continue;
         if (!mi.from_account.empty()) {
@@ -48,7 +48,7 @@ void build_stakeholders(Context& ctx, AnalysisResult& out) {
                 if (!ctx.facts(r).internal) continue;
                 auto& p = pair_stats(ctx.person_key(r), mi.from);
                 ++p.from_external;
-                p.last = std::max(p.last, msgs[i].date);
+                p.last = std::max(p.last, dates[i]);
             }
         } else if (mi.sender_internal) {
             Atom me = ctx.person_key(mi.from);
@@ -59,7 +59,7 @@ void build_stakeholders(Context& ctx, AnalysisResult& out) {
                 if (mi.outbound) ++to_count[a.id()];
                 auto& p = pair_stats(me, a);
                 ++p.from_internal;
-                p.last = std::max(p.last, msgs[i].date);
+                p.last = std::max(p.last, dates[i]);
             }
         }
     }

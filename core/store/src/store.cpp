@@ -1057,6 +1057,54 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
     return out;
 }
 
+Status Store::scan_messages(const LoadOptions& opts,
+                            const std::function<void(std::vector<Message>& batch, size_t total)>& sink) {
+    sqlite3* db = impl_->db;
+    const bool own = sqlite3_get_autocommit(db) != 0;
+    if (own) {
+        auto st = exec(db, "BEGIN", "starting to read");
+        if (!st.ok()) return st.error();
+    }
+    auto finish = [&](Error e) -> Status {
+        if (own) exec(db, "ROLLBACK", "ending a read");
+        return e;
+    };
+    size_t total = 0;
+    {
+        Stmt n;
+        auto st = n.prepare(db, "SELECT count(*) FROM messages");
+        if (!st.ok()) return finish(st.error());
+        auto r = n.step("counting messages");
+        if (!r.ok()) return finish(r.error());
+        total = size_t(n.col_int(0));
+    }
+    Stmt msgs;
+    auto st = msgs.prepare(db, select_message_sql(opts, "ORDER BY id").c_str());
+    if (!st.ok()) return finish(st.error());
+    // Pipelined as load_messages (the reader thread steps, this thread decodes), each batch of
+    // rows decoded into Messages and handed to the sink at once.
+    RowPipe pipe;
+    ReaderThread reader(pipe, [&] {
+        if (pump_rows(msgs, 0, message_row_cols(), pipe, "reading messages", 2048, 4u << 20)) pipe.close();
+    });
+    std::vector<Message> batch;
+    RawBatch b;
+    while (pipe.pop(b)) {
+        batch.clear();
+        for (size_t i = 0, n = b.main.rows(); i < n; ++i)
+            read_message_row(RawRow(b.main, i), batch.emplace_back(), opts.detector_columns_only);
+        pipe.give_back(std::move(b));
+        sink(batch, total);
+    }
+    reader.join();
+    if (pipe.error()) return finish(*pipe.error());
+    if (own) {
+        auto st = exec(db, "COMMIT", "ending a read");
+        if (!st.ok()) return st.error();
+    }
+    return ok_status();
+}
+
 Result<std::vector<ThreadRow>> Store::load_thread_rows() {
     std::vector<ThreadRow> out;
     auto st = scan_thread_rows(4096, [&](std::vector<ThreadRow>& batch, size_t total) {

@@ -101,14 +101,22 @@ struct InView {
     int64_t date;
     const std::string& thread_index;
     const std::string& list_id;
-    const ThreadInput* input;  // participants: input->participants, else computed from msg
-    const ilc::Message* msg;
+    const ThreadInput* input;  // participants: input->participants, else computed from from/to/cc
+    const ilc::Mailbox* from;
+    const std::vector<ilc::Mailbox>* to;
+    const std::vector<ilc::Mailbox>* cc;
 
     static InView of(const ThreadInput& m) {
-        return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id, &m, nullptr};
+        return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id,
+                &m,           nullptr,       nullptr,      nullptr};
     }
     static InView of(const ilc::Message& m) {
-        return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id, nullptr, &m};
+        return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id,
+                nullptr,      &m.from,       &m.to,        &m.cc};
+    }
+    static InView of(const ThreadFields& f) {
+        return {*f.message_id, *f.in_reply_to, *f.references, *f.subject, f.date, *f.thread_index, *f.list_id,
+                nullptr,       f.from,         f.to,           f.cc};
     }
     // The participants as thread_input_from() lists them: From, To, Cc addresses, each once,
     // empty ones left out.
@@ -121,9 +129,9 @@ struct InView {
         auto add = [&](const std::string& a) {
             if (!a.empty() && std::find(out.begin(), out.end(), std::string_view(a)) == out.end()) out.push_back(a);
         };
-        add(msg->from.address);
-        for (const auto& x : msg->to) add(x.address);
-        for (const auto& x : msg->cc) add(x.address);
+        add(from->address);
+        for (const auto& x : *to) add(x.address);
+        for (const auto& x : *cc) add(x.address);
     }
 };
 
@@ -185,11 +193,16 @@ struct Threader::State {
     std::deque<ThreadInput> owned;
     const std::vector<ThreadInput>* source = nullptr;
     const std::vector<ilc::Message>* msg_source = nullptr;  // thread_messages_in_place()
+    const std::function<ThreadFields(size_t)>* fields_source = nullptr;  // thread_fields_in_place()
+    size_t fields_count = 0;
     InView in(size_t i) const {
         if (msg_source) return InView::of((*msg_source)[i]);
+        if (fields_source) return InView::of((*fields_source)(i));
         return InView::of(source ? (*source)[i] : owned[i]);
     }
-    size_t count() const { return msg_source ? msg_source->size() : source ? source->size() : owned.size(); }
+    size_t count() const {
+        return msg_source ? msg_source->size() : fields_source ? fields_count : source ? source->size() : owned.size();
+    }
 
     // Link state, rebuilt from scratch when an out-of-order message comes.
     std::vector<Node> nodes;
@@ -632,6 +645,25 @@ std::vector<ilc::Thread> thread_messages_in_place(const std::vector<ilc::Message
     state.msg_source = &messages;
     state.add(0);
     return state.build();
+}
+
+std::vector<ilc::Thread> thread_fields_in_place(size_t count, const std::function<ThreadFields(size_t)>& at,
+                                                const ThreadingOptions& options) {
+    Threader::State state;
+    state.set_options(options);
+    state.fields_source = &at;
+    state.fields_count = count;
+    state.add(0);
+    return state.build();
+}
+
+ThreadHeaders take_thread_headers(ilc::Message& m) {
+    ThreadHeaders h;
+    h.in_reply_to.swap(m.in_reply_to);
+    h.references.swap(m.references);
+    h.thread_index.swap(m.thread_index);
+    h.list_id = m.list_id;
+    return h;
 }
 
 ThreadInput thread_input_from(const ilc::Message& m) {

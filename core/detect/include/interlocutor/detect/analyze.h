@@ -2,9 +2,13 @@
 // The detectors of SPEC "Findings" and the stakeholder map, run over normalized messages and
 // the threads the threader built from them.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "interlocutor/detect/identity.h"
 #include "interlocutor/detect/settings.h"
 #include "interlocutor/message.h"
 #include "interlocutor/thread.h"
@@ -106,6 +110,63 @@ struct AnalysisResult {
 
 // Runs every detector. Thread::members index into msgs. Settings.now = 0 means the current time.
 AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
+                       const AnalysisSettings& settings);
+
+// What the detectors read of one message, slim (docs/PERFORMANCE.md "Large stores"): an
+// ilc::Message is 1,216 bytes before its strings, and on a large store the loaded messages were
+// most of the peak of `analyze` and of the service's start-up. The fields the detectors read keep
+// their Message names; what they only read in a first per-message step (the texts, the cue list,
+// the automated-mail headers) is replaced by that step's result, computed by to_mail() while the
+// store is read, so those parts never sit in memory for the whole store. Threading headers are not
+// kept: callers thread first (threading::take_thread_input()).
+struct Mail {
+    std::string message_id;
+    int64_t rowid = 0;
+    int64_t date = 0;
+    std::string subject;
+    Mailbox from;
+    std::vector<Mailbox> to, cc, bcc;
+    std::string signature_name, signature_title;
+    std::string lang;
+    // The title found in the new text and signature (the sender's name, then a title naming a
+    // role), when the message has no signature_title; "" otherwise.
+    std::string text_title;
+    uint64_t body_hash = 0;  // the new text without whitespace, hashed (duplicate copies)
+    uint16_t cues = 0;       // the families of Message::cues, as bits
+    bool automated = false;  // as stored (Message::automated)
+    bool is_report = false;
+    bool expects_reply = false;
+    // The header tests of the automated-mail rules, done once: automated for a reason other than
+    // the bulk shapes; Auto-Submitted present and not "no"; Precedence bulk/list/junk or a list or
+    // auto-reply header present; a bulk shape (text::bulk_reason without the recipient count).
+    bool automated_not_bulk = false;
+    bool auto_submitted = false;
+    bool list_or_autoreply_headers = false;
+    bool bulk_shape = false;
+};
+
+// Makes the Mails of one analysis: mail(m) is the Mail of `m` (moved from: `m` is left
+// unspecified); analyze() on the Mails gives what it gives on the Messages. Given the analysis's
+// settings (owners known), it skips what the detectors never read of a message: the title in the
+// text of mail from inside (titles are only taken from outside senders; looking for one costs
+// more than the rest of the step), and the bulk shape of mail already automated or from an owner.
+class MailMaker {
+public:
+    explicit MailMaker(const AnalysisSettings* settings = nullptr);
+    Mail operator()(Message&& m);
+
+private:
+    std::optional<Identity> id_;
+    std::unordered_map<std::string, bool> internal_;  // lower-case From -> Identity::is_internal
+    std::string lower_;
+};
+// MailMaker()(std::move(m)): every fact computed.
+Mail to_mail(Message&& m);
+// Whether the message had a cue of `family` (one of the families the detectors test).
+bool has_cue_family(const Mail& m, std::string_view family);
+
+// The same analysis on slim records: identical results to analyze() on the Messages they came from.
+AnalysisResult analyze(const std::vector<Mail>& msgs, const std::vector<Thread>& threads,
                        const AnalysisSettings& settings);
 
 // The stakeholder role for a signature title (FR/EN), "unknown" when none applies.

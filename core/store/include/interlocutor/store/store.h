@@ -144,6 +144,12 @@ public:
     // Every message in rowid (= insertion) order, recipients and folders included, rowid set.
     // One read transaction: the result is one committed snapshot even while a writer runs.
     Result<std::vector<Message>> load_messages(const LoadOptions& opts = {});
+    // The same messages (rowid order, one read transaction) handed over in batches of at most a
+    // few thousand (the batch may be moved from): a caller that keeps a slimmer record of each
+    // (the analysis: detect::to_mail) never holds every Message at once. The folder lists are not
+    // filled. `total` is the snapshot's message count.
+    Status scan_messages(const LoadOptions& opts,
+                         const std::function<void(std::vector<Message>& batch, size_t total)>& sink);
     // The threading fields of every message, in the same rowid order as load_messages(), from
     // one read transaction.
     Result<std::vector<ThreadRow>> load_thread_rows();

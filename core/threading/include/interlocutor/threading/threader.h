@@ -12,6 +12,7 @@
 //   normalize_subject   - the subject key used by the fallback ("Re: [list] RE : Foo" -> "foo")
 //   render_thread_text  - an indented tree for `interlocutor threads --format text`
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,6 +64,35 @@ std::vector<ilc::Thread> thread_messages(const std::vector<ThreadInput>& message
 std::vector<ilc::Thread> thread_messages_in_place(const std::vector<ilc::Message>& messages,
                                                   const ThreadingOptions& options = {});
 
+// What the threader reads of one message whose fields live in the caller's own records, by
+// pointer (they must stay in place during the call): the analysis's slim records (detect::Mail)
+// with their threading headers beside them. Participants are computed from from/to/cc as
+// thread_input_from() lists them.
+struct ThreadFields {
+    const std::string* message_id = nullptr;
+    const std::vector<std::string>* in_reply_to = nullptr;
+    const std::vector<std::string>* references = nullptr;
+    const std::string* subject = nullptr;
+    int64_t date = 0;
+    const std::string* thread_index = nullptr;
+    const std::string* list_id = nullptr;
+    const ilc::Mailbox* from = nullptr;
+    const std::vector<ilc::Mailbox>* to = nullptr;
+    const std::vector<ilc::Mailbox>* cc = nullptr;
+};
+// The headers only threading reads of a message (and its List-Id), kept beside a caller's
+// record until the threads are built (ThreadFields points into them).
+struct ThreadHeaders {
+    std::vector<std::string> in_reply_to, references;
+    std::string thread_index, list_id;
+};
+// Moves In-Reply-To, References and Thread-Index out of `m` (left empty) and copies List-Id.
+ThreadHeaders take_thread_headers(ilc::Message& m);
+// The threads of the `count` messages at(0) .. at(count - 1), as thread_messages() on their
+// ThreadInputs, without building them (no copy of the ids, subjects and participants).
+std::vector<ilc::Thread> thread_fields_in_place(size_t count, const std::function<ThreadFields(size_t)>& at,
+                                                const ThreadingOptions& options = {});
+
 // Incremental threading. add() appends messages (their indices continue after the ones already
 // added); threads() always equals thread_messages() on everything added so far, in the order
 // added. Messages are processed in (date, index) order: a batch whose messages all sort after
@@ -85,6 +115,8 @@ public:
 private:
     friend std::vector<ilc::Thread> thread_messages(const std::vector<ThreadInput>&, const ThreadingOptions&);
     friend std::vector<ilc::Thread> thread_messages_in_place(const std::vector<ilc::Message>&, const ThreadingOptions&);
+    friend std::vector<ilc::Thread> thread_fields_in_place(size_t, const std::function<ThreadFields(size_t)>&,
+                                                           const ThreadingOptions&);
     struct State;
     std::unique_ptr<State> state_;
 };
