@@ -79,10 +79,21 @@ int cmd_digest(int argc, char** argv) {
 
     auto st = open_store_for_reading(args);
     if (!st) return runtime_error(st.error());
-    auto corpus = load_corpus(*st.value(), /*with_text=*/true);
-    if (!corpus) return runtime_error(corpus.error());
-    if (auto owners = resolve_owners(args, corpus.value(), "digest", settings); !owners)
-        return option_error("digest", owners.error());
+    // What load_corpus() gave, without the whole Messages of the store (3 GB at 1M): as
+    // `analyze` reads it, the messages come in batches, each made a detect::Mail (analyze()
+    // finds the same on them) plus its threading headers; build_weekly and build_team then read
+    // header-only Messages made of the Mails (digest::header_message), and the new text and
+    // cues of the few messages a weekly digest quotes, read back one by one.
+    store::Store& store = *st.value();
+    Corpus corpus;  // the owner settings only: resolve_owners() reads nothing else
+    auto owners = store.owner_addresses();
+    if (!owners) return runtime_error(owners.error());
+    corpus.owners = owners.value();
+    auto internal = store.internal_domains();
+    if (!internal) return runtime_error(internal.error());
+    corpus.internal_domains = internal.value();
+    if (auto resolved = resolve_owners(args, corpus, "digest", settings); !resolved)
+        return option_error("digest", resolved.error());
     std::vector<digest::Rep> reps;
     for (const auto& [name, addresses] : options->reps) reps.push_back({name, addresses});
     if (team) {
@@ -93,8 +104,46 @@ int cmd_digest(int argc, char** argv) {
                 if (std::find(settings.owners.begin(), settings.owners.end(), a) == settings.owners.end())
                     settings.owners.push_back(a);
     }
-
-    auto analysis = detect::analyze(corpus->messages, corpus->threads, settings);
+    detect::MailMaker make_mail(&settings);  // the final owners: the analysis's settings
+    store::LoadOptions lo;
+    lo.with_text = true;
+    lo.with_quoted = false;  // no detector reads the quoted history
+    lo.detector_columns_only = true;
+    std::vector<detect::Mail> mails;
+    std::vector<threading::ThreadHeaders> heads;  // parallel: until the threads are built
+    auto scanned = store.scan_messages(lo, [&](std::vector<Message>& batch, size_t total) {
+        if (mails.empty()) {
+            mails.reserve(total);
+            heads.reserve(total);
+        }
+        for (auto& m : batch) {
+            heads.push_back(threading::take_thread_headers(m));
+            mails.push_back(make_mail(std::move(m)));
+        }
+    });
+    if (!scanned.ok()) return runtime_error(scanned.error());
+    std::vector<Thread> threads;
+    {
+        // Threaded with the store's owners, as load_corpus() does (cmd_analyze.cpp).
+        threading::ThreadingOptions topts;
+        topts.owner_addresses = corpus.owners;
+        auto fields = [&](size_t i) {
+            const detect::Mail& m = mails[i];
+            const threading::ThreadHeaders& h = heads[i];
+            return threading::ThreadFields{&m.message_id, &h.in_reply_to,  &h.references, &m.subject, m.date,
+                                           &h.thread_index, &h.list_id,     &m.from,       &m.to,      &m.cc};
+        };
+        threads = threading::thread_fields_in_place(mails.size(), fields, topts);
+        std::vector<threading::ThreadHeaders>().swap(heads);
+    }
+    const auto analysis = detect::analyze(mails, threads, settings);
+    std::vector<Message> msgs;
+    msgs.reserve(mails.size());
+    for (auto& m : mails) {
+        msgs.push_back(digest::header_message(std::move(m)));
+        m = detect::Mail();
+    }
+    std::vector<detect::Mail>().swap(mails);
     std::string eml;
     if (team) {
         digest::TeamOptions topts;
@@ -102,7 +151,7 @@ int cmd_digest(int argc, char** argv) {
         topts.lang = lang;
         topts.account_names = options->account_names;
         topts.reps = reps;
-        auto d = digest::build_team(corpus->messages, analysis, settings, topts);
+        auto d = digest::build_team(msgs, analysis, settings, topts);
         if (!d) return runtime_error(d.error());
         eml = digest::render_mail(digest::team_mail(d.value(), settings));
     } else {
@@ -112,7 +161,14 @@ int cmd_digest(int argc, char** argv) {
         opts.week = week;
         opts.lang = lang;
         opts.account_names = options->account_names;
-        auto d = digest::build_weekly(corpus->messages, corpus->threads, analysis, settings, opts);
+        for (size_t i : digest::weekly_text_messages(msgs, threads, settings, opts)) {
+            auto full = store.find_message(msgs[i].message_id);
+            if (!full) return runtime_error(full.error());
+            if (!full.value()) continue;  // not stored: as if it had no text
+            msgs[i].new_text = std::move(full.value()->new_text);
+            msgs[i].cues = std::move(full.value()->cues);
+        }
+        auto d = digest::build_weekly(msgs, threads, analysis, settings, opts);
         if (!d) return runtime_error(d.error());
         eml = digest::render_mail(digest::weekly_mail(d.value(), settings));
     }

@@ -1060,11 +1060,23 @@ private:
         } else {
             week = digest::iso_week_of_day(detect::BusinessCalendar(settings.tz).local_day(settings.now));
         }
-        // The snapshot keeps no texts: the digest reads the messages back from the store.
+        // The snapshot keeps no texts: the digest reads the messages back from the store, as
+        // header-only Messages with the full analysis made on slim records (the whole Messages
+        // of a 1M store were ~3 GB per request); the texts a weekly digest quotes are read after.
+        struct Input {
+            detect::AnalysisResult analysis;
+            std::vector<Message> messages;
+        };
         auto load = [&s] {
-            auto msgs = s.load_messages();
-            if (!msgs) throw HttpError{503, "store", msgs.error().to_string()};
-            return std::move(msgs.value());
+            auto in = s.load_digest_input();
+            if (!in) throw HttpError{503, "store", in.error().to_string()};
+            Input out{std::move(in->analysis), {}};
+            out.messages.reserve(in->mails.size());
+            for (auto& m : in->mails) {
+                out.messages.push_back(digest::header_message(std::move(m)));
+                m = detect::Mail();  // its vectors go back to the allocator as the Messages grow
+            }
+            return out;
         };
         std::string eml, name;
         ReleaseFreedMemory release;  // the messages read back are freed on leaving
@@ -1075,10 +1087,10 @@ private:
             // Without an owner or a manager build_team refuses before reading any message: that
             // answer needs no read of the whole store.
             const bool refused = settings.owners.empty() || settings.managers.empty();
-            const auto msgs = refused ? std::vector<Message>() : load();
             // The snapshot's result lacks the awaiting lists (AwaitingFact): analyzed again.
-            const auto analysis = refused ? detect::AnalysisResult() : s.full_result(msgs);
-            auto d = digest::build_team(msgs, refused ? s.result : analysis, settings, o);
+            // build_team reads no text of the messages.
+            const auto in = refused ? Input() : load();
+            auto d = digest::build_team(in.messages, refused ? s.result : in.analysis, settings, o);
             if (!d) throw HttpError{d.error().code == ErrorCode::not_found ? 404 : 400, "digest", d.error().message};
             eml = digest::render_mail(digest::team_mail(d.value(), settings));
             name = "team-" + week.to_string() + ".eml";
@@ -1089,9 +1101,13 @@ private:
             o.account = account;
             o.week = week;
             o.lang = lang;
-            const auto msgs = load();
-            const auto analysis = s.full_result(msgs);  // with the awaiting lists the snapshot drops
-            auto d = digest::build_weekly(msgs, s.threads.to_threads(), analysis, settings, o);
+            auto in = load();  // with the awaiting lists the snapshot drops
+            const auto threads = s.threads.to_threads();
+            // build_weekly quotes the new text and cues of a few messages: only those are read
+            // back whole.
+            if (auto st = s.load_digest_texts(in.messages, digest::weekly_text_messages(in.messages, threads, settings, o)); !st)
+                throw HttpError{503, "store", st.error().to_string()};
+            auto d = digest::build_weekly(in.messages, threads, in.analysis, settings, o);
             if (!d) throw HttpError{d.error().code == ErrorCode::not_found ? 404 : 400, "digest", d.error().message};
             eml = digest::render_mail(digest::weekly_mail(d.value(), settings));
             name = account + "-" + week.to_string() + ".eml";

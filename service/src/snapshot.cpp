@@ -798,6 +798,35 @@ detect::AnalysisResult Snapshot::full_result(const std::vector<Message>& msgs) c
     return detect::analyze(msgs, threads.to_threads(), same);
 }
 
+Result<Snapshot::DigestInput> Snapshot::load_digest_input() const {
+    auto mails = load_mails(*this);  // read and checked as load_messages() does
+    if (!mails) return mails.error();
+    DigestInput in;
+    detect::AnalysisSettings same = settings;
+    same.now = now;  // the snapshot's instant, not the clock's
+    // analyze() on the Mails gives what it gives on the Messages (detect::MailMaker).
+    in.analysis = detect::analyze(mails.value(), threads.to_threads(), same);
+    in.mails = std::move(mails.value());
+    return in;
+}
+
+Status Snapshot::load_digest_texts(std::vector<Message>& messages, const std::vector<size_t>& which) const {
+    if (which.empty()) return ok_status();
+    auto st = store::Store::open(db_path, store::OpenMode::read_only);
+    if (!st) return st.error();
+    for (size_t i : which) {
+        Message& m = messages[i];
+        auto full = st.value()->find_message(m.message_id);
+        if (!full) return full.error();
+        if (!full.value() || full.value()->rowid != m.rowid)
+            return Error{ErrorCode::db, "the store no longer holds the messages of the loaded snapshot",
+                         "retry in a few seconds: the service reloads the store when it changes"};
+        m.new_text = std::move(full.value()->new_text);
+        m.cues = std::move(full.value()->cues);
+    }
+    return ok_status();
+}
+
 std::string Snapshot::rep_of_thread(std::string_view thread_id) const {
     const long t = threads.find(thread_id);
     return t < 0 ? std::string() : strings.str(thread_info[static_cast<size_t>(t)].rep);

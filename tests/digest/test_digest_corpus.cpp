@@ -392,3 +392,99 @@ TEST_CASE("the config names accounts and maps the team's reps", "[digest.corpus]
     CHECK(r.status == 1);
     CHECK(r.out.find("line 2") != std::string::npos);
 }
+
+// serve's GET /v1/digest and `interlocutor digest` build the digests without the whole Messages
+// of the store: the analysis on detect::Mails, header-only Messages (digest::header_message) and
+// the texts of the messages weekly_text_messages names only. Every section must be what the
+// whole Messages give.
+TEST_CASE("the digests from header-only messages equal the digests from whole messages", "[digest.corpus]") {
+    auto& f = fixture();
+    REQUIRE(f.error == "");
+    auto st = store::Store::open(f.db, store::OpenMode::read_only);
+    REQUIRE(st.ok());
+    store::Store& store = *st.value();
+    auto slim_input = [&](const detect::AnalysisSettings& settings, detect::AnalysisResult& analysis) {
+        detect::MailMaker make_mail(&settings);
+        store::LoadOptions lo;
+        lo.with_text = true;
+        lo.with_quoted = false;
+        lo.detector_columns_only = true;  // as `interlocutor digest` reads them (cue texts left out)
+        std::vector<detect::Mail> mails;
+        REQUIRE(store.scan_messages(lo, [&](std::vector<Message>& batch, size_t) {
+                         for (auto& m : batch) mails.push_back(make_mail(std::move(m)));
+                     }).ok());
+        analysis = detect::analyze(mails, f.threads, settings);
+        std::vector<Message> msgs;
+        for (auto& m : mails) msgs.push_back(digest::header_message(std::move(m)));
+        return msgs;
+    };
+    auto same_mail = [](const digest::OutgoingMail& a, const digest::OutgoingMail& b) {
+        auto boxes = [](const std::vector<Mailbox>& v) {
+            std::string s;
+            for (const auto& x : v) s += x.name + " <" + x.address + ">,";
+            return s;
+        };
+        CHECK(a.subject == b.subject);
+        CHECK(boxes({a.from}) == boxes({b.from}));
+        CHECK(boxes(a.to) == boxes(b.to));
+        CHECK(boxes(a.cc) == boxes(b.cc));
+        CHECK(a.text == b.text);
+        CHECK(a.html == b.html);
+    };
+
+    detect::AnalysisResult analysis;
+    auto msgs = slim_input(f.settings, analysis);
+    REQUIRE(msgs.size() == f.msgs.size());
+    const auto id = detect::Identity::from_settings(f.settings);
+    std::set<std::string> accounts;
+    for (const auto& m : f.msgs)
+        for (const auto* list : {&m.to, &m.cc})
+            for (const auto& b : *list)
+                if (!b.address.empty() && !id.is_internal(b.address)) accounts.insert(id.account_of(b.address));
+    int compared = 0, decisions = 0, deadlines = 0;
+    for (const std::string week : {"2026-W40", "2026-W42", "2026-W44", "2026-W45", "2026-W46"}) {
+        for (const auto& account : accounts) {
+            INFO(account << " " << week);
+            digest::DigestOptions opts;
+            opts.account = account;
+            opts.week = digest::parse_iso_week(week).value();
+            auto texts = msgs;  // this account's texts only
+            for (size_t i : digest::weekly_text_messages(texts, f.threads, f.settings, opts)) {
+                auto full = store.find_message(texts[i].message_id);
+                REQUIRE(full.ok());
+                REQUIRE(full.value());
+                texts[i].new_text = full.value()->new_text;
+                texts[i].cues = full.value()->cues;
+            }
+            auto whole = digest::build_weekly(f.msgs, f.threads, f.analysis, f.settings, opts);
+            auto slim = digest::build_weekly(texts, f.threads, analysis, f.settings, opts);
+            REQUIRE(whole.ok() == slim.ok());
+            if (!whole.ok()) {
+                CHECK(whole.error().message == slim.error().message);
+                continue;
+            }
+            ++compared;
+            decisions += (int)whole->decisions.size();
+            deadlines += (int)whole->deadlines.size();
+            same_mail(digest::weekly_mail(whole.value(), f.settings), digest::weekly_mail(slim.value(), f.settings));
+        }
+    }
+    CHECK(compared > 10);
+    CHECK(decisions > 0);  // the quoted texts were read
+    CHECK(deadlines > 0);
+
+    // The team digest, with the reps' addresses as owners as `interlocutor digest --team` adds them.
+    detect::AnalysisSettings team = f.settings;
+    team.owners.push_back("marc.moreau@ardentis.fr");
+    detect::AnalysisResult team_analysis;
+    auto team_msgs = slim_input(team, team_analysis);
+    const auto team_whole_analysis = detect::analyze(f.msgs, f.threads, team);
+    digest::TeamOptions topts;
+    topts.week = digest::parse_iso_week("2026-W46").value();
+    topts.reps = {{"Isabelle", {kOwners[0]}}, {"Marc", {"marc.moreau@ardentis.fr"}}};
+    auto whole = digest::build_team(f.msgs, team_whole_analysis, team, topts);
+    auto slim = digest::build_team(team_msgs, team_analysis, team, topts);
+    REQUIRE(whole.ok());
+    REQUIRE(slim.ok());
+    same_mail(digest::team_mail(whole.value(), team), digest::team_mail(slim.value(), team));
+}

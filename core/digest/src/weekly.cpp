@@ -277,6 +277,50 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
     return d;
 }
 
+Message header_message(detect::Mail&& a) {
+    Message m;
+    m.message_id = std::move(a.message_id);
+    m.rowid = a.rowid;
+    m.date = a.date;
+    m.subject = std::move(a.subject);
+    m.from = std::move(a.from);
+    m.to = std::move(a.to);
+    m.cc = std::move(a.cc);
+    m.bcc = std::move(a.bcc);
+    m.signature_name = std::move(a.signature_name);
+    m.signature_title = std::move(a.signature_title);
+    m.lang = std::move(a.lang);
+    m.automated = a.automated;
+    m.is_report = a.is_report;
+    m.expects_reply = a.expects_reply;
+    return m;
+}
+
+std::vector<size_t> weekly_text_messages(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
+                                         const detect::AnalysisSettings& settings, const DigestOptions& opts) {
+    std::vector<size_t> which;
+    if (settings.owners.empty()) return which;  // build_weekly refuses
+    const auto id = detect::Identity::from_settings(settings);
+    const auto cal = detail::calendar_of(settings);
+    // The account as build_weekly names it.
+    std::string account = detail::ascii_lower(opts.account);
+    if (account.find('@') == std::string::npos && !account.empty()) account = id.organization("x@" + account);
+    const int64_t first = opts.week.first_day(), last = first + 6;
+    std::vector<size_t> dated;
+    for (const auto& t : threads) {
+        dated.clear();
+        for (size_t i : t.members) {
+            const Message& m = msgs[i];
+            const int64_t day = cal.local_day(m.date);
+            if (!m.automated && day >= first - 31 && day <= last + 1) dated.push_back(i);
+        }
+        // The kind (every member's people) only for the few threads dated so.
+        if (!dated.empty() && thread_kind(msgs, t, id, account) == ThreadKind::group)
+            which.insert(which.end(), dated.begin(), dated.end());
+    }
+    return which;
+}
+
 OutgoingMail weekly_mail(const WeeklyDigest& d, const detect::AnalysisSettings& settings) {
     const bool fr = d.lang != "en";
     const std::string wk = std::to_string(d.week.week);

@@ -179,7 +179,7 @@ private:
 // What GET /v1/message says of a thread awaiting a reply, either way: the thread's first
 // awaiting_reply finding, else its first awaiting_my_reply one, in a few bytes. The analysis
 // result's two awaiting lists (130,000 findings, ~75 MB on 1M messages) are not kept: their JSON
-// is in the findings index, and the digest analyzes again (Snapshot::full_result).
+// is in the findings index, and the digest analyzes again (Snapshot::load_digest_input).
 struct AwaitingFact {
     uint32_t thread = 0;
     bool theirs = true;           // awaiting_reply (their reply); false = awaiting_my_reply (ours)
@@ -260,8 +260,21 @@ struct Snapshot {
     // What /v1/message says of a thread awaiting a reply (nullptr when none).
     const AwaitingFact* awaiting_of(size_t thread) const;
     // The snapshot's own analysis whole, awaiting lists included (result has them dropped), run
-    // again on its messages read back from the store (load_messages): for the digest.
+    // again on its messages read back from the store (load_messages). The digest now uses
+    // load_digest_input, which gives the same result without the whole Messages.
     detect::AnalysisResult full_result(const std::vector<Message>& msgs) const;
+    // What the digest reads, without the whole Messages of the store (~3 GB at 1M): the full
+    // result (as full_result gives it) and the Mails it was made on, read batch by batch and
+    // checked as load_snapshot reads its own, in the snapshot's order (digest::header_message
+    // makes of them the header-only Messages build_weekly and build_team read).
+    struct DigestInput {
+        detect::AnalysisResult analysis;
+        std::vector<detect::Mail> mails;
+    };
+    Result<DigestInput> load_digest_input() const;
+    // Reads new_text and cues of messages[i] for each i in `which` back from the store (the
+    // few whose text a weekly digest quotes: digest::weekly_text_messages).
+    Status load_digest_texts(std::vector<Message>& messages, const std::vector<size_t>& which) const;
     // The rep of a thread id or an account ("" when neither is known).
     std::string rep_of_thread(std::string_view thread_id) const;
     std::string rep_of_account(const std::string& account) const;
