@@ -3,6 +3,7 @@
 
 #include "common.h"
 #include "interlocutor/detect/analyze.h"
+#include "interlocutor/detect/mail_corpus.h"
 #include "interlocutor/detect/report.h"
 
 namespace ilc::cli {
@@ -54,37 +55,16 @@ int cmd_analyze(int argc, char** argv) {
     lo.with_text = true;
     lo.with_quoted = false;  // no detector reads the quoted history
     lo.detector_columns_only = true;
-    std::vector<detect::Mail> mails;
-    std::vector<threading::ThreadHeaders> heads;  // parallel: until the threads are built
-    auto scanned = store.scan_messages(lo, [&](std::vector<Message>& batch, size_t total) {
-        if (mails.empty()) {
-            mails.reserve(total);
-            heads.reserve(total);
-        }
-        for (auto& m : batch) {
-            heads.push_back(threading::take_thread_headers(m));
-            mails.push_back(make_mail(std::move(m)));
-        }
-    });
+    detect::MailCorpus mails(std::move(make_mail));
+    auto scanned = store.scan_messages(lo, [&](std::vector<Message>& batch, size_t total) { mails.add(batch, total); });
     if (!scanned.ok()) return runtime_error(scanned.error());
-    std::vector<Thread> threads;
-    {
-        // Threaded with the store's owners, as load_corpus() does; the headers go at once.
-        threading::ThreadingOptions topts;
-        topts.owner_addresses = corpus.owners;
-        // In place: the threader reads each message's fields from its Mail and its headers.
-        auto fields = [&](size_t i) {
-            const detect::Mail& m = mails[i];
-            const threading::ThreadHeaders& h = heads[i];
-            return threading::ThreadFields{&m.message_id, &h.in_reply_to,  &h.references, &m.subject, m.date,
-                                           &h.thread_index, &h.list_id,     &m.from,       &m.to,      &m.cc};
-        };
-        threads = threading::thread_fields_in_place(mails.size(), fields, topts);
-        std::vector<threading::ThreadHeaders>().swap(heads);
-    }
+    // Threaded with the store's owners, as load_corpus() does; the headers go at once.
+    threading::ThreadingOptions topts;
+    topts.owner_addresses = corpus.owners;
+    const std::vector<Thread> threads = mails.thread(topts);
     if (!resolved.ok()) return option_error("analyze", resolved.error());
 
-    auto result = detect::analyze(mails, threads, settings);
+    auto result = detect::analyze(mails.mails, threads, settings);
     // Written as it is made, never whole in memory (70 MB on a 1M-message store).
     if (format == "json") {
         detect::write_json(std::cout, result);

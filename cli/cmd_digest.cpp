@@ -9,6 +9,7 @@
 
 #if ILC_HAVE_DIGEST
 #include "interlocutor/detect/analyze.h"
+#include "interlocutor/detect/mail_corpus.h"
 #include "interlocutor/detect/business_days.h"
 #include "interlocutor/digest/digest.h"
 #endif
@@ -109,33 +110,14 @@ int cmd_digest(int argc, char** argv) {
     lo.with_text = true;
     lo.with_quoted = false;  // no detector reads the quoted history
     lo.detector_columns_only = true;
-    std::vector<detect::Mail> mails;
-    std::vector<threading::ThreadHeaders> heads;  // parallel: until the threads are built
-    auto scanned = store.scan_messages(lo, [&](std::vector<Message>& batch, size_t total) {
-        if (mails.empty()) {
-            mails.reserve(total);
-            heads.reserve(total);
-        }
-        for (auto& m : batch) {
-            heads.push_back(threading::take_thread_headers(m));
-            mails.push_back(make_mail(std::move(m)));
-        }
-    });
+    detect::MailCorpus corpus_mails(std::move(make_mail));
+    auto scanned = store.scan_messages(lo, [&](std::vector<Message>& batch, size_t total) { corpus_mails.add(batch, total); });
     if (!scanned.ok()) return runtime_error(scanned.error());
-    std::vector<Thread> threads;
-    {
-        // Threaded with the store's owners, as load_corpus() does (cmd_analyze.cpp).
-        threading::ThreadingOptions topts;
-        topts.owner_addresses = corpus.owners;
-        auto fields = [&](size_t i) {
-            const detect::Mail& m = mails[i];
-            const threading::ThreadHeaders& h = heads[i];
-            return threading::ThreadFields{&m.message_id, &h.in_reply_to,  &h.references, &m.subject, m.date,
-                                           &h.thread_index, &h.list_id,     &m.from,       &m.to,      &m.cc};
-        };
-        threads = threading::thread_fields_in_place(mails.size(), fields, topts);
-        std::vector<threading::ThreadHeaders>().swap(heads);
-    }
+    // Threaded with the store's owners, as load_corpus() does (cmd_analyze.cpp).
+    threading::ThreadingOptions topts;
+    topts.owner_addresses = corpus.owners;
+    const std::vector<Thread> threads = corpus_mails.thread(topts);
+    std::vector<detect::Mail>& mails = corpus_mails.mails;
     const auto analysis = detect::analyze(mails, threads, settings);
     std::vector<Message> msgs;
     msgs.reserve(mails.size());

@@ -17,6 +17,7 @@
 
 #include "interlocutor/detect/report.h"
 #include "interlocutor/store/store.h"
+#include "interlocutor/detect/mail_corpus.h"
 #include "interlocutor/threading/threader.h"
 
 // mimalloc, when the executable links it (CMake ILC_MIMALLOC): after a snapshot is built, the
@@ -620,36 +621,18 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
     detect::MailMaker make_mail(&snap->settings);
     // The messages as slim analysis records (detect::Mail) and their threading headers, converted batch
     // by batch as the store is read: the whole Messages were 2.5 GB at the start-up peak on 1M.
-    std::vector<detect::Mail> messages;
-    std::vector<threading::ThreadHeaders> heads;  // parallel: until the threads are built
-    auto scanned = st.value()->scan_messages(analysis_load_options(), [&](std::vector<Message>& batch, size_t total) {
-        if (messages.empty()) {
-            messages.reserve(total);
-            heads.reserve(total);
-        }
-        for (auto& m : batch) {
-            heads.push_back(threading::take_thread_headers(m));
-            messages.push_back(make_mail(std::move(m)));
-        }
-    });
+    detect::MailCorpus corpus(std::move(make_mail));
+    auto scanned = st.value()->scan_messages(analysis_load_options(),
+                                             [&](std::vector<Message>& batch, size_t total) { corpus.add(batch, total); });
     if (!scanned.ok()) return scanned.error();
     st.value().reset();  // release the read transaction and the file before the long analysis
 
-    std::vector<Thread> threads;  // as the threader returns them, until the flat table is built
-    {
-        // The threading headers, which no detector reads, go once the threads are built.
-        threading::ThreadingOptions topts;
-        topts.owner_addresses = snap->settings.owners;
-        // In place: the threader reads each message's fields from its Mail and its headers.
-        auto fields = [&](size_t i) {
-            const detect::Mail& m = messages[i];
-            const threading::ThreadHeaders& h = heads[i];
-            return threading::ThreadFields{&m.message_id, &h.in_reply_to,  &h.references, &m.subject, m.date,
-                                           &h.thread_index, &h.list_id,     &m.from,       &m.to,      &m.cc};
-        };
-        threads = threading::thread_fields_in_place(messages.size(), fields, topts);
-        std::vector<threading::ThreadHeaders>().swap(heads);
-    }
+    // As the threader returns them, until the flat table is built. The threading headers, which
+    // no detector reads, go once the threads are built.
+    threading::ThreadingOptions topts;
+    topts.owner_addresses = snap->settings.owners;
+    std::vector<Thread> threads = corpus.thread(topts);
+    std::vector<detect::Mail>& messages = corpus.mails;
 
     snap->now = snap->settings.now ? snap->settings.now : static_cast<int64_t>(std::time(nullptr));
     snap->identity = detect::Identity::from_settings(snap->settings);

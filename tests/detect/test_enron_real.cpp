@@ -17,6 +17,7 @@
 
 #include "interlocutor/detect/analyze.h"
 #include "interlocutor/detect/identity.h"
+#include "interlocutor/detect/mail_corpus.h"
 #include "interlocutor/detect/report.h"
 #include "interlocutor/parsers/message_parser.h"
 #include "interlocutor/parsers/source.h"
@@ -302,27 +303,19 @@ TEST_CASE("Enron: analysis on two threads equals analysis on one", "[detect.enro
     }
 }
 
-// `analyze` and the service load slim records (detect::Mail, made by to_mail while the store is
-// read) and thread them in place with their headers beside them (threading::ThreadFields): the
+// `analyze` and the service load slim records (detect::MailCorpus: a detect::Mail per message, made
+// while the store is read) and thread them in place with their headers beside them: the
 // threads and the report must be the ones of the Messages, byte for byte. Real mail exercises
 // what to_mail() precomputes: titles found in the text, bulk shapes, list headers, duplicates.
 TEST_CASE("Enron: analysis on slim records equals analysis on Messages", "[detect.enron][perf]") {
     for (const UserBox* b : {&allen(), &quigley()}) {
-        std::vector<detect::Mail> mails;
-        std::vector<threading::ThreadHeaders> heads;
-        for (Message m : b->msgs) {  // a copy: to_mail() moves from it
-            heads.push_back(threading::take_thread_headers(m));
-            mails.push_back(detect::to_mail(std::move(m)));
-        }
+        detect::MailCorpus corpus;  // to_mail(): every fact computed
+        std::vector<Message> copy = b->msgs;  // MailCorpus::add moves from the batch
+        corpus.add(copy, copy.size());
         threading::ThreadingOptions topt;
         topt.owner_addresses = b->settings.owners;
-        auto fields = [&](size_t i) {
-            const detect::Mail& m = mails[i];
-            const threading::ThreadHeaders& h = heads[i];
-            return threading::ThreadFields{&m.message_id, &h.in_reply_to, &h.references, &m.subject, m.date,
-                                           &h.thread_index, &h.list_id,   &m.from,       &m.to,      &m.cc};
-        };
-        const std::vector<Thread> threads = threading::thread_fields_in_place(mails.size(), fields, topt);
+        const std::vector<Thread> threads = corpus.thread(topt);
+        const std::vector<detect::Mail>& mails = corpus.mails;
         REQUIRE(threads.size() == b->threads.size());
         for (size_t t = 0; t < threads.size(); ++t) {
             CHECK(threads[t].id == b->threads[t].id);
