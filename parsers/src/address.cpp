@@ -29,8 +29,8 @@ bool is_word_char(char c) {
              c == ':');
 }
 
-std::vector<Token> tokenize(std::string_view s) {
-    std::vector<Token> toks;
+void tokenize(std::string_view s, std::vector<Token>& toks) {
+    toks.clear();
     toks.reserve(s.size() / 8 + 4);  // one allocation for a typical list ("Name <a@b>, ...")
     size_t i = 0;
     while (i < s.size()) {
@@ -88,7 +88,6 @@ std::vector<Token> tokenize(std::string_view s) {
             toks.push_back({Kind::word, b, i, s.substr(b, i - b)});
         }
     }
-    return toks;
 }
 
 bool has_at(const Token& t) { return t.kind == Kind::word && t.inner.find('@') != std::string_view::npos; }
@@ -152,20 +151,26 @@ std::string clean_address(std::string_view a) {
 std::string build_name(std::string_view s, const std::vector<const Token*>& words) {
     if (words.empty()) return {};  // no name (most bare addresses): what the decoding below gives
     std::string raw;
-    for (const Token* t : words) {
-        if (!raw.empty()) raw += ' ';
-        if (t->kind == Kind::quoted) {
-            for (size_t i = 0; i < t->inner.size(); ++i) {
-                if (t->inner[i] == '\\' && i + 1 < t->inner.size()) ++i;
-                raw += text::is_space(t->inner[i]) ? ' ' : t->inner[i];
+    std::string_view input;  // what is decoded: `raw`, or the one word as written (no copy)
+    if (words.size() == 1 && words.front()->kind == Kind::word) {
+        input = s.substr(words.front()->begin, words.front()->end - words.front()->begin);
+    } else {
+        for (const Token* t : words) {
+            if (!raw.empty()) raw += ' ';
+            if (t->kind == Kind::quoted) {
+                for (size_t i = 0; i < t->inner.size(); ++i) {
+                    if (t->inner[i] == '\\' && i + 1 < t->inner.size()) ++i;
+                    raw += text::is_space(t->inner[i]) ? ' ' : t->inner[i];
+                }
+            } else if (t->kind == Kind::comment) {
+                raw += t->inner;
+            } else {
+                raw += s.substr(t->begin, t->end - t->begin);
             }
-        } else if (t->kind == Kind::comment) {
-            raw += t->inner;
-        } else {
-            raw += s.substr(t->begin, t->end - t->begin);
         }
+        input = raw;
     }
-    std::string name = decode_rfc2047(raw);
+    std::string name = decode_rfc2047(input);
     std::string_view v = text::trim(name);
     // Outlook writes 'John Doe' with single quotes when it copies a name from an address book.
     if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = text::trim(v.substr(1, v.size() - 2));
@@ -173,12 +178,42 @@ std::string build_name(std::string_view s, const std::vector<const Token*>& word
     return std::string(v);
 }
 
+struct Part { size_t begin, end; bool at; bool quoted; const Token* tok; };
+
+// The parser's working vectors, kept per thread from one address list to the next: a message
+// has four to six lists, and these were seven allocations each.
+struct ListScratch {
+    std::vector<Token> toks;
+    std::vector<const Token*> entry;
+    std::vector<const Token*> flushing;                      // the entry flush() reads
+    std::vector<const Token*> words, trailing_addrs, comments;  // flush_angle's and flush_bare's
+    std::vector<Part> parts;                                 // flush_bare's
+    void clear() {
+        for (auto* v : {&entry, &flushing, &words, &trailing_addrs, &comments}) v->clear();
+        parts.clear();
+        toks.clear();
+    }
+    // A huge hostile list should not keep its buffers for the rest of the thread's life.
+    void trim() {
+        if (toks.capacity() > 4096) *this = ListScratch{};
+    }
+};
+
+ListScratch& list_scratch() {
+    thread_local ListScratch scratch;
+    return scratch;
+}
+
 class ListParser {
 public:
-    explicit ListParser(std::string_view s) : s_(s) {}
+    explicit ListParser(std::string_view s) : s_(s), sc_(list_scratch()) { sc_.clear(); }
+    ~ListParser() { sc_.trim(); }
+    ListParser(const ListParser&) = delete;
+    ListParser& operator=(const ListParser&) = delete;
 
     std::vector<Mailbox> run() {
-        const std::vector<Token> toks = tokenize(s_);
+        tokenize(s_, sc_.toks);
+        const std::vector<Token>& toks = sc_.toks;
         // About one mailbox per separator: no reallocation moving every mailbox of a long list.
         out_.reserve(1 + size_t(std::count_if(toks.begin(), toks.end(),
                                               [](const Token& t) { return t.kind == Kind::comma || t.kind == Kind::semicolon; })));
@@ -366,11 +401,13 @@ private:
     }
 
     std::string_view s_;
-    std::vector<const Token*> entry_;
-    std::vector<const Token*> flushing_;                          // the entry flush() reads
-    std::vector<const Token*> words_, trailing_addrs_, comments_;  // flush_angle's and flush_bare's, reused
-    struct Part { size_t begin, end; bool at; bool quoted; const Token* tok; };
-    std::vector<Part> parts_;                                     // flush_bare's, reused
+    ListScratch& sc_;
+    std::vector<const Token*>& entry_ = sc_.entry;
+    std::vector<const Token*>& flushing_ = sc_.flushing;
+    std::vector<const Token*>& words_ = sc_.words;
+    std::vector<const Token*>& trailing_addrs_ = sc_.trailing_addrs;
+    std::vector<const Token*>& comments_ = sc_.comments;
+    std::vector<Part>& parts_ = sc_.parts;
     bool entry_angle_ = false, entry_address_ = false;
     std::vector<Mailbox> out_;
     Mailbox pending_;

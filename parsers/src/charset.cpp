@@ -8,6 +8,9 @@
 
 #include <cstring>
 #include <memory>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <utility>
 #include <vector>
 
@@ -272,7 +275,12 @@ bool is_valid_utf8(std::string_view s) {
     size_t i = 0;
     const size_t n = s.size();
     while (i < n) {
-        // Skip ASCII eight bytes at a time: most header text is ASCII.
+        // Skip ASCII sixteen (SSE2) then eight bytes at a time: most header text is ASCII, and
+        // so are most lines of a body (the body's check was a fifth of its conversion).
+#if defined(__SSE2__)
+        while (i + 16 <= n && _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i))) == 0)
+            i += 16;
+#endif
         while (i + 8 <= n) {
             uint64_t w;
             std::memcpy(&w, s.data() + i, 8);
@@ -299,7 +307,9 @@ std::string header_text_to_utf8(std::string_view raw, std::string_view fallback_
 
 std::string to_utf8(std::string_view bytes, std::string_view charset, bool* ok) {
     if (ok) *ok = true;
-    const Canonical c = canonical_charset(charset);
+    // The label of most mail, as written: what canonical_charset() answers for it, without its
+    // trimming and lower-cased copy.
+    const Canonical c = text::iequals(charset, "utf-8") ? Canonical{Fast::utf8, {}} : canonical_charset(charset);
     switch (c.fast) {
         case Fast::utf8:
             if (is_valid_utf8(bytes)) return std::string(bytes);

@@ -1,6 +1,7 @@
 // Content-Type (RFC 2045 section 5.1) and MIME parameters with RFC 2231 continuations and
 // charsets. Values are returned in UTF-8; names lower-cased.
 #include <algorithm>
+#include <array>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -153,6 +154,20 @@ std::string join_sections(Group& g) {
 
 std::vector<MimeParam> decode_rfc2231_params(std::string_view params) {
     const std::vector<RawParam> raw = split_params(params);
+    // Nearly every parameter list is one to three plain parameters ("charset=UTF-8",
+    // "boundary=..."): without an RFC 2231 name ('*') each name is its own group, holding its
+    // first value, in the order of first appearance: the same answer as the grouping below,
+    // without its strings and tables. (Over kLinear parameters the grouping's index keeps it linear.)
+    if (raw.size() <= 8 && std::none_of(raw.begin(), raw.end(), [](const RawParam& p) {
+            return p.name.find('*') != std::string::npos;
+        })) {
+        std::vector<MimeParam> out;
+        out.reserve(raw.size());
+        for (const RawParam& p : raw)
+            if (std::none_of(out.begin(), out.end(), [&](const MimeParam& o) { return o.name == p.name; }))
+                out.push_back({p.name, plain_value(p)});
+        return out;
+    }
     std::vector<Group> groups;
     std::unordered_map<std::string, size_t> index;
     for (const RawParam& p : raw) {
@@ -234,14 +249,17 @@ ContentType parse_content_type(std::string_view value) {
         const size_t b = e;
         while (e < sub.size() && !text::is_space(sub[e]) && sub[e] != '(' && sub[e] != '"') ++e;
         sub = sub.substr(b, e - b);
+        // RFC 2045 token: any CHAR except SPACE, CTLs, or tspecials (looked up: a search of the
+        // tspecials per byte was a third of the instructions of a Content-Type).
+        static constexpr auto kTokenByte = [] {
+            std::array<bool, 256> t{};
+            for (int c = 0x21; c < 0x7F; ++c) t[static_cast<size_t>(c)] = std::string_view("()<>@,;:\\\"/[]?=").find(char(c)) == std::string_view::npos;
+            return t;
+        }();
         auto is_token = [](std::string_view t) {
             if (t.empty()) return false;
-            for (char c : t) {
-                const auto u = static_cast<unsigned char>(c);
-                // RFC 2045 token: any CHAR except SPACE, CTLs, or tspecials.
-                if (u <= 0x20 || u >= 0x7F || std::string_view("()<>@,;:\\\"/[]?=").find(c) != std::string_view::npos)
-                    return false;
-            }
+            for (char c : t)
+                if (!kTokenByte[static_cast<unsigned char>(c)]) return false;
             return true;
         };
         if (is_token(type) && is_token(sub)) {

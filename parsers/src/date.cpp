@@ -28,9 +28,9 @@ int month_from_name(std::string_view w) {
     const std::string l = text::lower(w.substr(0, 4));
     static constexpr std::string_view kEn[12] = {"jan", "feb", "mar", "apr", "may", "jun",
                                                  "jul", "aug", "sep", "oct", "nov", "dec"};
-    if (w.size() >= 3)
+    if (w.size() >= 3)  // the first three letters, compared in place (a memcmp call each was most of a date)
         for (int m = 0; m < 12; ++m)
-            if (l.compare(0, 3, kEn[m]) == 0) return m + 1;
+            if (l[0] == kEn[m][0] && l[1] == kEn[m][1] && l[2] == kEn[m][2]) return m + 1;
     // French: janv, févr/fevr, mars, avr, mai, juin, juil, août/aout, sept, oct, nov, déc/dec.
     if (l.rfind("fev", 0) == 0 || l.rfind("f\xc3\xa9v", 0) == 0 || l.rfind("f\xe9v", 0) == 0) return 2;
     if (l.rfind("avr", 0) == 0) return 4;

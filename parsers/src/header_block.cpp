@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "interlocutor/parsers/headers.h"
+#include "line_index.h"
 #include "text_util.h"
 
 namespace ilc::parsers {
@@ -18,7 +19,14 @@ namespace {
 // all) costs one memchr a line, not two.
 class LineScanner {
 public:
-    explicit LineScanner(std::string_view s) : s_(s) {}
+    // `index`: where to record every '\n' found (line_index.h), or null.
+    LineScanner(std::string_view s, NewlineIndex* index) : s_(s), index_(index) {
+        if (index_) {
+            index_->data = s.data();
+            index_->at.clear();
+            index_->covered = 0;
+        }
+    }
 
     // Line starting at `pos`: sets content end and the start of the next line.
     void line(size_t pos, size_t& content_end, size_t& next) {
@@ -27,6 +35,12 @@ public:
             const void* p = std::memchr(s_.data() + pos, '\n', s_.size() - pos);
             nl_ = p ? size_t(static_cast<const char*>(p) - s_.data()) : std::string_view::npos;
             nl_searched_ = true;
+            // A search starts at most one byte past the last '\n' found (lines follow each
+            // other): the '\n' found so far are all those of [0, covered).
+            if (index_) {
+                if (p) index_->at.push_back(nl_);
+                index_->covered = p ? nl_ + 1 : s_.size();
+            }
         }
         const size_t limit = nl_ == std::string_view::npos ? s_.size() : nl_;
         if (!cr_searched_ || cr_ < pos) {
@@ -51,18 +65,13 @@ private:
     bool nl_searched_ = false;
     size_t cr_ = 0;  // the first '\r' at or after the last search start, or s_.size()
     bool cr_searched_ = false;
+    NewlineIndex* index_ = nullptr;
 };
 
 // RFC 5322 section 2.2: field-name = 1*ftext, ftext = %d33-57 / %d59-126. Section 4.5 (obsolete)
 // allows whitespace between the name and the colon. Returns the colon position or npos.
 size_t field_colon(std::string_view line) {
-    static constexpr auto kFtext = [] {  // ftext but ':', looked up
-        std::array<bool, 256> t{};
-        for (int c = 33; c <= 126; ++c) t[static_cast<size_t>(c)] = c != ':';
-        return t;
-    }();
-    size_t i = 0;
-    while (i < line.size() && kFtext[static_cast<unsigned char>(line[i])]) ++i;
+    const size_t i = text::ftext_end(line, 0);
     if (i == 0) return std::string_view::npos;
     size_t j = i;
     while (j < line.size() && text::is_wsp(line[j])) ++j;
@@ -96,9 +105,14 @@ std::vector<const HeaderField*> HeaderBlock::find_all(std::string_view name) con
 HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts) { return split_header_block(raw, opts, nullptr); }
 
 HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts, bool (*keep)(std::string_view name)) {
+    return split_header_block_indexed(raw, opts, keep, nullptr);
+}
+
+HeaderBlock split_header_block_indexed(std::string_view raw, const ParserOptions& opts, bool (*keep)(std::string_view name),
+                                       NewlineIndex* index) {
     HeaderBlock hb;
     hb.fields.reserve(keep ? 16 : 32);  // a typical header: no reallocation moving every field
-    LineScanner lines(raw);
+    LineScanner lines(raw, index);
     size_t pos = 0;
     // A UTF-8 byte order mark written by some Windows tools before the first header.
     if (raw.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
@@ -166,7 +180,7 @@ HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts, 
         }
         // The mbox separator ("From sender date") before the first header is not a field; a
         // ">From " line is one that a mboxrd writer quoted, or a munged separator: skip both.
-        if ((first_line && line.substr(0, 5) == "From ") || line.substr(0, 6) == ">From ") {
+        if ((first_line && line.substr(0, 5) == "From ") || (line[0] == '>' && line.substr(0, 6) == ">From ")) {
             if (!first_line) add_warning(hb, "from_line_in_header", "\">From \" line inside the header, ignored", pos);
             first_line = false;
             pos = next;
@@ -215,17 +229,30 @@ HeaderBlock split_header_block(std::string_view raw, const ParserOptions& opts, 
         current_truncated = false;
         current = nullptr;
         if (!keep || keep(current_name)) {
-            HeaderField f;
-            f.name = std::string(current_name);
-            f.offset = current_offset;
-            hb.fields.push_back(std::move(f));
-            current = &hb.fields.back();
+            current = &hb.fields.emplace_back();  // built in place (not moved in and destroyed)
+            current->name.assign(current_name);
+            current->offset = current_offset;
         }
         std::string_view value = line.substr(colon + 1);
         size_t lead = 0;
         while (lead < value.size() && text::is_wsp(value[lead])) ++lead;
         append_value(value.substr(lead));
         pos = next;
+        // A field not stored (most of list mail's header: Received chains, DKIM and ARC
+        // signatures, folded over dozens of lines): its folded lines are only counted, here,
+        // without the tests of a line that may start a field. What the loop above does with
+        // such a line when nothing is truncated or cut; otherwise the loop above takes it.
+        if (!current) {
+            while (pos < raw.size() && text::is_wsp(raw[pos]) && kept_bytes < opts.max_header_bytes) {
+                size_t folded_end, folded_next;
+                lines.line(pos, folded_end, folded_next);
+                const size_t len = folded_end - pos;
+                if (current_size + len > opts.max_header_value) break;  // truncated: a warning to give
+                kept_bytes += len;
+                current_size += len;
+                pos = folded_next;
+            }
+        }
     }
     // The message ended inside the header (no body at all).
     finish_current();

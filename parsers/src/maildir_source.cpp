@@ -21,10 +21,14 @@ namespace ilc::parsers {
 
 Flags maildir_flags(std::string_view name) {
     Flags f;
+    // The last of the markers ":2,", ";2," and "!2,", found in one backward scan (three rfind
+    // calls cost about 1,900 instructions per file, as much as the rest of the listing).
     size_t p = std::string_view::npos;
-    for (const char* marker : {":2,", ";2,", "!2,"}) {
-        size_t q = name.rfind(marker);
-        if (q != std::string_view::npos && (p == std::string_view::npos || q > p)) p = q;
+    for (size_t q = name.size() >= 3 ? name.size() - 3 : std::string_view::npos; q != std::string_view::npos; --q) {
+        if (name[q + 1] == '2' && name[q + 2] == ',' && (name[q] == ':' || name[q] == ';' || name[q] == '!')) {
+            p = q;
+            break;
+        }
     }
     if (p == std::string_view::npos) return f;
     for (char c : name.substr(p + 3)) {
@@ -108,12 +112,13 @@ bool gzip_magic(std::string_view head) {
 // by its first two bytes) is decompressed under the cap; another file larger than max_bytes is not
 // read and reported too large; read errors keep what was read. known_size >= 0 is the size of
 // the regular file `path` as the caller just stat'ed it (the Maildir listing): no fstat then,
-// and *mtime is left alone.
+// and *mtime is left alone. dir_fd >= 0: the file is opened as `rel` in that directory (the
+// same file as `path`, without the kernel walking the whole path again).
 Result<std::string> read_file(const std::string& path, size_t max_bytes, bool* too_large, int64_t* mtime,
-                              int64_t known_size) {
+                              int64_t known_size, int dir_fd = -1, const char* rel = nullptr) {
     if (too_large) *too_large = false;
     if (mtime && known_size < 0) *mtime = 0;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = dir_fd >= 0 ? ::openat(dir_fd, rel, O_RDONLY | O_CLOEXEC) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         const int err = errno;
         struct stat st {};
@@ -148,22 +153,31 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes, bool* t
         }
         // One byte more than the size: a read that returns exactly the size says the end of the
         // file too, which spares the read that returns 0 (one read per file instead of two).
+        auto read_into = [&](char* buf, size_t) {
+            size_t got = 0;
+            while (got <= size) {
+                const size_t want = size + 1 - got;
+                const ssize_t k = read_some(buf + got, want);
+                if (k <= 0) {
+                    at_end = k == 0;
+                    break;
+                }
+                got += size_t(k);
+                if (size_t(k) < want && got == size) {
+                    at_end = true;  // short of what was asked, at exactly the size
+                    break;
+                }
+            }
+            return got;
+        };
+#if defined(__cpp_lib_string_resize_and_overwrite)
+        // read() fills the buffer: no zero fill of it first (resize() wrote every byte of every
+        // file once more; this file is compiled as C++23 for it, parsers/CMakeLists.txt).
+        out.resize_and_overwrite(size + 1, read_into);
+#else
         out.resize(size + 1);
-        size_t got = 0;
-        while (got <= size) {
-            const size_t want = size + 1 - got;
-            const ssize_t k = read_some(out.data() + got, want);
-            if (k <= 0) {
-                at_end = k == 0;
-                break;
-            }
-            got += size_t(k);
-            if (size_t(k) < want && got == size) {
-                at_end = true;  // short of what was asked, at exactly the size
-                break;
-            }
-        }
-        out.resize(got);
+        out.resize(read_into(out.data(), size + 1));
+#endif
     }
     // The rest, if the file grew (or shrank, or a read was short) or its size was unknown: the
     // read that returns 0 ends it.
@@ -349,6 +363,19 @@ MaildirSource::MaildirSource(std::string root, const ParserOptions& opts) : root
     }
     std::sort(subs.begin(), subs.end(), [](const Folder& a, const Folder& b) { return a.name < b.name; });
     folders_.insert(folders_.end(), subs.begin(), subs.end());
+    dir_paths_.reserve(folders_.size() * 2);
+    for (const Folder& f : folders_)
+        for (const char* sub : {"cur", "new"}) dir_paths_.push_back((fs::path(f.dir) / sub).string());
+    dir_fds_ = std::make_unique<std::atomic<int>[]>(dir_paths_.size());
+    for (size_t i = 0; i < dir_paths_.size(); ++i) {
+        dir_fds_[i].store(-1, std::memory_order_relaxed);
+        dir_slot_.emplace(dir_paths_[i], i);
+    }
+}
+
+MaildirSource::~MaildirSource() {
+    for (size_t i = 0; i < dir_paths_.size(); ++i)
+        if (const int fd = dir_fds_[i].load(std::memory_order_relaxed); fd >= 0) ::close(fd);
 }
 
 // readdir and, in deferred mode, fstatat relative to the directory: a std::filesystem::path per
@@ -365,8 +392,16 @@ void MaildirSource::load_folder() {
     };
     std::vector<Named> named;
     for (const char* sub : {"cur", "new"}) {
-        const std::string dir = (fs::path(folders_[folder_].dir) / sub).string();
         const size_t slot = 2 * folder_ + (sub[0] == 'n');
+        const std::string& dir = dir_paths_[slot];
+        if (deferred_ && dir_fds_[slot].load(std::memory_order_relaxed) < 0 && dir_fds_open_ < kMaxDirFds) {
+            // Kept open for next()'s fstatat and load()'s openat of the files listed below.
+            const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd >= 0) {
+                dir_fds_[slot].store(fd, std::memory_order_release);
+                ++dir_fds_open_;
+            }
+        }
         if (slot < listings_.size() && listings_[slot].complete) {
             // The fingerprint's walk listed this directory's regular files already (and stat'ed
             // them, but for the message files next() stats after defer_fingerprint()).
@@ -386,6 +421,8 @@ void MaildirSource::load_folder() {
                     f.mtime = e.mtime;
                     f.stat_later = e.size < 0;
                 }
+                f.name_at = dir.size() + 1;
+                f.dir = slot;
                 named.push_back({std::move(f), dir.size() + 1});
             }
             continue;
@@ -410,6 +447,8 @@ void MaildirSource::load_folder() {
                 f.size = st.st_size;
                 f.mtime = mtime_seconds(st);
             }
+            f.name_at = dir.size() + 1;
+            f.dir = slot;
             named.push_back({std::move(f), dir.size() + 1});
         }
         ::closedir(d);
@@ -441,7 +480,9 @@ std::optional<RawMessage> MaildirSource::next() {
             // defer_fingerprint(): the walk's fstatat of this file, done here. A file gone (or
             // no longer a regular file) is skipped and not counted, as the walk would have.
             struct stat st {};
-            if (::stat(f.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+            const int dfd = dir_fd(f.dir);
+            const int rc = dfd >= 0 ? ::fstatat(dfd, f.path.c_str() + f.name_at, &st, 0) : ::stat(f.path.c_str(), &st);
+            if (rc != 0 || !S_ISREG(st.st_mode)) {
                 ++file_;
                 continue;
             }
@@ -482,8 +523,16 @@ void MaildirSource::load(RawMessage& m) const {
     m.unread = false;
     m.pos.length = 0;
     bool too_large = false;
-    auto bytes = read_file(m.pos.path, opts_.max_message_bytes, &too_large, &m.file_mtime, known_size);
-    m.flags = maildir_flags(std::string_view(m.pos.path).substr(m.pos.path.rfind('/') + 1));
+    // The file relative to its directory's descriptor when next() kept it open (deferred mode).
+    const size_t slash = m.pos.path.rfind('/');
+    int dfd = -1;
+    if (known_size >= 0 && slash != std::string::npos) {
+        const auto it = dir_slot_.find(std::string_view(m.pos.path).substr(0, slash));
+        if (it != dir_slot_.end()) dfd = dir_fd(it->second);
+    }
+    auto bytes = read_file(m.pos.path, opts_.max_message_bytes, &too_large, &m.file_mtime, known_size, dfd,
+                           m.pos.path.c_str() + slash + 1);
+    m.flags = maildir_flags(std::string_view(m.pos.path).substr(slash + 1));
     if (!bytes) {
         m.warnings.push_back({"unreadable", bytes.error().message, 0});
     } else if (too_large) {

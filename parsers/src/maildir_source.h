@@ -3,7 +3,10 @@
 // subfolders ".Sent", ".Archives", nested ".Foo.Bar". One file read at a time, by next() or, in
 // deferred-read mode, by load() on the caller's worker threads.
 #include <atomic>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "interlocutor/parsers/source.h"
@@ -27,6 +30,9 @@ Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, b
 class MaildirSource : public Source {
 public:
     MaildirSource(std::string root, const ParserOptions& opts);
+    ~MaildirSource() override;
+    MaildirSource(const MaildirSource&) = delete;
+    MaildirSource& operator=(const MaildirSource&) = delete;
     std::optional<RawMessage> next() override;
     int64_t bytes_done() const override { return done_; }
     int64_t bytes_total() const override;
@@ -72,6 +78,8 @@ private:
         std::string path;
         int64_t size = -1, mtime = 0;  // deferred mode: from the listing's fstatat; else -1, 0
         bool stat_later = false;       // defer_fingerprint(): next() stats it (size, mtime)
+        size_t name_at = 0;            // the file name's offset in path
+        size_t dir = 0;                // its directory's index in dir_fds_
     };
     std::vector<File> files_;  // the current folder's message files, sorted by name
     // From fingerprint(): folder i's cur/ at 2 * i, its new/ at 2 * i + 1; empty when not called.
@@ -85,6 +93,17 @@ private:
     bool deferred_ = false;             // next() only lists files; load() reads them (source.h)
     int64_t listed_bytes_ = 0;          // deferred mode: sizes of the files in the folders listed
     mutable std::atomic<int64_t> done_ = 0;  // load() adds to it from the worker threads
+    // Deferred mode: each cur/ and new/ directory listed stays open (folder i's cur/ at 2 * i,
+    // its new/ at 2 * i + 1), so that next() stats and load() opens a file relative to it
+    // (fstatat/openat: no walk of the whole path per file, ~0.3 us of system time each). -1: not
+    // open (not listed yet, not deferred, or past kMaxDirFds: then by the full path). Opened by
+    // next()'s thread before it lists the directory's first file, read by load() on any thread.
+    static constexpr size_t kMaxDirFds = 256;
+    std::vector<std::string> dir_paths_;                  // the directory of each slot, as in File::path
+    std::unique_ptr<std::atomic<int>[]> dir_fds_;
+    std::unordered_map<std::string_view, size_t> dir_slot_;  // dir_paths_ -> slot, for load()
+    size_t dir_fds_open_ = 0;
+    int dir_fd(size_t slot) const { return slot < dir_paths_.size() ? dir_fds_[slot].load(std::memory_order_acquire) : -1; }
     mutable int64_t total_ = -1;
 };
 

@@ -12,6 +12,7 @@
 
 #include "interlocutor/parsers/headers.h"
 #include "interlocutor/parsers/source.h"
+#include "line_index.h"
 #include "text_util.h"
 
 namespace ilc::parsers {
@@ -66,15 +67,20 @@ constexpr std::string_view kReadFields[] = {
 constexpr size_t kMaxReadField = 16;
 struct ReadFieldIndex {
     std::array<std::array<std::array<uint64_t, 2>, 4>, kMaxReadField + 1> words{};
+    std::array<std::array<uint8_t, 4>, kMaxReadField + 1> slot{};  // the name's index in kReadFields
     std::array<size_t, kMaxReadField + 1> count{};
 };
+constexpr size_t kNoSlot = std::size(kReadFields);
+static_assert(kNoSlot < 255, "slots are stored as uint8_t");
 constexpr uint64_t kCaseBits = 0x2020202020202020ULL;
 constexpr ReadFieldIndex make_read_field_index() {
     ReadFieldIndex ix;
-    for (std::string_view f : kReadFields) {
+    for (size_t k = 0; k < std::size(kReadFields); ++k) {
+        const std::string_view f = kReadFields[k];
         std::array<uint64_t, 2> w{kCaseBits, kCaseBits};
         for (size_t i = 0; i < f.size(); ++i)  // little-endian, as memcpy reads it below
             w[i / 8] |= uint64_t(static_cast<unsigned char>(f[i])) << (8 * (i % 8));
+        ix.slot[f.size()][ix.count[f.size()]] = uint8_t(k);
         ix.words[f.size()][ix.count[f.size()]++] = w;  // out of range (a name over 16): no constant
     }
     return ix;
@@ -82,17 +88,20 @@ constexpr ReadFieldIndex make_read_field_index() {
 constexpr ReadFieldIndex kReadFieldIndex = make_read_field_index();
 static_assert(std::endian::native == std::endian::little, "the words above are built little-endian");
 
-bool is_read_field(std::string_view name) {
+// The index in kReadFields of a field name (any case), kNoSlot when it is not read.
+size_t read_field_slot(std::string_view name) {
     const size_t n = name.size();
-    if (n > kMaxReadField || kReadFieldIndex.count[n] == 0) return false;
+    if (n > kMaxReadField || kReadFieldIndex.count[n] == 0) return kNoSlot;
     uint64_t w[2] = {0, 0};
     std::memcpy(w, name.data(), n);
     w[0] |= kCaseBits;
     w[1] |= kCaseBits;
     for (size_t i = 0; i < kReadFieldIndex.count[n]; ++i)
-        if (w[0] == kReadFieldIndex.words[n][i][0] && w[1] == kReadFieldIndex.words[n][i][1]) return true;
-    return false;
+        if (w[0] == kReadFieldIndex.words[n][i][0] && w[1] == kReadFieldIndex.words[n][i][1])
+            return kReadFieldIndex.slot[n][i];
+    return kNoSlot;
 }
+bool is_read_field(std::string_view name) { return read_field_slot(name) != kNoSlot; }
 
 // A header field name parse_message reads. The constructor runs at compile time and refuses a
 // name missing from kReadFields (the `throw` makes the call not a constant expression, so the
@@ -100,24 +109,44 @@ bool is_read_field(std::string_view name) {
 // would read empty for every message without anything else noticing.
 struct ReadField {
     std::string_view name;
+    size_t slot = kNoSlot;  // its index in kReadFields
     consteval ReadField(const char* n) : name(n) {
-        bool listed = false;
-        for (std::string_view f : kReadFields) listed = listed || f == name;
-        if (!listed) throw "parse_message reads a header field missing from kReadFields: add it there";
+        for (size_t k = 0; k < std::size(kReadFields); ++k)
+            if (kReadFields[k] == name) slot = k;
+        if (slot == kNoSlot) throw "parse_message reads a header field missing from kReadFields: add it there";
     }
 };
 
 // The filtered header block, read only through ReadField names (no find() by a plain string).
+// Each stored field's name is matched once, here: find() is then a look-up by the name's slot
+// (it was a case-insensitive comparison with every stored field, for each of 30 look-ups).
 class ReadHeaders {
 public:
-    explicit ReadHeaders(HeaderBlock hb) : hb_(std::move(hb)) {}
-    const HeaderField* find(ReadField f) const { return hb_.find(f.name); }
-    const std::vector<HeaderField>& fields() const { return hb_.fields; }
+    explicit ReadHeaders(HeaderBlock hb) : hb_(std::move(hb)) {
+        first_.fill(kNone);
+        slots_.resize(hb_.fields.size());
+        for (size_t i = 0; i < hb_.fields.size(); ++i) {
+            const size_t s = read_field_slot(hb_.fields[i].name);  // every stored field is read
+            slots_[i] = uint8_t(s);
+            if (s != kNoSlot && first_[s] == kNone) first_[s] = uint32_t(i);
+        }
+    }
+    const HeaderField* find(ReadField f) const { return first_[f.slot] == kNone ? nullptr : &hb_.fields[first_[f.slot]]; }
+    // Every stored field of that name, in order.
+    template <class F>
+    void for_each(ReadField f, F fn) const {
+        if (first_[f.slot] == kNone) return;
+        for (size_t i = first_[f.slot]; i < hb_.fields.size(); ++i)
+            if (slots_[i] == f.slot) fn(hb_.fields[i]);
+    }
     size_t body_offset() const { return hb_.body_offset; }
     std::vector<Warning>& warnings() { return hb_.warnings; }
 
 private:
+    static constexpr uint32_t kNone = ~uint32_t(0);
     HeaderBlock hb_;
+    std::array<uint32_t, kNoSlot> first_;  // the first stored field of each read name, or kNone
+    std::vector<uint8_t> slots_;           // each stored field's slot
 };
 
 std::string_view header_view(const ReadHeaders& hb, ReadField name) {
@@ -137,12 +166,11 @@ std::string decoded(const ReadHeaders& hb, ReadField name) {
 
 std::vector<Mailbox> addresses(const ReadHeaders& hb, ReadField name) {
     std::vector<Mailbox> out;
-    for (const HeaderField& f : hb.fields()) {
-        if (!text::iequals(f.name, name.name)) continue;
+    hb.for_each(name, [&](const HeaderField& f) {
         auto v = is_valid_utf8(f.value) ? parse_address_list(f.value) : parse_address_list(header_text_to_utf8(f.value));
         if (out.empty()) out = std::move(v);
         else out.insert(out.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
-    }
+    });
     return out;
 }
 
@@ -175,7 +203,9 @@ std::string synthetic_id(const ReadHeaders& hb, std::string_view raw) {
 Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOptions& opts) {
     Message m;
     m.source = pos;
-    ReadHeaders hb(split_header_block(raw, opts, is_read_field));
+    // The header's line ends, found by the split and read again by extract_body (line_index.h).
+    thread_local NewlineIndex newlines;
+    ReadHeaders hb(split_header_block_indexed(raw, opts, is_read_field, &newlines));
     for (auto& w : hb.warnings()) {
         if (w.offset >= 0) w.offset += pos.offset;
         m.warnings.push_back(std::move(w));
@@ -251,7 +281,8 @@ Message parse_message(std::string_view raw, const SourcePos& pos, const ParserOp
     m.content_language = decoded(hb, "Content-Language");
     m.x_mailer = decoded(hb, "X-Mailer");
 
-    BodyText body = extract_body(raw, opts);
+    BodyText body = extract_body_indexed(raw, opts, &newlines);
+    if (newlines.at.capacity() > 65536) newlines = NewlineIndex{};  // not kept after a huge header
     m.body_text = std::move(body.text);
     m.body_from_html = body.from_html;
     m.is_report = body.is_report;

@@ -16,6 +16,7 @@
 
 #include "interlocutor/parsers/headers.h"
 #include "interlocutor/parsers/message_parser.h"
+#include "line_index.h"
 #include "mime_decode.h"
 #include "text_util.h"
 
@@ -59,7 +60,8 @@ constexpr size_t kMaxMimeticHeaderLine = 64 << 10;
 struct LongLine { size_t offset, length; };
 
 size_t mime_cut_offset(std::string_view raw, const ParserOptions& opts, std::string* why,
-                       std::vector<LongLine>* long_lines) {
+                       std::vector<LongLine>* long_lines, const NewlineIndex* index) {
+    NewlineFinder newlines(raw, index);  // the top header's line ends, found by the header split
     std::vector<std::string> stack;
     bool in_header = true;
     size_t block_start = 0, parts = 0, p = 0;
@@ -87,11 +89,11 @@ size_t mime_cut_offset(std::string_view raw, const ParserOptions& opts, std::str
             // block of at most 64 KB has no line over the limit; a longer one takes the line loop.
             size_t end = raw.size(), after = raw.size();
             for (size_t s = p; s < raw.size();) {
-                const void* nl = std::memchr(raw.data() + s, '\n', raw.size() - s);
-                const size_t e = nl ? size_t(static_cast<const char*>(nl) - raw.data()) : raw.size();
+                const size_t nl = newlines.next(s);
+                const size_t e = nl != std::string_view::npos ? nl : raw.size();
                 if (e == s || (e == s + 1 && raw[s] == '\r')) {  // the blank line
                     end = s;
-                    after = nl ? e + 1 : raw.size();
+                    after = nl != std::string_view::npos ? e + 1 : raw.size();
                     break;
                 }
                 s = e + 1;
@@ -139,8 +141,19 @@ size_t mime_cut_offset(std::string_view raw, const ParserOptions& opts, std::str
             // multipart is open: a single-part message stops at its header, and the lines of a
             // multipart body are skipped with one memchr each (list mail: hundreds of lines).
             if (stack.empty()) break;
+            // The next line starting with "--", found from the '-' bytes: the lines before the
+            // first '-' are skipped at once (a base64 part has none: it was a memchr per line,
+            // a tenth of the parse of generated mail), a line with a '-' inside with one memchr.
             while (!(raw.size() - p >= 2 && raw[p] == '-' && raw[p + 1] == '-')) {
-                const void* nl = std::memchr(raw.data() + p, '\n', raw.size() - p);
+                const void* d = std::memchr(raw.data() + p, '-', raw.size() - p);
+                if (!d) return raw.size();  // no more line can start with "--"
+                const size_t x = size_t(static_cast<const char*>(d) - raw.data());
+                if (x > p && raw[x - 1] == '\n') {
+                    p = x;  // a line starting with '-': tested by the loop
+                    continue;
+                }
+                // The '-' is inside a line (or starts one without a second '-'): the next line.
+                const void* nl = std::memchr(raw.data() + x, '\n', raw.size() - x);
                 if (!nl) return raw.size();
                 p = size_t(static_cast<const char*>(nl) - raw.data()) + 1;
             }
@@ -312,7 +325,8 @@ void mimetic_content_type(std::string_view val, std::string& out, std::string_vi
 
 class FastMime {
 public:
-    explicit FastMime(std::string_view s) : s_(s) {}
+    // `index`: the line ends of the message's header, when known (line_index.h).
+    FastMime(std::string_view s, const NewlineIndex* index) : s_(s), newlines_(s, index) {}
     // False: the message is outside what is reproduced exactly; parse it with mimetic.
     bool load(FastEntity& top) { return load_entity(top, 0); }
 
@@ -347,15 +361,9 @@ private:
             pos_ = p;
             return true;
         }
-        // Bytes 33..126 but ':', looked up.
-        static constexpr auto kNameByte = [] {
-            std::array<bool, 256> t{};
-            for (int c = 33; c < 127; ++c) t[static_cast<size_t>(c)] = c != ':';
-            return t;
-        }();
         for (;;) {
             const size_t ns = p;
-            while (p < n && kNameByte[static_cast<unsigned char>(s_[p])]) ++p;
+            p = text::ftext_end(s_, p);  // bytes 33..126 but ':'
             if (p >= n || s_[p] != ':' || p == ns) return false;
             const std::string_view name = s_.substr(ns, p - ns);
             ++p;
@@ -365,9 +373,8 @@ private:
             size_t ve;
             for (;;) {
                 // The line's content: up to the first CR or LF; a NUL in it is given up.
-                const char* b = s_.data();
-                const void* lf = std::memchr(b + p, '\n', n - p);
-                size_t e = lf ? size_t(static_cast<const char*>(lf) - b) : n;
+                const size_t lf = newlines_.next(p);
+                size_t e = lf != std::string_view::npos ? lf : n;
                 e = std::min(e, next_cr_.at(p));
                 if (next_nul_.at(p) < e) return false;
                 p = e;
@@ -384,7 +391,7 @@ private:
                 if (p >= n) return false;
                 if (!is_blank(s_[p])) break;
                 folded = true;
-                while (p < n && is_blank(s_[p])) ++p;
+                p = text::blanks_end(s_, p);
                 if (p >= n) return false;
             }
             // The walk reads Content-Type, -Disposition and -Transfer-Encoding only: the other
@@ -505,6 +512,7 @@ private:
     };
 
     std::string_view s_;
+    NewlineFinder newlines_;
     NextByte next_cr_{s_, '\r'}, next_nul_{s_, '\0'};
     size_t pos_ = 0;
     std::vector<std::string> boundaries_;  // the innermost last
@@ -513,9 +521,10 @@ private:
 
 // The walk's view of a FastEntity: the same answers as mimetic's tree after its load.
 std::string field_value(const FastEntity& e, const char* name) {
+    const std::string_view want(name);  // measured once, not once per field
     for (const FastField& f : e.fields) {
-        if (!text::iequals(f.name, name)) continue;
-        if (e.has_ct && text::iequals(name, "Content-Type")) return e.ct_str;
+        if (!text::iequals(f.name, want)) continue;
+        if (e.has_ct && text::iequals(want, "Content-Type")) return e.ct_str;
         return FastMime::value(e.src, f);  // no CR or LF inside (field_value turns them into ' ')
     }
     return {};
@@ -558,6 +567,11 @@ std::string decode_leaf(std::string_view body, const std::string& cte_raw, const
         add_warning(ctx.out, "body_truncated", "decoded text cut at " + std::to_string(ctx.opts.max_body_text) + " bytes");
     }
     std::string cs = charset.empty() ? std::string("us-ascii") : charset;
+    // Transfer-decoded UTF-8 (most quoted-printable and base64 text) is the text already: moved,
+    // where to_utf8 would copy it (the same bytes, and nothing to report).
+    if (bytes.data() == decoded.data() && bytes.size() == decoded.size() && !decoded.empty() &&
+        text::iequals(cs, "utf-8") && is_valid_utf8(decoded))
+        return decoded;
     bool ok = true;
     std::string text = to_utf8(bytes, cs, &ok);
     if (!ok) {
@@ -573,14 +587,13 @@ std::string decode_leaf(std::string_view body, const std::string& cte_raw, const
 // `known`: the entity's Content-Type when the caller parsed it already (the top one).
 template <class Entity>
 void walk(const Entity& e, size_t depth, bool in_digest, Ctx& ctx, const ContentType* known = nullptr) {
-    ContentType ct;
-    if (known) {
-        ct = *known;
-    } else {
+    ContentType own;  // the entity's Content-Type when the caller has not parsed it (no copy of `known`)
+    if (!known) {
         std::string ctv = field_value(e, "Content-Type");
-        if (!ctv.empty()) ct = parse_content_type(ctv);
-        else if (in_digest) ct.type = "message", ct.subtype = "rfc822";  // RFC 2046 section 5.1.5
+        if (!ctv.empty()) own = parse_content_type(ctv);
+        else if (in_digest) own.type = "message", own.subtype = "rfc822";  // RFC 2046 section 5.1.5
     }
+    const ContentType& ct = known ? *known : own;
     std::string disp = field_value(e, "Content-Disposition");
     bool attachment = false;
     if (!disp.empty()) {
@@ -696,11 +709,11 @@ void read_tree(const Entity& top, const ParserOptions& opts, BodyText& out) {
     }
 }
 
-BodyText extract_body_impl(std::string_view raw, const ParserOptions& opts, bool fast_path) {
+BodyText extract_body_impl(std::string_view raw, const ParserOptions& opts, bool fast_path, const NewlineIndex* index) {
     BodyText out;
     std::string why;
     std::vector<LongLine> long_lines;
-    size_t cut = mime_cut_offset(raw, opts, &why, &long_lines);
+    size_t cut = mime_cut_offset(raw, opts, &why, &long_lines, index);
     if (cut < raw.size()) {
         add_warning(out, why, "MIME structure cut at byte " + std::to_string(cut) + " (limit reached)");
         raw = raw.substr(0, cut);
@@ -722,7 +735,7 @@ BodyText extract_body_impl(std::string_view raw, const ParserOptions& opts, bool
         // The common shapes without mimetic, the same tree read from views (FastMime above).
         if (fast_path) {
             FastEntity fast;
-            if (FastMime(raw).load(fast)) {
+            if (FastMime(raw, index).load(fast)) {
                 read_tree(fast, opts, out);
                 normalize_line_breaks(out.text);
                 cap_text(out, opts);
@@ -752,10 +765,14 @@ BodyText extract_body_impl(std::string_view raw, const ParserOptions& opts, bool
 
 }  // namespace
 
-BodyText extract_body(std::string_view raw, const ParserOptions& opts) { return extract_body_impl(raw, opts, true); }
+BodyText extract_body(std::string_view raw, const ParserOptions& opts) { return extract_body_impl(raw, opts, true, nullptr); }
+
+BodyText extract_body_indexed(std::string_view raw, const ParserOptions& opts, const NewlineIndex* index) {
+    return extract_body_impl(raw, opts, true, index);
+}
 
 BodyText extract_body_mimetic(std::string_view raw, const ParserOptions& opts) {
-    return extract_body_impl(raw, opts, false);
+    return extract_body_impl(raw, opts, false, nullptr);
 }
 
 }  // namespace ilc::parsers

@@ -78,6 +78,11 @@ bool parse_word(std::string_view s, size_t at, TerminatorFinder& terminators, En
 class Base64Stream {
 public:
     void feed(std::string_view in, std::string& out) {
+        // Written through a pointer into room for every byte the text can give (6 bits a
+        // character, and fewer than 8 pending), then cut to size: no size check per byte.
+        const size_t start = out.size();
+        out.resize(start + in.size() * 3 / 4 + 2);
+        char* w = out.data() + start;
         for (char c : in) {
             int v;
             if (c >= 'A' && c <= 'Z') v = c - 'A';
@@ -93,9 +98,10 @@ public:
             bits_ += 6;
             if (bits_ >= 8) {
                 bits_ -= 8;
-                out += char((acc_ >> bits_) & 0xFF);
+                *w++ = char((acc_ >> bits_) & 0xFF);
             }
         }
+        out.resize(size_t(w - out.data()));
     }
     void reset() { acc_ = 0; bits_ = 0; }
 
@@ -106,18 +112,23 @@ private:
 
 // RFC 2047 section 4.2: "_" is space, "=XX" a byte; a stray "=" is kept as written.
 void decode_q(std::string_view in, std::string& out) {
+    // At most a byte per character: written through a pointer, then cut to size.
+    const size_t start = out.size();
+    out.resize(start + in.size());
+    char* w = out.data() + start;
     for (size_t i = 0; i < in.size(); ++i) {
         const char c = in[i];
         if (c == '_') {
-            out += ' ';
+            *w++ = ' ';
         } else if (c == '=' && i + 2 < in.size() && text::hex_value(in[i + 1]) >= 0 &&
                    text::hex_value(in[i + 2]) >= 0) {
-            out += char(text::hex_value(in[i + 1]) * 16 + text::hex_value(in[i + 2]));
+            *w++ = char(text::hex_value(in[i + 1]) * 16 + text::hex_value(in[i + 2]));
             i += 2;
         } else {
-            out += c;
+            *w++ = c;
         }
     }
+    out.resize(size_t(w - out.data()));
 }
 
 bool all_whitespace(std::string_view s) {
@@ -145,9 +156,18 @@ void flush_run(const std::vector<EncodedWord>& run, std::string& out) {
                 decode_q(run[j].text, bytes);
             }
         }
-        out += to_utf8(bytes, charset);
+        // UTF-8 (most words) goes straight in: what to_utf8 gives for it, without its copy.
+        if (text::iequals(charset, "utf-8") && is_valid_utf8(bytes)) out += bytes;
+        else out += to_utf8(bytes, charset);
         i = j;
     }
+}
+
+// out += header_text_to_utf8(s), without the temporary string for valid UTF-8 (the text around
+// encoded-words, nearly always ASCII and often empty).
+void append_text(std::string& out, std::string_view s) {
+    if (is_valid_utf8(s)) out.append(s);
+    else out += header_text_to_utf8(s);
 }
 
 }  // namespace
@@ -157,7 +177,11 @@ std::string decode_rfc2047(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     TerminatorFinder terminators(s);
-    std::vector<EncodedWord> run;
+    // The current run of words, in a per-thread vector kept from one call to the next (an
+    // allocation per decoded header or name otherwise). Nothing below calls back in here.
+    thread_local std::vector<EncodedWord> run_buffer;
+    std::vector<EncodedWord>& run = run_buffer;
+    run.clear();
     size_t plain_begin = 0;  // start of the text not yet emitted
     size_t pos = 0;
     while (pos < s.size()) {
@@ -175,13 +199,14 @@ std::string decode_rfc2047(std::string_view s) {
         } else {
             flush_run(run, out);
             run.clear();
-            out += header_text_to_utf8(between);
+            append_text(out, between);
             run.push_back(w);
         }
         plain_begin = pos = w.end;
     }
     flush_run(run, out);
-    out += header_text_to_utf8(s.substr(plain_begin));
+    append_text(out, s.substr(plain_begin));
+    if (run.capacity() > 1024) std::vector<EncodedWord>().swap(run);  // not kept after a hostile header
     return out;
 }
 
