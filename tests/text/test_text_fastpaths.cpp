@@ -298,6 +298,15 @@ TEST_CASE("has_question_mark, detect_lang and find_cues decide as before", "[tex
                 REQUIRE(a[k].begin == b[k].begin);
                 REQUIRE(a[k].end == b[k].end);
             }
+            // understand()'s cue step: the same cues (family, text) and the same expects_reply.
+            std::vector<ilc::Message::Cue> kept = {{"stale", "entry"}};
+            const bool expects = find_message_cues(p, folded, kept);
+            REQUIRE(expects == expects_reply(p, b));
+            REQUIRE(kept.size() == b.size());
+            for (std::size_t k = 0; k < b.size(); ++k) {
+                REQUIRE(kept[k].family == b[k].family);
+                REQUIRE(kept[k].text == b[k].text);
+            }
         }
     }
     CHECK(questions > 100);

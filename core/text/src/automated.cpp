@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <vector>
@@ -11,13 +12,39 @@
 #include "interlocutor/text/cues.h"
 #include "interlocutor/text/normalize.h"
 #include "word_index.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace ilc::text {
 
 namespace {
 
 bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+// s.substr(0, p.size()) == p, with no call (the header tests below make dozens per message).
+bool starts_with(std::string_view s, std::string_view p) {
+    return s.size() >= p.size() && (p.empty() || std::memcmp(s.data(), p.data(), p.size()) == 0);
+}
+
+// A string searched for many fixed needles (the mailer names, the no-reply parts): the set of
+// byte values it holds is made once, and a needle with a byte it lacks is known absent without a
+// search (contains() answers the same). Most needles are rejected so, instead of a memchr and
+// compares per needle.
+class Haystack {
+public:
+    explicit Haystack(std::string_view s) : s_(s) {
+        for (unsigned char c : s) bits_[c >> 6] |= std::uint64_t{1} << (c & 63);
+    }
+    bool contains(std::string_view p) const {
+        for (unsigned char c : p)
+            if (!((bits_[c >> 6] >> (c & 63)) & 1u)) return false;
+        return s_.find(p) != std::string_view::npos;
+    }
+
+private:
+    std::string_view s_;
+    std::uint64_t bits_[4] = {};
+};
 
 std::string lower_ascii(std::string_view s) {
     std::string r(s);
@@ -51,6 +78,10 @@ public:
             std::string_view first = p.substr(1, sp - 1);
             by_first_[first].push_back(k);
             mark(first);
+            // The two bytes a match leaves at the word start: the word's first two, or its only
+            // letter and the space after it.
+            const std::size_t pr = pair_of(first[0], first.size() > 1 ? first[1] : ' ');
+            pairs_[pr >> 6] |= std::uint64_t{1} << (pr & 63);
         }
     }
 
@@ -74,14 +105,21 @@ public:
                 ++hits;
                 if (stop(k)) return hits;
             }
-        std::size_t s = 1;
         const std::size_t n = text.size();
-        while (s < n) {
-            if (text[s] == ' ' || text[s - 1] != ' ') { ++s; continue; }
+        // Every word start s (a byte other than ' ' right after a ' '), in order. Words are
+        // visited from the spaces before them, found sixteen bytes at a time, and most are
+        // rejected on their first two bytes (pairs_) before their end is looked for: the word by
+        // word walk (the end of each word, then a (first byte, length) filter) was most of the
+        // out-of-office and footer scans. Returns false to stop the scan (a stop, or no space
+        // after this word: then no later word has one either, so none can start a phrase).
+        auto visit = [&](std::size_t s) __attribute__((always_inline)) -> bool {
+            if (s >= n || text[s] == ' ') return true;
+            if (s + 1 == n) return false;  // a phrase needs a space after its first word
+            if (!pair_marked(text[s], text[s + 1])) return true;
             const std::size_t e = next_space(text, s + 1);
-            if (e == n) break;  // a phrase needs a space after its first word
+            if (e == n) return false;
             // Most words are no phrase's first word: a (first byte, length) filter skips hashing them.
-            if (!marked(text.substr(s, e - s))) { s = e + 1; continue; }
+            if (!marked(text.substr(s, e - s))) return true;
             if (const auto* list = by_first_.find(text.substr(s, e - s))) {
                 for (std::size_t k : *list) {
                     if (found[k]) continue;
@@ -89,16 +127,29 @@ public:
                     if (text.compare(s - 1, p.size(), p) != 0) continue;
                     found[k] = 1;
                     ++hits;
-                    if (stop(k)) return hits;
+                    if (stop(k)) return false;
                 }
             }
-            s = e + 1;
+            return true;
+        };
+        std::size_t b = 0;
+#if defined(__SSE2__)
+        for (; b + 16 <= n; b += 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + b));
+            auto spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))));
+            while (spaces) {
+                if (!visit(b + static_cast<std::size_t>(__builtin_ctz(spaces)) + 1)) return hits;
+                spaces &= spaces - 1;
+            }
         }
+#endif
+        for (; b < n; ++b)
+            if (text[b] == ' ' && !visit(b + 1)) return hits;
         return hits;
     }
 
     bool any(std::string_view text) const {
-        std::vector<char> found;
+        thread_local std::vector<char> found;  // kept per thread: no allocation per scan
         return scan(text, found, true) > 0;
     }
 
@@ -126,11 +177,19 @@ private:
         r.insert(r.end(), b.begin(), b.end());
         return r;
     }
+    static std::size_t pair_of(char a, char b) {
+        return static_cast<std::size_t>(static_cast<unsigned char>(a)) << 8 | static_cast<unsigned char>(b);
+    }
+    bool pair_marked(char a, char b) const {
+        const std::size_t pr = pair_of(a, b);
+        return (pairs_[pr >> 6] >> (pr & 63)) & 1u;
+    }
     void mark(std::string_view w) { first_len_[static_cast<unsigned char>(w[0])] |= 1u << std::min<std::size_t>(w.size(), 31); }
     bool marked(std::string_view w) const {
         return (first_len_[static_cast<unsigned char>(w[0])] >> std::min<std::size_t>(w.size(), 31)) & 1u;
     }
     std::array<std::uint32_t, 256> first_len_{};
+    std::array<std::uint64_t, 1024> pairs_{};  // bit (b0 << 8 | b1): some first word starts so (above)
     std::vector<std::string_view> phrases_;
     std::vector<std::size_t> irregular_;
     detail::WordIndex<> by_first_;
@@ -231,13 +290,17 @@ bool is_noreply_address(std::string_view address) {
     static const std::array<std::string_view, 9> parts = {
         "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "nepasrepondre",
         "ne-pas-repondre", "ne_pas_repondre"};
-    for (auto p : parts) if (contains(local, p)) return true;
+    const Haystack hl(local);
+    for (auto p : parts) if (hl.contains(p)) return true;
     return starts_with(local, "bounce") || starts_with(local, "mailer-daemon") ||
-           starts_with(local, "owner-") || contains(local, "-bounces") || starts_with(local, "bounces");
+           starts_with(local, "owner-") || hl.contains("-bounces") || starts_with(local, "bounces");
 }
 
-bool is_ooo_subject(std::string_view subject) {
-    std::string f = fold(subject.substr(0, 400));
+namespace {
+
+// is_ooo_subject(subject) from f = fold(subject.substr(0, 400)) (classify_automated folds the
+// subject once for this and its bounce test).
+bool is_ooo_subject_folded(std::string_view subject, std::string_view f) {
     // Written padded so that a phrase matches whole words only, as " subject " is padded below.
     static const std::array<std::string_view, 22> anywhere = {
         " absence du bureau ", " reponse automatique ", " out of office ", " out of the office ", " automatic reply ",
@@ -257,6 +320,10 @@ bool is_ooo_subject(std::string_view subject) {
     return starts_with(lead, "auto:") || starts_with(lead, "automatique") || starts_with(lead, "[auto") ||
            starts_with(f, "absence ") || f == "absence";
 }
+
+}  // namespace
+
+bool is_ooo_subject(std::string_view subject) { return is_ooo_subject_folded(subject, fold(subject.substr(0, 400))); }
 
 namespace {
 
@@ -420,8 +487,9 @@ std::string bulk_reason_impl(const Message& m, int broadcast_min_recipients, Bod
         "l-soft", "listserv", "lyris", "listmanager", "mailchimp", "constant contact", "sendgrid",
         "mailman", "majordomo", "ezmlm", "exacttarget", "responsys", "sendinblue", "mailgun",
         "campaign", "bulk", "mass mail", "newsletter"};
+    const Haystack hm(mailer);
     for (auto p : mailers)
-        if (contains(mailer, p)) return "bulk_mailer";
+        if (hm.contains(p)) return "bulk_mailer";
     // Role addresses that broadcast and never hold a conversation. Generic ones a real person
     // answers from (info@, contact@, support@, sales@) are deliberately not in this list.
     std::string from = lower_ascii(m.from.address);
@@ -533,7 +601,7 @@ std::string bulk_reason_impl(const Message& m, int broadcast_min_recipients, Bod
     // a footer or a third distinct promotion phrase is found, as footer_set.any(f) ||
     // promo_set.scan(f) >= 3 answered with two passes.
     static const PhraseSet marketing_set(footers, promo);
-    std::vector<char> found;
+    thread_local std::vector<char> found;  // kept per thread: no allocation per message
     std::size_t promos = 0;
     bool marketing = false;
     marketing_set.scan_until(f, found, [&](std::size_t k) {
@@ -583,7 +651,7 @@ AutomatedVerdict classify_automated_impl(const Message& m, SharedFolds& folds) {
     // or a bounce comes first in the order below, and a long body without an automated header
     // cannot count (these scans were a fifth of the ingest's instructions).
     bool ooo = !report && !bounce &&
-               (is_ooo_subject(m.subject) ||
+               ((m.subject.size() <= 300 ? is_ooo_subject_folded(m.subject, subj) : is_ooo_subject(m.subject)) ||
                 ((auto_submitted || autoreply || m.body_text.size() < 1200) && is_ooo_body_of(m, folds)));
     const std::pair<bool, const char*> order[] = {
         {report, "report"}, {bounce, "bounce"}, {ooo, "ooo"}, {auto_submitted, "auto_submitted"},

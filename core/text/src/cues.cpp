@@ -176,6 +176,7 @@ struct Candidate {
     char second_first;          // 0 when the second word is empty or absent
     bool second_prefix;         // the second word is "word*"
     std::int32_t second_id;     // the second word's id when it is an exact word, else -1
+    std::uint32_t nwords;       // the pattern's word count (gaps included)
 };
 using PatternIndex = detail::WordIndex<Candidate>;
 
@@ -217,6 +218,7 @@ struct Matcher {
     // initial has: a token is looked up only at those lengths instead of at every one.
     std::array<std::vector<std::size_t>, 256> prefix_lengths_by_first;
     std::unordered_map<std::string, std::size_t> family_index;
+    std::size_t decision = 0;  // family_index.at("decision"), looked up once (was once per scan)
 
     Matcher() {
         const auto& fams = cue_families();
@@ -233,7 +235,8 @@ struct Matcher {
                 else (first.kind == PatWord::prefix ? prefix_first : exact_first)
                          [static_cast<unsigned char>(first.norm[0])] |= bit(first.norm.size());
                 if (first.norm.size() >= 2) set(first.kind == PatWord::prefix ? prefix_pair : exact_pair, pair(first.norm));
-                Candidate cand{static_cast<std::uint32_t>(idx), static_cast<std::uint32_t>(f), 0, 0, false, -1};
+                Candidate cand{static_cast<std::uint32_t>(idx), static_cast<std::uint32_t>(f), 0, 0, false, -1,
+                               static_cast<std::uint32_t>(p.words.size())};
                 if (p.words.size() >= 2 && p.words[1].kind != PatWord::gap) {
                     cand.second_len = static_cast<std::uint32_t>(p.words[1].norm.size());
                     cand.second_first = p.words[1].norm.empty() ? 0 : p.words[1].norm[0];
@@ -252,6 +255,7 @@ struct Matcher {
                 patterns.push_back(std::move(p));
             }
         }
+        decision = family_index.at("decision");
         for (std::size_t c = 0; c < 256; ++c)
             for (std::size_t len : prefix_lengths)
                 if (prefix_first[c] & bit(len)) prefix_lengths_by_first[c].push_back(len);
@@ -273,14 +277,24 @@ bool negated(const FoldedText& toks, std::size_t ti) {
     return false;
 }
 
+// A cue as scan() finds it: views of its family's name and its pattern in cue_families() (built
+// once, never freed) and its offsets. find_cues() makes a Cue of each; understand() keeps only
+// the family and the text, so it is spared the copies of the patterns (find_message_cues).
+struct FoundCue {
+    std::string_view family;
+    std::string_view pattern;
+    std::size_t begin;
+    std::size_t end;
+};
+
 // text: cue_scan_span(the text); toks: fold_words(text).
-std::vector<Cue> scan(std::string_view text, const FoldedText& toks, const std::size_t* only_family) {
+std::vector<FoundCue> scan(std::string_view text, const FoldedText& toks, const std::size_t* only_family) {
     const Matcher& m = matcher();
     const auto& fams = cue_families();
-    std::vector<Cue> out;
+    std::vector<FoundCue> out;
     // Per family: the token index up to which a match was already reported.
     std::vector<std::size_t> covered(fams.size(), 0);
-    const std::size_t decision = m.family_index.at("decision");
+    const std::size_t decision = m.decision;
     // Longest match per family at the current position: (family, pattern) chosen and its end.
     std::vector<std::pair<std::size_t, std::size_t>> best;
     std::vector<std::size_t> best_end;
@@ -295,7 +309,7 @@ std::vector<Cue> scan(std::string_view text, const FoldedText& toks, const std::
         next_id = kUnknown;
         // Each candidate pattern, in the order of the lists below (exact first word, then each
         // prefix length), straight from the index lists (no candidate vector built per token).
-        auto consider = [&](const Candidate& cand) {
+        auto consider = [&](const Candidate& cand) __attribute__((always_inline)) {
             if (only_family && cand.family != *only_family) return;
             if (ti < covered[cand.family]) return;
             // Most candidates fail on their second word: test its id (an exact second word) or its
@@ -312,7 +326,13 @@ std::vector<Cue> scan(std::string_view text, const FoldedText& toks, const std::
             }
             const std::size_t pi = cand.pattern;
             const Pattern& p = m.patterns[pi];
-            std::size_t end = match_from(p.words, 0, toks, ti);
+            // A candidate's first word matches token ti (its exact word's id, or a prefix of the
+            // token: how the lists below find it), and an exact second word with an id was just
+            // compared by id: match_from goes on from the first word not known to match.
+            std::size_t end;
+            if (cand.nwords == 1) end = ti + 1;
+            else if (cand.nwords == 2 && cand.second_id >= 0) end = ti + 2;
+            else end = match_from(p.words, 1, toks, ti + 1);
             if (!end) return;
             if (p.family == decision && negated(toks, ti)) return;
             bool placed = false;
@@ -344,15 +364,26 @@ std::vector<Cue> scan(std::string_view text, const FoldedText& toks, const std::
         for (std::size_t b = 0; b < best.size(); ++b) {
             const Pattern& p = m.patterns[best[b].second];
             std::size_t last = best_end[b] - 1;
-            Cue c;
-            c.family = fams[p.family].name;
-            c.pattern = *p.source;
-            c.begin = toks.words[ti].begin;
-            c.end = toks.words[last].end;
-            c.text = std::string(text.substr(c.begin, c.end - c.begin));
+            out.push_back(FoundCue{fams[p.family].name, *p.source, toks.words[ti].begin, toks.words[last].end});
             covered[p.family] = best_end[b];
-            out.push_back(std::move(c));
         }
+    }
+    (void)text;  // the cues' offsets are in text: find_cues and find_message_cues cut it
+    return out;
+}
+
+// The Cue records of scan()'s finds.
+std::vector<Cue> to_cues(std::string_view text, const std::vector<FoundCue>& found) {
+    std::vector<Cue> out;
+    out.reserve(found.size());
+    for (const FoundCue& f : found) {
+        Cue c;
+        c.family = std::string(f.family);
+        c.pattern = std::string(f.pattern);
+        c.begin = f.begin;
+        c.end = f.end;
+        c.text = std::string(text.substr(c.begin, c.end - c.begin));
+        out.push_back(std::move(c));
     }
     return out;
 }
@@ -398,11 +429,12 @@ std::string_view cue_scan_span(std::string_view text) {
 
 std::vector<Cue> find_cues(std::string_view text) {
     text = cue_scan_span(text);
-    return scan(text, fold_words(text), nullptr);
+    return to_cues(text, scan(text, fold_words(text), nullptr));
 }
 
 std::vector<Cue> find_cues(std::string_view text, const FoldedText& folded) {
-    return scan(cue_scan_span(text), folded, nullptr);
+    text = cue_scan_span(text);
+    return to_cues(text, scan(text, folded, nullptr));
 }
 
 std::vector<Cue> find_cues(std::string_view text, std::string_view family) {
@@ -410,7 +442,7 @@ std::vector<Cue> find_cues(std::string_view text, std::string_view family) {
     auto it = m.family_index.find(std::string(family));
     if (it == m.family_index.end()) return {};
     text = cue_scan_span(text);
-    return scan(text, fold_words(text), &it->second);
+    return to_cues(text, scan(text, fold_words(text), &it->second));
 }
 
 bool has_question_mark(std::string_view text) {
@@ -457,17 +489,21 @@ bool has_question_mark(std::string_view text) {
     return false;
 }
 
-bool expects_reply(std::string_view new_text, const std::vector<Cue>& cues) {
+namespace {
+
+// expects_reply() on Cue or FoundCue records (the same fields read).
+template <class C>
+bool expects_reply_impl(std::string_view new_text, const std::vector<C>& cues) {
     // A rule line ("______", "=====", "*****") starts what the writer did not write: a webmail
     // advert ("Do You Yahoo!?"), a legal disclaimer, a forwarded copy. Nothing below it asks.
     const std::size_t cut = footer_start(new_text);
     if (has_question_mark(new_text.substr(0, std::min(cut, kMaxScan)))) return true;
-    for (const Cue& c : cues) {
+    for (const C& c : cues) {
         if (c.family != "request" || c.begin >= cut) continue;
         // A request phrase that sits inside or overlaps a closing formula ("let me know if you
         // have any questions", "n'hésitez pas à me faire savoir", "merci pour votre retour
         // rapide") is politeness or thanks for an answer received, not a request.
-        bool inside_closing = std::any_of(cues.begin(), cues.end(), [&](const Cue& o) {
+        bool inside_closing = std::any_of(cues.begin(), cues.end(), [&](const C& o) {
             if (o.family != "thanks_closing") return false;
             const bool contains = o.begin <= c.begin && c.end <= o.end && (o.end - o.begin) > (c.end - c.begin);
             const bool overlaps_from_left = o.begin < c.begin && c.begin < o.end;
@@ -483,7 +519,7 @@ bool expects_reply(std::string_view new_text, const std::vector<Cue>& cues) {
             return between.find_first_of(".!?;") == std::string_view::npos &&
                    between.find("\n\n") == std::string_view::npos;
         };
-        bool conditional = std::any_of(cues.begin(), cues.end(), [&](const Cue& o) {
+        bool conditional = std::any_of(cues.begin(), cues.end(), [&](const C& o) {
             if (o.family != "thanks_closing" || !is_conditional_offer(o.pattern)) return false;
             return (o.begin >= c.end && same_sentence(c.end, o.begin)) || (o.end <= c.begin && same_sentence(o.end, c.begin));
         });
@@ -492,6 +528,20 @@ bool expects_reply(std::string_view new_text, const std::vector<Cue>& cues) {
     return false;
 }
 
+}  // namespace
+
+bool expects_reply(std::string_view new_text, const std::vector<Cue>& cues) { return expects_reply_impl(new_text, cues); }
+
 bool expects_reply(std::string_view new_text) { return expects_reply(new_text, find_cues(new_text)); }
+
+bool find_message_cues(std::string_view new_text, const FoldedText& folded, std::vector<Message::Cue>& out) {
+    const std::string_view text = cue_scan_span(new_text);
+    const std::vector<FoundCue> found = scan(text, folded, nullptr);
+    out.clear();
+    out.reserve(found.size());
+    for (const FoundCue& f : found)
+        out.push_back(Message::Cue{std::string(f.family), std::string(text.substr(f.begin, f.end - f.begin))});
+    return expects_reply_impl(new_text, found);
+}
 
 }  // namespace ilc::text

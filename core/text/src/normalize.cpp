@@ -159,6 +159,7 @@ void fold_impl(std::string& out, std::string_view text, std::size_t base, std::v
     bool in_word = false;
     std::size_t wbegin = 0, fbegin = 0;
     std::string wide;  // the fold of one code point above U+07FF (ICU), rare
+    const FoldTable* table = nullptr;
     std::size_t i = 0;
     while (i < n) {
         unsigned char v = kAsciiFold[s[i]];
@@ -222,13 +223,22 @@ void fold_impl(std::string& out, std::string_view text, std::size_t base, std::v
             continue;
         }
         const std::size_t at = i;
-        const char32_t c = next_code_point(text, i);
+        // A two-byte character (accented Latin letters, most of the non-ASCII text) decoded here
+        // as next_code_point() decodes it (lead byte 0xC0-0xDF, then a continuation byte), without
+        // the call; anything else through next_code_point().
+        char32_t c;
+        if ((s[i] & 0xE0) == 0xC0 && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+            c = static_cast<char32_t>((s[i] & 0x1F) << 6 | (s[i + 1] & 0x3F));
+            i += 2;
+        } else {
+            c = next_code_point(text, i);
+        }
         std::string_view piece;
         bool word;
         if (c < 0x800) {
-            const FoldTable& t = fold_table();
-            word = t.word[c];
-            piece = t.folded[c];
+            if (!table) table = &fold_table();  // once per call (a guarded static), when first needed
+            word = table->word[c];
+            piece = table->folded[c];
         } else {
             wide.clear();
             word = fold_with_icu(c, wide);
@@ -255,8 +265,8 @@ void fold_impl(std::string& out, std::string_view text, std::size_t base, std::v
             wbegin = at;
             in_word = true;
         }
-        std::memcpy(o + len, piece.data(), piece.size());
-        len += piece.size();
+        // Pieces are a few bytes (room checked above): copied without a memcpy call.
+        for (const char ch : piece) o[len++] = ch;
     }
     if (in_word && words)
         words->push_back({static_cast<std::uint32_t>(fbegin), static_cast<std::uint32_t>(len - fbegin),

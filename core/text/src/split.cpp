@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <optional>
 
 #include "interlocutor/text/normalize.h"
+#include "word_index.h"
 
 namespace ilc::text {
 
@@ -129,7 +131,21 @@ bool is_forward_intro(std::string_view t) {
 // The attribution line of a reply: ends with "wrote:" / "a écrit :" (and a few others).
 bool ends_like_attribution(std::string_view t) {
     if (t.empty() || t.back() != ':') return false;
-    std::string f = fold(t);
+    // The endings below have at most 10 characters. fold(t) ends with fold(t.substr(p)) when t[p] is
+    // an ASCII separator (no word or character spans it), so when that tail folds to more than 10
+    // characters it answers for the whole line, which is then not folded (long attribution lines
+    // with names, addresses and dates). The tail starts at the first separator of the last 48 bytes.
+    thread_local std::string f;
+    f.clear();
+    std::size_t p = t.size() > 48 ? t.size() - 48 : 0;
+    while (p < t.size() && !(static_cast<unsigned char>(t[p]) < 0x80 &&
+                             !((t[p] >= 'a' && t[p] <= 'z') || (t[p] >= 'A' && t[p] <= 'Z') || (t[p] >= '0' && t[p] <= '9'))))
+        ++p;
+    if (p > 0 && p < t.size()) fold_append(f, t.substr(p), 0);
+    if (f.size() <= 10) {
+        f.clear();
+        fold_append(f, t, 0);
+    }
     return ends_with(f, "wrote") || ends_with(f, "a ecrit") || ends_with(f, "schrieb") ||
            ends_with(f, "escribio") || ends_with(f, "ha scritto") || ends_with(f, "writes") ||
            ends_with(f, "a ecrit le");
@@ -290,8 +306,12 @@ enum class Marker { none, attribution, strong };
 Marker quote_marker_at(const Lines& L, std::size_t i, std::size_t& start) {
     std::string_view t = L.trimmed(i);
     if (t.empty() || t[0] == '>') return Marker::none;
-    if (t.size() < 200 && is_separator_header(t)) { start = extend_up(L, i); return Marker::strong; }
-    if (is_forward_intro(t)) { start = i; return Marker::strong; }
+    // Both tests start with may_start_with_pair on t, which rejects most lines: asked once here
+    // with both pair lists (false for both lists together means false for each).
+    if (may_start_with_pair(t, "ormefourredebemefo")) {
+        if (t.size() < 200 && is_separator_header(t)) { start = extend_up(L, i); return Marker::strong; }
+        if (is_forward_intro(t)) { start = i; return Marker::strong; }
+    }
     if (t.size() < 300 && ends_like_attribution(t)) {
         bool next_is_gt = false;
         for (std::size_t j = i + 1; j < L.size() && j <= i + 2; ++j)
@@ -377,7 +397,54 @@ bool signature_like(std::string_view t) {
     return true;
 }
 
+// False when line cannot hold a disclaimer key (below) by a test on its bytes: its first 300 bytes
+// are ASCII and contain, in any case, none of the words one of each key's words contains. For an
+// ASCII line the fold is its words lower-cased, so a key found in it has each of its words (the
+// last one at least as a prefix, which still holds the needle) written in the line. True (only
+// the fold can tell) when a needle is there or a byte >= 0x80 comes first. is_disclaimer runs on
+// every line of a body's last paragraph, often a whole patch on list mail.
+bool may_be_disclaimer(std::string_view line) {
+    static const std::array<std::string_view, 10> needles = {
+        "confidenti", "imprimer", "before", "intended", "destinataire", "disclaimer", "privileged", "environ",
+        "strict", "virus"};
+    // 1: a needle's first letter (either case), 2: a byte >= 0x80.
+    static const std::array<unsigned char, 256> kind = [] {
+        std::array<unsigned char, 256> t{};
+        for (int b = 0x80; b < 256; ++b) t[b] = 2;
+        for (std::string_view nd : needles) {
+            t[static_cast<unsigned char>(nd[0])] = 1;
+            t[static_cast<unsigned char>(nd[0] - 32)] = 1;
+        }
+        return t;
+    }();
+    // Bit (first letter - 'a') * 32 + (second letter - 'a') is set for each needle's first two letters.
+    static const std::array<std::uint32_t, 32> second = [] {
+        std::array<std::uint32_t, 32> t{};
+        for (std::string_view nd : needles) t[(nd[0] - 'a') & 31] |= 1u << ((nd[1] - 'a') & 31);
+        return t;
+    }();
+    const std::string_view head = line.substr(0, 300);
+    for (std::size_t i = 0; i < head.size(); ++i) {
+        const unsigned char k = kind[static_cast<unsigned char>(head[i])];
+        if (k == 0) continue;
+        if (k == 2) return true;
+        // (A byte >= 0x80 after a needle's first letter is found by the next round.)
+        if (i + 1 == head.size()) break;
+        const unsigned char c1 = static_cast<unsigned char>(head[i + 1] | 0x20);
+        if (c1 < 'a' || c1 > 'z' || !((second[(head[i] | 0x20) - 'a'] >> (c1 - 'a')) & 1u)) continue;
+        const char c = static_cast<char>(head[i] | 0x20);
+        for (std::string_view nd : needles) {
+            if (nd[0] != c || head.size() - i < nd.size()) continue;
+            std::size_t m = 1;
+            while (m < nd.size() && static_cast<char>(head[i + m] | 0x20) == nd[m]) ++m;
+            if (m == nd.size()) return true;
+        }
+    }
+    return false;
+}
+
 bool is_disclaimer(std::string_view line) {
+    if (!may_be_disclaimer(line)) return false;
     thread_local std::string f;  // " " + fold(head) + " ", in a buffer kept per thread
     f.assign(1, ' ');
     fold_append(f, line.substr(0, 300), 1);
@@ -449,6 +516,17 @@ const std::vector<std::vector<std::string>>& closing_formulas() {
 
 // The distinct first words of the closing formulas: a line whose first word is none of them is
 // no closing, without comparing it with all 65 formulas (is_closing_line runs on many lines).
+// The closing formulas' indices by their first word, each list in the formulas' order.
+const detail::WordIndex<std::size_t>& closing_index() {
+    static const detail::WordIndex<std::size_t> index = [] {
+        detail::WordIndex<std::size_t> i;
+        const auto& all = closing_formulas();
+        for (std::size_t k = 0; k < all.size(); ++k) i[all[k][0]].push_back(k);
+        return i;
+    }();
+    return index;
+}
+
 bool starts_some_closing(std::string_view first) {
     static const std::vector<std::string> firsts = [] {
         std::vector<std::string> v;
@@ -456,7 +534,30 @@ bool starts_some_closing(std::string_view first) {
             if (std::find(v.begin(), v.end(), c[0]) == v.end()) v.push_back(c[0]);
         return v;
     }();
-    return std::find(firsts.begin(), firsts.end(), first) != firsts.end();
+    // Bit min(size, 31) of [initial] is set when some first word has that initial and length:
+    // most words are rejected without comparing them with the ~40 first words.
+    static const std::array<std::uint32_t, 256> initial_len = [] {
+        std::array<std::uint32_t, 256> t{};
+        for (const std::string& w : firsts)
+            if (!w.empty()) t[static_cast<unsigned char>(w[0])] |= 1u << std::min<std::size_t>(w.size(), 31);
+        return t;
+    }();
+    if (!first.empty() && !((initial_len[static_cast<unsigned char>(first[0])] >> std::min<std::size_t>(first.size(), 31)) & 1u))
+        return false;
+    return closing_index().find(first) != nullptr;  // std::find(firsts, first) != end, hashed
+}
+
+// Whether some closing formula's first word starts with `prefix` (compared byte by byte: the
+// prefixes are a few letters, and a memcmp call per formula cost more).
+bool some_closing_starts_with(std::string_view prefix) {
+    for (const auto& c : closing_formulas()) {
+        const std::string& w = c[0];
+        if (w.size() < prefix.size()) continue;
+        std::size_t k = 0;
+        while (k < prefix.size() && w[k] == prefix[k]) ++k;
+        if (k == prefix.size()) return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -464,14 +565,43 @@ bool starts_some_closing(std::string_view first) {
 bool is_closing_line(std::string_view line) {
     std::string_view t = trim(line);
     if (t.empty() || t.size() > 60 || t.back() == '?') return false;
+    // Most lines are no closing: when t's first word is plain ASCII (ASCII letters and digits after
+    // ASCII separators, ended by an ASCII separator or t's end) it is tokenize(t)[0], lower-cased,
+    // and no closing starts so, the line is rejected without folding it. A byte >= 0x80 before
+    // the word's end leaves the decision to the fold below.
+    {
+        auto alnum = [](unsigned char b) { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'); };
+        std::size_t i = 0;
+        while (i < t.size() && static_cast<unsigned char>(t[i]) < 0x80 && !alnum(static_cast<unsigned char>(t[i]))) ++i;
+        std::size_t j = i;
+        char first[64];  // t.size() <= 60
+        while (j < t.size() && alnum(static_cast<unsigned char>(t[j]))) {
+            const char c = t[j];
+            first[j - i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+            ++j;
+        }
+        const bool plain = j == t.size() || static_cast<unsigned char>(t[j]) < 0x80;
+        if (plain && j > i && !starts_some_closing(std::string_view(first, j - i))) return false;
+        if (plain && j == i) return false;  // no word at all (only ASCII separators)
+        // A byte >= 0x80 right after ASCII letters ("Benoît"): the first folded word starts with
+        // them (or is them, when that character folds to a separator), so no closing's first word
+        // starting so rejects the line too.
+        if (!plain && j > i && !some_closing_starts_with(std::string_view(first, j - i))) return false;
+    }
     // tokenize(t), without a string per word: norm(k) is tokenize(t)[k].norm. Into buffers kept
     // per thread (this runs on many lines of every body's end; no allocation per line).
     thread_local FoldedText scratch;
     fold_words_into(scratch, t);
     const FoldedText& toks = scratch;
-    if (toks.words.empty() || !starts_some_closing(toks.norm(0))) return false;
+    if (toks.words.empty()) return false;
+    // The formulas by their first word (closing_index): the loop below skips (continue) every
+    // formula whose first word is not the line's, so only that list is walked (and no list means
+    // starts_some_closing is false: no formula).
+    const std::vector<std::size_t>* formulas = closing_index().find(toks.norm(0));
+    if (!formulas) return false;
     const std::size_t ntoks = toks.words.size();
-    for (const auto& c : closing_formulas()) {
+    for (const std::size_t ci : *formulas) {
+        const std::vector<std::string>& c = closing_formulas()[ci];
         if (ntoks < c.size()) continue;
         bool ok = true;
         for (std::size_t k = 0; k < c.size() && ok; ++k) ok = toks.norm(k) == c[k];

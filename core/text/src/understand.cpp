@@ -41,10 +41,8 @@ void understand(Message& m) {
     m.expects_reply = false;
     // SPEC: automated mail never counts as a request; its cues would only mislead the detectors.
     if (m.automated) return;
-    std::vector<Cue> cues = find_cues(m.new_text, folded.get());
-    m.expects_reply = expects_reply(m.new_text, cues);
-    m.cues.reserve(cues.size());
-    for (Cue& c : cues) m.cues.push_back(Message::Cue{std::move(c.family), std::move(c.text)});
+    // find_cues then expects_reply, without the Cue records' copies of their patterns.
+    m.expects_reply = find_message_cues(m.new_text, folded.get(), m.cues);
 }
 
 }  // namespace ilc::text

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "interlocutor/message.h"
 #include "interlocutor/text/normalize.h"
 
 namespace ilc::text {
@@ -75,6 +76,11 @@ bool expects_reply(std::string_view new_text);
 
 // Same decision from cues already found by find_cues(new_text), to avoid a second scan.
 bool expects_reply(std::string_view new_text, const std::vector<Cue>& cues);
+
+// understand()'s cue step: out = the cues of find_cues(new_text, folded) as a message keeps them
+// (family and text, in the same order), and returns expects_reply(new_text, those cues), without
+// making the Cue records (a copy of each cue's pattern) the two calls would.
+bool find_message_cues(std::string_view new_text, const FoldedText& folded, std::vector<Message::Cue>& out);
 
 // True when text has a '?' (or '？' / '¿') that is not inside a URL or an e-mail address.
 bool has_question_mark(std::string_view text);
