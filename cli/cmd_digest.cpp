@@ -121,11 +121,8 @@ int cmd_digest(int argc, char** argv) {
     const auto analysis = detect::analyze(mails, threads, settings);
     std::vector<Message> msgs;
     msgs.reserve(mails.size());
-    for (auto& m : mails) {
-        msgs.push_back(digest::header_message(std::move(m)));
-        m = detect::Mail();
-    }
-    std::vector<detect::Mail>().swap(mails);
+    for (auto& m : mails) msgs.push_back(digest::header_message(std::move(m)));  // copies of the Mail's strings
+    corpus_mails.release();  // the Mails and the text their strings are in
     std::string eml;
     if (team) {
         digest::TeamOptions topts;

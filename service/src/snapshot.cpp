@@ -64,7 +64,8 @@ detect::Direction direction(const detect::Identity& id, const detect::Mail& m) {
 class AccountMemo {
 public:
     explicit AccountMemo(const detect::Identity& id) : id_(id) {}
-    const std::string& operator()(const std::string& address) {
+    // `address` must outlive the memo (the Mails' strings do: they live in their MailText).
+    const std::string& operator()(std::string_view address) {
         auto it = memo_.find(address);
         if (it == memo_.end()) it = memo_.emplace(address, id_.account_of(address)).first;
         return it->second;
@@ -72,7 +73,7 @@ public:
 
 private:
     const detect::Identity& id_;
-    std::unordered_map<std::string, std::string> memo_;
+    std::unordered_map<std::string_view, std::string> memo_;
 };
 
 // threads: as the threader returned them (s.threads is filled from them afterwards).
@@ -631,7 +632,13 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
     // no detector reads, go once the threads are built.
     threading::ThreadingOptions topts;
     topts.owner_addresses = snap->settings.owners;
-    std::vector<Thread> threads = corpus.thread(topts);
+    std::vector<Thread> threads;
+    {
+        // What the threader and the headers held goes back to the system before the analysis
+        // starts, instead of under its peak.
+        ReleaseFreedMemory release;
+        threads = corpus.thread(topts);
+    }
     std::vector<detect::Mail>& messages = corpus.mails;
 
     snap->now = snap->settings.now ? snap->settings.now : static_cast<int64_t>(std::time(nullptr));
@@ -650,7 +657,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
     snap->messages.finish();
     {
         ReleaseFreedMemory release;
-        std::vector<detect::Mail>().swap(messages);
+        corpus.release();  // the Mails and the text their strings are in
         // The threads into flat arrays (ThreadTable); the threader's vector goes.
         size_t members = 0, thread_id_bytes = 0;
         for (const auto& t : threads) members += t.members.size(), thread_id_bytes += t.id.size();
@@ -708,7 +715,12 @@ namespace {
 // Snapshot::load_messages() does (every column, so the analysis is the one it made on those
 // Messages), but converted batch by batch: the whole Messages of a 1M store were ~3.8 GB at the
 // peak of the first request in another language.
-Result<std::vector<detect::Mail>> load_mails(const Snapshot& s) {
+// The Mails' strings are in `text`, which must outlive them.
+struct LoadedMails {
+    std::vector<detect::Mail> mails;
+    std::shared_ptr<detect::MailText> text;
+};
+Result<LoadedMails> load_mails(const Snapshot& s) {
     auto st = store::Store::open(s.db_path, store::OpenMode::read_only);
     if (!st) return st.error();
     std::vector<detect::Mail> out;
@@ -731,7 +743,7 @@ Result<std::vector<detect::Mail>> load_mails(const Snapshot& s) {
     if (!same || out.size() != s.messages.size())
         return Error{ErrorCode::db, "the store no longer holds the messages of the loaded snapshot",
                      "retry in a few seconds: the service reloads the store when it changes"};
-    return out;
+    return LoadedMails{std::move(out), make_mail.text()};
 }
 
 }  // namespace
@@ -748,9 +760,9 @@ const detect::AnalysisResult& Snapshot::result_in(const std::string& lang) const
         detect::AnalysisSettings other = settings;
         other.lang = lang;
         other.now = now;  // the same instant as the snapshot's own analysis, not the clock's
-        auto r = std::make_unique<detect::AnalysisResult>(detect::analyze(msgs.value(), threads.to_threads(), other));
+        auto r = std::make_unique<detect::AnalysisResult>(detect::analyze(msgs->mails, threads.to_threads(), other));
         ReleaseFreedMemory release;
-        std::vector<detect::Mail>().swap(msgs.value());
+        msgs.value() = LoadedMails();
         languages->findings[lang] = index_findings(*this, *r);
         // Of the other language's result only the stalled deals are read again (their texts, by
         // stalled_in in the service): the rest is in its findings index already.
@@ -788,8 +800,9 @@ Result<Snapshot::DigestInput> Snapshot::load_digest_input() const {
     detect::AnalysisSettings same = settings;
     same.now = now;  // the snapshot's instant, not the clock's
     // analyze() on the Mails gives what it gives on the Messages (detect::MailMaker).
-    in.analysis = detect::analyze(mails.value(), threads.to_threads(), same);
-    in.mails = std::move(mails.value());
+    in.analysis = detect::analyze(mails->mails, threads.to_threads(), same);
+    in.mails = std::move(mails->mails);
+    in.text = std::move(mails->text);
     return in;
 }
 

@@ -4,7 +4,9 @@
 #include <map>
 
 #include "detect_test_util.h"
+#include "interlocutor/detect/mail_corpus.h"
 #include "interlocutor/detect/report.h"
+#include "interlocutor/threading/threader.h"
 
 using namespace ilc::detect;
 using namespace ilc::detect::test;
@@ -552,4 +554,54 @@ TEST_CASE("next_follow_up: later as chasers pile up, never before the contact's 
     // Sent 2 Nov; an 8-business-day habit means not before 13 Nov (11 Nov is a holiday).
     CHECK(follow_up(1, true) >= "2026-11-13");
     CHECK(follow_up(1, false) >= "2026-11-13");  // never in the past: at least the next business day
+}
+
+// ------------------------------------------------------------------ slim records (MailCorpus)
+
+TEST_CASE("MailCorpus: the Mails view one shared text and thread as their Messages do", "[detect.mail]") {
+    std::vector<ilc::Message> msgs(3);
+    msgs[0].message_id = "a@x.com";
+    msgs[0].subject = "Budget";
+    msgs[0].from = {"Ann", "ann@acme.com"};
+    msgs[0].to = {{"Rep", "rep@vendor.fr"}};
+    msgs[0].date = 1000;
+    msgs[1].message_id = "b@x.com";
+    msgs[1].subject = "Re: Budget";
+    msgs[1].from = {"Rep", "rep@vendor.fr"};
+    msgs[1].to = {{"Ann", "ann@acme.com"}};
+    msgs[1].in_reply_to = {"a@x.com"};
+    msgs[1].references = {"a@x.com"};
+    msgs[1].date = 2000;
+    msgs[2].message_id = "c@x.com";
+    msgs[2].subject = "Re: Budget";
+    msgs[2].from = {"Ann", "ann@acme.com"};
+    msgs[2].to = {{"Rep", "rep@vendor.fr"}};
+    msgs[2].cc = {{"Bob", "bob@acme.com"}};
+    msgs[2].in_reply_to = {"b@x.com"};
+    msgs[2].references = {"gone@x.com", "a@x.com", "b@x.com"};  // one of them never stored
+    msgs[2].list_id = "<deals.acme.com>";
+    msgs[2].date = 3000;
+    const std::vector<ilc::Thread> expected = ilc::threading::thread_messages_in_place(msgs);
+
+    MailCorpus corpus;
+    std::vector<ilc::Message> batch = msgs;  // add() moves from the batch
+    corpus.add(batch, batch.size());
+    const std::vector<ilc::Thread> threads = corpus.thread({});
+    REQUIRE(threads.size() == expected.size());
+    for (size_t t = 0; t < threads.size(); ++t) {
+        CHECK(threads[t].id == expected[t].id);
+        CHECK(threads[t].members == expected[t].members);
+    }
+    const auto& m = corpus.mails;
+    REQUIRE(m.size() == 3);
+    CHECK(m[0].message_id == "a@x.com");
+    CHECK(m[2].cc.size() == 1);
+    CHECK(m[2].cc[0].name == "Bob");
+    CHECK(m[2].cc[0].address == "bob@acme.com");
+    // Repeated strings are stored once: the views are the same bytes.
+    CHECK(m[0].from.address.data() == m[2].from.address.data());
+    CHECK(m[1].subject.data() == m[2].subject.data());
+    CHECK(m[0].to[0].address.data() == m[1].from.address.data());
+    corpus.release();
+    CHECK(corpus.mails.empty());
 }

@@ -50,7 +50,7 @@ bool owner_mail_automated(const Message& m) {
 }
 
 // An auto-reply's or a delivery report's subject.
-bool automated_subject(const std::string& subject) {
+bool automated_subject(std::string_view subject) {
     std::string subj = fold(subject);
     for (const char* s : {"absence du bureau", "reponse automatique", "out of office", "automatic reply",
                           "auto-reply", "autoreply", "abwesenheitsnotiz", "delivery status notification",
@@ -157,7 +157,7 @@ std::string title_from_text(const Message& m) {
 }
 
 // A Mail carries the title found at load time (to_mail), already one that names a role.
-std::string title_from_text(const Mail& m) { return m.text_title; }
+std::string title_from_text(const Mail& m) { return std::string(m.text_title); }
 
 // FNV-1a, the hash of the duplicate key below.
 constexpr uint64_t kFnvBasis = 14695981039346656037ull, kFnvPrime = 1099511628211ull;
@@ -479,16 +479,18 @@ Atom AtomTable::intern_lower(std::string_view s) {
     return intern(scratch_);
 }
 
-std::span<const Atom> AtomLists::add(const std::vector<Atom>& list) {
-    if (list.empty()) return {};
-    if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < list.size()) {
+const Atom* AtomLists::add(std::initializer_list<const std::vector<Atom>*> lists) {
+    size_t n = 0;
+    for (const auto* l : lists) n += l->size();
+    if (n == 0) return nullptr;
+    if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < n) {
         blocks_.emplace_back();
-        blocks_.back().reserve(std::max<size_t>(size_t{1} << 16, list.size()));
+        blocks_.back().reserve(std::max<size_t>(size_t{1} << 16, n));
     }
     std::vector<Atom>& b = blocks_.back();
     const size_t at = b.size();
-    b.insert(b.end(), list.begin(), list.end());  // within capacity: earlier spans stay valid
-    return {b.data() + at, list.size()};
+    for (const auto* l : lists) b.insert(b.end(), l->begin(), l->end());  // within capacity: earlier lists stay valid
+    return b.data() + at;
 }
 
 Context::Context(const AnalysisSettings& s)
@@ -563,7 +565,7 @@ ContextOf<M>::ContextOf(const std::vector<M>& m, const AnalysisSettings& s, cons
             mi.from_account = ff.account;
         }
         mi.expects = msg.expects_reply;  // decided by core/text on new text (closings neutralize request cues)
-        // Every address seen is the sender or already in mi.recipients: a short list is searched
+        // Every address seen is the sender or already in mi.recipients(): a short list is searched
         // there (no set built per message, a million times over), a long one goes through a set.
         const bool many = msg.to.size() + msg.cc.size() > 32;
         if (many) {
@@ -594,10 +596,10 @@ ContextOf<M>::ContextOf(const std::vector<M>& m, const AnalysisSettings& s, cons
         }
         std::sort(accts.begin(), accts.end());
         accts.erase(std::unique(accts.begin(), accts.end()), accts.end());
-        mi.recipients = atom_lists.add(rcpt);
-        mi.ext_recipients = atom_lists.add(ext);
-        mi.ext_accounts = atom_lists.add(ext_acc);
-        mi.accounts = atom_lists.add(accts);
+        mi.n_recipients = static_cast<uint32_t>(rcpt.size());
+        mi.n_ext = static_cast<uint32_t>(ext.size());
+        mi.n_accounts = static_cast<uint32_t>(accts.size());
+        mi.lists = atom_lists.add({&rcpt, &ext, &ext_acc, &accts});
         rcpt_begin[i] = static_cast<uint32_t>(all_rcpt.size());
         all_rcpt.insert(all_rcpt.end(), rcpt_ids.begin(), rcpt_ids.end());
         if (!msg.from.address.empty() && msg.date != 0) {
@@ -625,8 +627,8 @@ ContextOf<M>::ContextOf(const std::vector<M>& m, const AnalysisSettings& s, cons
     // Pass 2, in stored order: duplicates and broadcasters, languages, each account's messages,
     // the latest name and title of each person.
     if (address_facts.size() < atoms.size()) address_facts.resize(atoms.size());
-    names.assign(atoms.size(), nullptr);
-    titles.assign(atoms.size(), nullptr);
+    names.assign(atoms.size(), {});
+    titles.assign(atoms.size(), {});
     std::map<std::string, int> langs_out, langs_all;
     for (size_t i = 0; i < msgs.size(); ++i) {
         const M& msg = msgs[i];
@@ -635,32 +637,32 @@ ContextOf<M>::ContextOf(const std::vector<M>& m, const AnalysisSettings& s, cons
         if (dup[i] && !mi.automated) mi.duplicate = mi.automated = true;
         if (!mi.automated && broadcasters[mi.from.id()]) mi.automated = true;
         if (!msg.lang.empty()) {
-            ++langs_all[msg.lang];
-            if (mi.outbound) ++langs_out[msg.lang];
+            ++langs_all[std::string(msg.lang)];
+            if (mi.outbound) ++langs_out[std::string(msg.lang)];
         }
         if (mi.automated) continue;
         if (!mi.from_account.empty()) {
             account_msgs[mi.from_account].push_back(i);
-            const std::string*& name = names[mi.from.id()];
-            if (!msg.from.name.empty()) name = &msg.from.name;
-            if (!msg.signature_name.empty() && (!name || name->empty())) name = &msg.signature_name;
-            const std::string*& title = titles[mi.from.id()];
+            std::string_view& name = names[mi.from.id()];
+            if (!msg.from.name.empty()) name = msg.from.name;
+            if (!msg.signature_name.empty() && name.empty()) name = msg.signature_name;
+            std::string_view& title = titles[mi.from.id()];
             if (!msg.signature_title.empty()) {
-                title = &msg.signature_title;
-            } else if (!title) {
+                title = msg.signature_title;
+            } else if (title.empty()) {
                 // Looked for once per person: a title found in an earlier message stays.
                 if (std::string t = title_from_text(msg); !t.empty() && role_from_title(t) != "unknown")
-                    title = &owned_titles.emplace_back(std::move(t));
+                    title = owned_titles.emplace_back(std::move(t));
             }
         } else if (mi.sender_internal) {
-            for (Atom a : mi.accounts) account_msgs[a].push_back(i);
+            for (Atom a : mi.accounts()) account_msgs[a].push_back(i);
         }
         const uint32_t* rcpt = all_rcpt.data() + rcpt_begin[i];
         for (const auto* list : {&msg.to, &msg.cc})
             for (const auto& mb : *list) {
                 const uint32_t a = *rcpt++;
                 if (mb.name.empty()) continue;
-                if (!address_facts[a].internal && !names[a]) names[a] = &mb.name;
+                if (!address_facts[a].internal && names[a].empty()) names[a] = mb.name;
             }
     }
     // By date, stored order on a tie (each list was built in stored order). The dates are copied
@@ -700,9 +702,9 @@ Atom Context::person_key(Atom a) {
 }
 
 std::string Context::name_of(Atom address) const {
-    const std::string* found = address.id() < names.size() ? names[address.id()] : nullptr;
-    if (!found) return {};
-    std::string n = *found;
+    const std::string_view found = address.id() < names.size() ? names[address.id()] : std::string_view();
+    if (found.empty()) return {};
+    std::string n(found);
     while (!n.empty() && (n.front() == '"' || n.front() == '\'' || n.front() == ' ')) n.erase(0, 1);
     while (!n.empty() && (n.back() == '"' || n.back() == '\'' || n.back() == ' ')) n.pop_back();
     // Directory style "Last, First" reads better as "First Last" in a sentence.
@@ -742,12 +744,12 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
             if (mi.automated) continue;
             if (mi.outbound) {
                 // One-to-one with an account: one external recipient, nobody else outside.
-                if (mi.ext_recipients.size() == 1) ++stats[mi.ext_accounts[0]].direct_sent;
+                if (mi.ext_recipients().size() == 1) ++stats[mi.ext_accounts()[0]].direct_sent;
                 // A reply to the previous inbound message of the same person counts as an exchange.
                 if (prev >= 0 && !info[prev].outbound && !info[prev].from_account.empty()) {
                     const auto& r = msgs[i].to;
                     const std::string& them = info[prev].from.str();
-                    if (std::any_of(r.begin(), r.end(), [&](const Mailbox& mb) { return lower_equals(mb.address, them); }))
+                    if (std::any_of(r.begin(), r.end(), [&](const auto& mb) { return lower_equals(mb.address, them); }))
                         ++ctx.exchanges[info[prev].from.id()];
                 }
                 last_out = static_cast<long>(i);
@@ -758,14 +760,14 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                     if (ctx.has_cue(i, kTopics[k].cues)) ++stats[acct].topic_people[k][mi.from];
                 if (last_out >= 0) {
                     const MsgInfo& lo = info[static_cast<size_t>(last_out)];
-                    bool to_them = std::find(lo.ext_accounts.begin(), lo.ext_accounts.end(), acct) != lo.ext_accounts.end();
+                    bool to_them = std::find(lo.ext_accounts().begin(), lo.ext_accounts().end(), acct) != lo.ext_accounts().end();
                     if (to_them && std::find(answered.begin(), answered.end(), acct) == answered.end()) {
                         answered.push_back(acct);
                         stats[acct].reply_delays.push_back(
                             ctx.cal.business_days(msgs[static_cast<size_t>(last_out)].date, msgs[i].date));
-                        if (lo.ext_recipients.size() == 1) ++stats[acct].direct_replied;
+                        if (lo.ext_recipients().size() == 1) ++stats[acct].direct_replied;
                     }
-                    if (std::find(lo.ext_recipients.begin(), lo.ext_recipients.end(), mi.from) != lo.ext_recipients.end())
+                    if (std::find(lo.ext_recipients().begin(), lo.ext_recipients().end(), mi.from) != lo.ext_recipients().end())
                         ++ctx.exchanges[mi.from.id()];
                 }
             }
@@ -809,9 +811,9 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                 const MsgInfo& mi = info[M];
                 // Past the analysis horizon a question is stale, not awaiting (Thresholds).
                 const bool stale = th.awaiting_max_age_days > 0 && msgs[M].date < ctx.now - th.awaiting_max_age_days * kDay;
-                if (!mi.ext_recipients.empty() && mi.expects && !stale) {
-                    const auto& addrs = mi.ext_recipients;
-                    const auto& orgs = mi.ext_accounts;
+                if (!mi.ext_recipients().empty() && mi.expects && !stale) {
+                    const auto& addrs = mi.ext_recipients();
+                    const auto& orgs = mi.ext_accounts();
                     bool answered = false;
                     for (size_t k = static_cast<size_t>(mpos) + 1; k < ord.size() && !answered; ++k) {
                         const MsgInfo& x = info[ord[k]];
@@ -835,17 +837,17 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                                 if (!xi.from_account.empty()) break;
                                 continue;
                             }
-                            if (xi.ext_recipients.empty()) continue;
+                            if (xi.ext_recipients().empty()) continue;
                             ++f.unanswered_count;
                             f.first_unanswered = msgs[x].message_id;
                         }
                         f.waiting_business_days = wbd;
                         f.over_chasing = f.unanswered_count >= th.over_chasing_count;
                         std::map<Atom, int> acc_count;
-                        for (Atom a : mi.ext_accounts) ++acc_count[a];
+                        for (Atom a : mi.ext_accounts()) ++acc_count[a];
                         const Atom account = majority(acc_count);
                         f.account = account.str();
-                        for (Atom a : mi.ext_recipients) f.recipients.push_back(a.str());
+                        for (Atom a : mi.ext_recipients()) f.recipients.push_back(a.str());
                         // Chasers space out as they pile up, never sooner than the contact's usual delay.
                         int usual = median(stats_of(account).reply_delays);
                         // When that date is already past, the same spacing counts from today instead.
@@ -857,7 +859,7 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                         int64_t floor_day = ctx.cal.add_business_days(ctx.now, from_now);
                         f.next_follow_up = iso_date(std::max(day, floor_day));
                         // The first outside recipient, To before Cc, is the person to chase.
-                        std::string contact = ctx.name_of(mi.ext_recipients.front());
+                        std::string contact = ctx.name_of(mi.ext_recipients().front());
                         f.suggestion = suggest_awaiting_reply(f, contact, ctx.lang);
                         found.awaiting_reply.push_back(std::move(f));
                     }
@@ -880,7 +882,7 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                 for (size_t k = static_cast<size_t>(ipos) + 1; k < ord.size(); ++k)
                     if (info[ord[k]].outbound && !info[ord[k]].automated) later_out = true;
                 bool owner_in_to = std::any_of(msgs[M].to.begin(), msgs[M].to.end(),
-                                               [&](const Mailbox& mb) { return ctx.id.is_owner(mb.address); });
+                                               [&](const auto& mb) { return ctx.id.is_owner(mb.address); });
                 const bool stale = th.awaiting_max_age_days > 0 && msgs[M].date < ctx.now - th.awaiting_max_age_days * kDay;
                 if (!mi.sender_internal && !mi.from.empty() && owner_in_to && mi.expects && !later_out && !stale) {
                     int wbd = ctx.cal.business_days(msgs[M].date, ctx.now);
@@ -906,8 +908,8 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                 std::map<Atom, std::vector<size_t>> groups;
                 for (size_t i : outs) {
                     // Each account's number of recipients (info.accounts lists them once each).
-                    for (Atom a : info[i].accounts) {
-                        const auto& ea = info[i].ext_accounts;
+                    for (Atom a : info[i].accounts()) {
+                        const auto& ea = info[i].ext_accounts();
                         if (std::count(ea.begin(), ea.end(), a) >= th.all_in_copy_min_recipients) groups[a].push_back(i);
                     }
                 }
@@ -930,10 +932,10 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                         f.recap_messages = recaps;
                         std::vector<Atom> people;  // f.recipients as atoms
                         for (size_t i : g) {
-                            f.group_messages.push_back(msgs[i].message_id);
-                            for (size_t r = 0; r < info[i].ext_recipients.size(); ++r) {
-                                const Atom p = info[i].ext_recipients[r];
-                                if (info[i].ext_accounts[r] == acct && std::find(people.begin(), people.end(), p) == people.end()) {
+                            f.group_messages.emplace_back(msgs[i].message_id);
+                            for (size_t r = 0; r < info[i].ext_recipients().size(); ++r) {
+                                const Atom p = info[i].ext_recipients()[r];
+                                if (info[i].ext_accounts()[r] == acct && std::find(people.begin(), people.end(), p) == people.end()) {
                                     people.push_back(p);
                                     f.recipients.push_back(p.str());
                                 }
@@ -993,10 +995,10 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                 if (x.automated) continue;
                 if (x.outbound) {
                     // A forward to colleagues inside the thread drops nobody outside.
-                    if (x.ext_recipients.empty()) continue;
-                    latest = x.recipients;
-                    latest_accounts = x.accounts;
-                    for (Atom r : x.recipients)
+                    if (x.ext_recipients().empty()) continue;
+                    latest = x.recipients();
+                    latest_accounts = x.accounts();
+                    for (Atom r : x.recipients())
                         if (!has(ever_included, r)) ever_included.push_back(r);
                     have_latest = true;
                     continue;
@@ -1116,7 +1118,7 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
                 f.escalate = organisational && !manager_wrote;
                 std::set<std::string> seen;
                 auto add = [&](size_t i) {
-                    if (seen.insert(msgs[i].message_id).second) f.evidence.push_back(msgs[i].message_id);
+                    if (seen.emplace(msgs[i].message_id).second) f.evidence.emplace_back(msgs[i].message_id);
                 };
                 add(L);
                 for (size_t i : cue_msgs) add(i);
@@ -1182,8 +1184,6 @@ MailMaker::MailMaker(const AnalysisSettings* settings) {
     if (settings) id_ = Identity::from_settings(*settings);
 }
 
-Mail to_mail(Message&& m) { return MailMaker()(std::move(m)); }
-
 Mail MailMaker::operator()(Message&& m) {
     Mail out;
     // What only a first per-message step reads, first: the texts, the cues, the headers.
@@ -1202,7 +1202,7 @@ Mail MailMaker::operator()(Message&& m) {
     if (title_read) {
         // As the Context's second pass filters it (a title must name a role to count).
         if (std::string t = title_from_text(m); !t.empty() && role_from_title(t) != "unknown")
-            out.text_title = std::move(t);
+            out.text_title = text_->intern(t);
     }
     out.cues = cue_bits(m);
     // looks_automated() stops before the bulk shape for mail already automated or a report, and
@@ -1212,17 +1212,20 @@ Mail MailMaker::operator()(Message&& m) {
     out.automated = m.automated;
     out.is_report = m.is_report;
     out.expects_reply = m.expects_reply;
-    out.message_id = std::move(m.message_id);
+    // The strings into the shared text: ids copied, the rest stored once (replies share their
+    // subject, every mail of a person the address and name).
+    MailText& text = *text_;
+    out.message_id = text.add(m.message_id);
     out.rowid = m.rowid;
     out.date = m.date;
-    out.subject = std::move(m.subject);
-    out.from = std::move(m.from);
-    out.to = std::move(m.to);
-    out.cc = std::move(m.cc);
-    out.bcc = std::move(m.bcc);
-    out.signature_name = std::move(m.signature_name);
-    out.signature_title = std::move(m.signature_title);
-    out.lang = std::move(m.lang);
+    out.subject = text.intern(m.subject);
+    out.from = text.mailbox(m.from);
+    out.to = text.add_list(m.to);
+    out.cc = text.add_list(m.cc);
+    out.bcc = text.add_list(m.bcc);
+    out.signature_name = text.intern(m.signature_name);
+    out.signature_title = text.intern(m.signature_title);
+    out.lang = text.intern(m.lang);
     return out;
 }
 

@@ -44,7 +44,7 @@ void build_stakeholders(Context& ctx, AnalysisResult& out) {
             if (!is_person[mi.from.id()]) is_person[mi.from.id()] = 1, people.emplace_back(mi.from_account, mi.from);
             engaged[mi.from.id()] = 1;
             ++from_count[mi.from.id()];
-            for (Atom r : mi.recipients) {
+            for (Atom r : mi.recipients()) {
                 if (!ctx.facts(r).internal) continue;
                 auto& p = pair_stats(ctx.person_key(r), mi.from);
                 ++p.from_external;
@@ -52,10 +52,10 @@ void build_stakeholders(Context& ctx, AnalysisResult& out) {
             }
         } else if (mi.sender_internal) {
             Atom me = ctx.person_key(mi.from);
-            for (size_t r = 0; r < mi.ext_recipients.size(); ++r) {
-                Atom a = mi.ext_recipients[r];
+            for (size_t r = 0; r < mi.ext_recipients().size(); ++r) {
+                Atom a = mi.ext_recipients()[r];
                 if (a.str().find('@') == std::string::npos) continue;
-                if (!is_person[a.id()]) is_person[a.id()] = 1, people.emplace_back(mi.ext_accounts[r], a);
+                if (!is_person[a.id()]) is_person[a.id()] = 1, people.emplace_back(mi.ext_accounts()[r], a);
                 if (mi.outbound) ++to_count[a.id()];
                 auto& p = pair_stats(me, a);
                 ++p.from_internal;
@@ -99,7 +99,7 @@ void build_stakeholders(Context& ctx, AnalysisResult& out) {
             s.account = acct.str();
             s.address = a.str();
             s.name = ctx.name_of(a);
-            if (const std::string* t = ctx.titles[a.id()]) s.title = *t;
+            if (const std::string_view t = ctx.titles[a.id()]; !t.empty()) s.title = t;
             s.role = role_from_title(s.title);
             s.two_way = ctx.exchanges_of(a);
             s.messages_from = from_count[a.id()];

@@ -278,18 +278,26 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
 }
 
 Message header_message(detect::Mail&& a) {
+    // The Mail's strings are views into its MailText: copied.
+    auto mailbox = [](const detect::MailAddress& x) { return Mailbox{std::string(x.name), std::string(x.address)}; };
+    auto mailboxes = [&](std::span<const detect::MailAddress> v) {
+        std::vector<Mailbox> out;
+        out.reserve(v.size());
+        for (const auto& x : v) out.push_back(mailbox(x));
+        return out;
+    };
     Message m;
-    m.message_id = std::move(a.message_id);
+    m.message_id = a.message_id;
     m.rowid = a.rowid;
     m.date = a.date;
-    m.subject = std::move(a.subject);
-    m.from = std::move(a.from);
-    m.to = std::move(a.to);
-    m.cc = std::move(a.cc);
-    m.bcc = std::move(a.bcc);
-    m.signature_name = std::move(a.signature_name);
-    m.signature_title = std::move(a.signature_title);
-    m.lang = std::move(a.lang);
+    m.subject = a.subject;
+    m.from = mailbox(a.from);
+    m.to = mailboxes(a.to);
+    m.cc = mailboxes(a.cc);
+    m.bcc = mailboxes(a.bcc);
+    m.signature_name = a.signature_name;
+    m.signature_title = a.signature_title;
+    m.lang = a.lang;
     m.automated = a.automated;
     m.is_report = a.is_report;
     m.expects_reply = a.expects_reply;

@@ -90,33 +90,46 @@ private:
     size_t size_ = 0;
 };
 
+// In-Reply-To or References ids: a Message's or ThreadInput's strings, or ThreadFields' views.
+struct IdList {
+    std::span<const std::string> strings;
+    std::span<const std::string_view> views;
+    IdList(const std::vector<std::string>& s) : strings(s) {}
+    IdList(std::span<const std::string> s, std::span<const std::string_view> v) : strings(s), views(v) {}
+    size_t size() const { return strings.size() + views.size(); }
+    std::string_view operator[](size_t k) const { return strings.empty() ? views[k] : std::string_view(strings[k]); }
+};
+
 // What the threader reads of one input, by reference: a ThreadInput, or the same fields of a
 // Message in place (thread_messages_in_place() builds no ThreadInput). Thread-Topic and
 // synthetic_id are not read.
 struct InView {
-    const std::string& message_id;
-    const std::vector<std::string>& in_reply_to;
-    const std::vector<std::string>& references;
-    const std::string& subject;
+    std::string_view message_id;
+    IdList in_reply_to;
+    IdList references;
+    std::string_view subject;
     int64_t date;
-    const std::string& thread_index;
-    const std::string& list_id;
+    std::string_view thread_index;
+    std::string_view list_id;
     const ThreadInput* input;  // participants: input->participants, else computed from from/to/cc
     const ilc::Mailbox* from;
     const std::vector<ilc::Mailbox>* to;
     const std::vector<ilc::Mailbox>* cc;
+    // ThreadFields' mailboxes (participants from them when vfrom is set).
+    const MailboxView* vfrom;
+    std::span<const MailboxView> vto, vcc;
 
     static InView of(const ThreadInput& m) {
         return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id,
-                &m,           nullptr,       nullptr,      nullptr};
+                &m,           nullptr,       nullptr,      nullptr,   nullptr, {}, {}};
     }
     static InView of(const ilc::Message& m) {
         return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id,
-                nullptr,      &m.from,       &m.to,        &m.cc};
+                nullptr,      &m.from,       &m.to,        &m.cc,     nullptr, {}, {}};
     }
     static InView of(const ThreadFields& f) {
-        return {*f.message_id, *f.in_reply_to, *f.references, *f.subject, f.date, *f.thread_index, *f.list_id,
-                nullptr,       f.from,         f.to,           f.cc};
+        return {f.message_id, {{}, f.in_reply_to}, {{}, f.references}, f.subject, f.date, f.thread_index, f.list_id,
+                nullptr,      nullptr,        nullptr,       nullptr,   f.from,         f.to,           f.cc};
     }
     // The participants as thread_input_from() lists them: From, To, Cc addresses, each once,
     // empty ones left out.
@@ -126,9 +139,15 @@ struct InView {
             out.assign(input->participants.begin(), input->participants.end());
             return;
         }
-        auto add = [&](const std::string& a) {
-            if (!a.empty() && std::find(out.begin(), out.end(), std::string_view(a)) == out.end()) out.push_back(a);
+        auto add = [&](std::string_view a) {
+            if (!a.empty() && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
         };
+        if (vfrom) {
+            add(vfrom->address);
+            for (const auto& x : vto) add(x.address);
+            for (const auto& x : vcc) add(x.address);
+            return;
+        }
         add(from->address);
         for (const auto& x : *to) add(x.address);
         for (const auto& x : *cc) add(x.address);
@@ -376,20 +395,22 @@ struct Threader::State {
         node_of_msg[i] = self;
 
         // References without self-references, empty ids or immediate repeats.
-        std::vector<const std::string*> refs;
+        // Views of the ids where they are (a Message's strings, or a caller's text): by_id keeps them.
+        std::vector<std::string_view> refs;
         refs.reserve(m.references.size());
         // An id without '@' ("<yes>", "<foo>") is a broken or fake id that unrelated messages share:
         // it is no link (Dovecot's message_id_get_next() drops it too).
-        auto fake_id = [](const std::string& r) { return r.find('@') == std::string::npos; };
-        for (const auto& r : m.references) {
+        auto fake_id = [](std::string_view r) { return r.find('@') == std::string_view::npos; };
+        for (size_t k = 0; k < m.references.size(); ++k) {
+            const std::string_view r = m.references[k];
             if (r.empty() || r == m.message_id || fake_id(r)) continue;
-            if (!refs.empty() && *refs.back() == r) continue;
-            refs.push_back(&r);
+            if (!refs.empty() && refs.back() == r) continue;
+            refs.push_back(r);
         }
         // JWZ step 1A: each References id is the parent of the next one.
         int prev = kNone;
-        for (const std::string* r : refs) {
-            int n = node_for(*r);
+        for (const std::string_view r : refs) {
+            int n = node_for(r);
             link(prev, n);
             prev = n;
         }
@@ -398,20 +419,20 @@ struct Threader::State {
         // is already dropped by the parser), else the last References id, else the first
         // In-Reply-To id (notmuch's rule: In-Reply-To is written by the replying client itself,
         // References may be truncated or rewritten by lists).
-        const std::string* parent_id = nullptr;
-        std::vector<const std::string*> irt;
-        for (const auto& r : m.in_reply_to)
-            if (!r.empty() && r != m.message_id && !fake_id(r)) irt.push_back(&r);
-        if (irt.size() == 1) parent_id = irt.front();
-        else if (!refs.empty()) parent_id = refs.back();
-        else if (!irt.empty()) parent_id = irt.front();
+        const std::string_view* parent_id = nullptr;
+        std::vector<std::string_view> irt;
+        for (size_t k = 0; k < m.in_reply_to.size(); ++k)
+            if (const std::string_view r = m.in_reply_to[k]; !r.empty() && r != m.message_id && !fake_id(r)) irt.push_back(r);
+        if (irt.size() == 1) parent_id = &irt.front();
+        else if (!refs.empty()) parent_id = &refs.back();
+        else if (!irt.empty()) parent_id = &irt.front();
         const bool has_references = parent_id != nullptr;
         // An In-Reply-To that the References do not hold (a list rewrote one of them, e.g. gmane's
         // address mangling) is chained after the last References id, as JWZ appends it: the message
         // stays in the conversation its References name instead of starting a thread of its own.
         if (irt.size() == 1 && !refs.empty() &&
-            std::none_of(refs.begin(), refs.end(), [&](const std::string* r) { return *r == *irt.front(); }))
-            link(node_for(*refs.back()), node_for(*irt.front()));
+            std::none_of(refs.begin(), refs.end(), [&](std::string_view r) { return r == irt.front(); }))
+            link(node_for(refs.back()), node_for(irt.front()));
 
         int parent = parent_id ? node_for(*parent_id) : kNone;
         bool thread_index_linked = false;
@@ -439,7 +460,7 @@ struct Threader::State {
     // reply level. The parent is the message whose Thread-Index is ours minus the last block (or
     // the closest shorter one); when none was seen, a placeholder for the conversation ties the
     // replies together.
-    int thread_index_parent(int self, const std::string& b64, bool& linked) {
+    int thread_index_parent(int self, std::string_view b64, bool& linked) {
         std::string raw;
         if (!decode_base64(b64, raw) || raw.size() < 22) return kNone;
         raw.resize(22 + (raw.size() - 22) / 5 * 5);
@@ -593,7 +614,7 @@ struct Threader::State {
                 th.parent[p] = a == kNone ? -1 : position[a];
             }
             const Node& t = nodes[tops[k]];
-            std::string id = t.msg != kNone ? in(t.msg).message_id : in(th.members.front()).message_id;
+            std::string id(t.msg != kNone ? in(t.msg).message_id : in(th.members.front()).message_id);
             if (id.empty()) id = in(th.members.front()).message_id;
             if (id.empty()) id = "ilc-thread-" + std::to_string(th.members.front());
             // Duplicate Message-IDs can root two threads: keep thread ids unique.

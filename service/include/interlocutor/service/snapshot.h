@@ -270,6 +270,7 @@ struct Snapshot {
     struct DigestInput {
         detect::AnalysisResult analysis;
         std::vector<detect::Mail> mails;
+        std::shared_ptr<detect::MailText> text;  // where the Mails' strings are: keep it while they are read
     };
     Result<DigestInput> load_digest_input() const;
     // Reads new_text and cues of messages[i] for each i in `which` back from the store (the

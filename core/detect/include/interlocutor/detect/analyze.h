@@ -2,16 +2,20 @@
 // The detectors of SPEC "Findings" and the stakeholder map, run over normalized messages and
 // the threads the threader built from them.
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "interlocutor/detect/identity.h"
 #include "interlocutor/detect/settings.h"
 #include "interlocutor/message.h"
 #include "interlocutor/thread.h"
+#include "interlocutor/threading/threader.h"
 
 namespace ilc::detect {
 
@@ -112,25 +116,56 @@ struct AnalysisResult {
 AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
                        const AnalysisSettings& settings);
 
+// A mailbox of a Mail: views of its address and display name in the Mails' MailText.
+using MailAddress = threading::MailboxView;
+
+// Where the strings of a set of Mails live (docs/PERFORMANCE.md "Service on a large store"): one
+// block of text instead of a std::string per field (a heap block each when longer than 15
+// bytes), addresses, names, subjects and the other repeated strings stored once, and the
+// To/Cc/Bcc lists end to end as arrays of MailAddress (no vector of two std::strings a mailbox).
+// Nothing moves once added, so the views handed out stay valid as long as the MailText lives.
+class MailText {
+public:
+    MailText() = default;
+    MailText(const MailText&) = delete;
+    MailText& operator=(const MailText&) = delete;
+    // A copy of s ("" stays a view of nothing).
+    std::string_view add(std::string_view s);
+    // The one copy of s (repeated strings: addresses, names, subjects, titles, languages).
+    std::string_view intern(std::string_view s);
+    // The mailboxes of `list`, interned.
+    std::span<const MailAddress> add_list(const std::vector<Mailbox>& list);
+    MailAddress mailbox(const Mailbox& m) { return {intern(m.address), intern(m.name)}; }
+
+private:
+    char* reserve(size_t n);
+    std::vector<std::unique_ptr<char[]>> blocks_;
+    char* at_ = nullptr;
+    size_t left_ = 0;
+    std::unordered_set<std::string_view> interned_;
+    std::vector<std::vector<MailAddress>> lists_;  // blocks, never grown past their capacity
+};
+
 // What the detectors read of one message, slim (docs/PERFORMANCE.md "Large stores"): an
 // ilc::Message is 1,216 bytes before its strings, and on a large store the loaded messages were
 // most of the peak of `analyze` and of the service's start-up. The fields the detectors read keep
-// their Message names; what they only read in a first per-message step (the texts, the cue list,
-// the automated-mail headers) is replaced by that step's result, computed by to_mail() while the
-// store is read, so those parts never sit in memory for the whole store. Threading headers are not
-// kept: callers thread first (threading::take_thread_input()).
+// their Message names (as views: the strings are in the MailText of the MailMaker that made the
+// Mail, which must outlive it); what they only read in a first per-message step (the texts, the
+// cue list, the automated-mail headers) is replaced by that step's result, computed by MailMaker
+// while the store is read, so those parts never sit in memory for the whole store. Threading
+// headers are not kept: callers thread first (MailCorpus::thread()).
 struct Mail {
-    std::string message_id;
+    std::string_view message_id;
     int64_t rowid = 0;
     int64_t date = 0;
-    std::string subject;
-    Mailbox from;
-    std::vector<Mailbox> to, cc, bcc;
-    std::string signature_name, signature_title;
-    std::string lang;
+    std::string_view subject;
+    MailAddress from;
+    std::span<const MailAddress> to, cc, bcc;
+    std::string_view signature_name, signature_title;
+    std::string_view lang;
     // The title found in the new text and signature (the sender's name, then a title naming a
     // role), when the message has no signature_title; "" otherwise.
-    std::string text_title;
+    std::string_view text_title;
     uint64_t body_hash = 0;  // the new text without whitespace, hashed (duplicate copies)
     uint16_t cues = 0;       // the families of Message::cues, as bits
     bool automated = false;  // as stored (Message::automated)
@@ -146,22 +181,24 @@ struct Mail {
 };
 
 // Makes the Mails of one analysis: mail(m) is the Mail of `m` (moved from: `m` is left
-// unspecified); analyze() on the Mails gives what it gives on the Messages. Given the analysis's
-// settings (owners known), it skips what the detectors never read of a message: the title in the
-// text of mail from inside (titles are only taken from outside senders; looking for one costs
-// more than the rest of the step), and the bulk shape of mail already automated or from an owner.
+// unspecified), its strings in text() (shared by the copies of this MailMaker: keep one alive as
+// long as the Mails); analyze() on the Mails gives what it gives on the Messages. Given the
+// analysis's settings (owners known), it skips what the detectors never read of a message: the
+// title in the text of mail from inside (titles are only taken from outside senders; looking for
+// one costs more than the rest of the step), and the bulk shape of mail already automated or from
+// an owner.
 class MailMaker {
 public:
     explicit MailMaker(const AnalysisSettings* settings = nullptr);
     Mail operator()(Message&& m);
+    const std::shared_ptr<MailText>& text() const { return text_; }
 
 private:
     std::optional<Identity> id_;
     std::unordered_map<std::string, bool> internal_;  // lower-case From -> Identity::is_internal
     std::string lower_;
+    std::shared_ptr<MailText> text_ = std::make_shared<MailText>();
 };
-// MailMaker()(std::move(m)): every fact computed.
-Mail to_mail(Message&& m);
 // Whether the message had a cue of `family` (one of the families the detectors test).
 bool has_cue_family(const Mail& m, std::string_view family);
 

@@ -122,7 +122,8 @@ ThreadKind thread_kind(const std::vector<Message>& msgs, const Thread& t, const 
 // Making a digest without the whole Messages of a large store (serve's GET /v1/digest,
 // `interlocutor digest`): build_weekly and build_team read of every message only what a
 // detect::Mail keeps, and build_weekly reads new_text and cues of a few messages only.
-// header_message: a Message with the Mail's fields (moved from it; no texts, no raw headers).
+// header_message: a Message with the Mail's fields (copied: its MailText must still be alive;
+// no texts, no raw headers).
 Message header_message(detect::Mail&& m);
 // The indexes of the messages whose new_text and cues build_weekly reads (with these arguments):
 // the non-automated members of the account's group threads dated from 30 days before the week

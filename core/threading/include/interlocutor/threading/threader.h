@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,21 +65,23 @@ std::vector<ilc::Thread> thread_messages(const std::vector<ThreadInput>& message
 std::vector<ilc::Thread> thread_messages_in_place(const std::vector<ilc::Message>& messages,
                                                   const ThreadingOptions& options = {});
 
-// What the threader reads of one message whose fields live in the caller's own records, by
-// pointer (they must stay in place during the call): the analysis's slim records (detect::Mail)
-// with their threading headers beside them. Participants are computed from from/to/cc as
-// thread_input_from() lists them.
+// What the threader reads of one message whose fields live in the caller's own records, as views
+// (the strings they view must stay in place during the call): the analysis's slim records
+// (detect::Mail) with their threading headers beside them (detect::MailCorpus). Participants are
+// computed from from/to/cc as thread_input_from() lists them.
+// A mailbox whose strings live elsewhere (the analysis's slim records keep theirs in one shared
+// block of text: detect::MailText).
+struct MailboxView {
+    std::string_view address, name;
+};
 struct ThreadFields {
-    const std::string* message_id = nullptr;
-    const std::vector<std::string>* in_reply_to = nullptr;
-    const std::vector<std::string>* references = nullptr;
-    const std::string* subject = nullptr;
+    std::string_view message_id;
+    std::span<const std::string_view> in_reply_to, references;
+    std::string_view subject;
     int64_t date = 0;
-    const std::string* thread_index = nullptr;
-    const std::string* list_id = nullptr;
-    const ilc::Mailbox* from = nullptr;
-    const std::vector<ilc::Mailbox>* to = nullptr;
-    const std::vector<ilc::Mailbox>* cc = nullptr;
+    std::string_view thread_index, list_id;
+    const MailboxView* from = nullptr;
+    std::span<const MailboxView> to, cc;
 };
 // The headers only threading reads of a message (and its List-Id), kept beside a caller's
 // record until the threads are built (ThreadFields points into them).
