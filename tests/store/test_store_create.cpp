@@ -225,3 +225,36 @@ TEST_CASE("a new file's schema is the one the migrations give a version-1 file",
     REQUIRE(a.size() == b.size());
     for (size_t i = 0; i < a.size(); ++i) CHECK(a[i] == b[i]);
 }
+
+TEST_CASE("a committed batch is checkpointed in the background while the writer stays open", "[store.create]") {
+    // Store::commit_batch hands the checkpoint to a thread of its own (checkpointer.h): the WAL's
+    // pages reach the main file while the writer is still open and writing, and a close still
+    // leaves one file and every message.
+    TempDir dir;
+    auto store = open_rw(dir.db());
+    {
+        WriteBatch batch(*store);
+        REQUIRE(batch.status().ok());
+        for (int i = 0; i < 300; ++i) {
+            Message m = message("m" + std::to_string(i) + "@x");
+            m.new_text = std::string(2000, char('a' + i % 26));  // ~40 pages of 16 KiB
+            REQUIRE(store->insert_message(m).ok());
+        }
+        CHECK(fs::file_size(dir.db()) == 16384);  // nothing copied before the commit
+        REQUIRE(batch.commit().ok());
+    }
+    // The checkpoint runs on its own: wait for it (a few ms; 10 s at most on a loaded machine).
+    for (int i = 0; i < 1000 && fs::file_size(dir.db()) <= 16384; ++i) ::usleep(10000);
+    CHECK(fs::file_size(dir.db()) > 16384 * 30);
+    // A second batch while the first one's pages are in the file: the writer goes on as usual.
+    {
+        WriteBatch batch(*store);
+        REQUIRE(batch.status().ok());
+        REQUIRE(store->insert_message(message("last@x")).ok());
+        REQUIRE(batch.commit().ok());
+    }
+    store.reset();
+    CHECK(!fs::exists(dir.db() + "-wal"));  // the close checkpointed the rest and removed the WAL
+    CHECK(query_int(dir.db(), "SELECT count(*) FROM messages") == 301);
+    CHECK(query_int(dir.db(), "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'") == 1);
+}

@@ -114,6 +114,10 @@ std::vector<std::string> decode_list(std::string_view text) {
 
 std::string encode_cues(const std::vector<Message::Cue>& cues) {
     std::string out;
+    // One allocation: the size without escapes (a dozen cues a message, each a sentence).
+    size_t size = 0;
+    for (const auto& c : cues) size += c.family.size() + c.text.size() + 2;
+    out.reserve(size);
     for (size_t i = 0; i < cues.size(); ++i) {
         if (i) out += '\n';
         append_escaped(out, cues[i].family);
@@ -173,6 +177,10 @@ void append_mailbox(std::string& out, char role, const Mailbox& mb) {
 
 std::string encode_mailboxes(const Message& m) {
     std::string out;
+    size_t size = m.from.address.size() + m.from.name.size() + m.sender.address.size() + m.sender.name.size() + 10;
+    for (const auto* list : {&m.reply_to, &m.to, &m.cc, &m.bcc})
+        for (const Mailbox& mb : *list) size += mb.address.size() + mb.name.size() + 5;
+    out.reserve(size);  // one allocation (a mailbox's role, tabs and newline: 4 bytes)
     // The same mailboxes as version 1's rows: an absent From/Sender is an empty Mailbox and has no
     // record, so it stays absent on load.
     if (!m.from.address.empty() || !m.from.name.empty()) append_mailbox(out, 'f', m.from);

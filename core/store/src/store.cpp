@@ -18,6 +18,7 @@
 #include <mutex>
 #include <thread>
 
+#include "checkpointer.h"
 #include "codec.h"
 #include "schema.h"
 #include "sqlite_adapter.h"
@@ -264,7 +265,14 @@ struct Store::Impl {
     Stmt ins_message, ins_folder, ins_more_folder, sel_rowid;
     Stmt sel_meta, upd_meta, sel_source, upd_source, ins_issue, upd_flags;
 
+    // The writer's checkpoints, made on a thread of its own after each committed batch (started
+    // by the first commit_batch()).
+    std::unique_ptr<detail::Checkpointer> checkpointer;
+
     ~Impl() {
+        // First: its connection must be closed for the writer's close below to be the last one,
+        // which checkpoints what is left and deletes the WAL.
+        checkpointer.reset();
         if (db) {
             if (batch) exec(db, "ROLLBACK", "rolling back");
             // close_v2 defers the close until the statements above are finalized by their
@@ -614,6 +622,9 @@ Status Store::commit_batch() {
     if (!st.ok()) {
         // A failed COMMIT may leave the transaction open; drop it so the Store stays usable.
         if (!sqlite3_get_autocommit(impl_->db)) exec(impl_->db, "ROLLBACK", "rolling back");
+    } else {
+        if (!impl_->checkpointer) impl_->checkpointer = std::make_unique<detail::Checkpointer>(impl_->path);
+        impl_->checkpointer->request();
     }
     impl_->batch = false;
     return st;

@@ -1,0 +1,52 @@
+#include "checkpointer.h"
+
+#include <sqlite3.h>
+
+namespace ilc::store::detail {
+
+Checkpointer::~Checkpointer() {
+    {
+        std::lock_guard lk(mu_);
+        stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+void Checkpointer::request() {
+    {
+        std::lock_guard lk(mu_);
+        wanted_ = true;
+        if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    }
+    cv_.notify_one();
+}
+
+void Checkpointer::run() {
+    sqlite3* db = nullptr;
+    // Its own connection: a connection is used by one thread at a time (SQLITE_OPEN_NOMUTEX).
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 10000);
+        // The checkpoint syncs as the writer's own would (synchronous=NORMAL): the WAL before
+        // the file is written, the file after; and never writes a rollback journal.
+        sqlite3_exec(db, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+    } else {
+        sqlite3_close_v2(db);
+        db = nullptr;
+    }
+    std::unique_lock lk(mu_);
+    for (;;) {
+        cv_.wait(lk, [this] { return wanted_ || stop_; });
+        if (stop_) break;
+        wanted_ = false;
+        lk.unlock();
+        if (db) sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        lk.lock();
+    }
+    lk.unlock();
+    // Not the store's last connection (the writer's is still open): closing it checkpoints and
+    // deletes nothing; the writer's close does.
+    if (db) sqlite3_close_v2(db);
+}
+
+}  // namespace ilc::store::detail
