@@ -1072,10 +1072,8 @@ private:
             if (!in) throw HttpError{503, "store", in.error().to_string()};
             Input out{std::move(in->analysis), {}};
             out.messages.reserve(in->mails.size());
-            for (auto& m : in->mails) {
-                out.messages.push_back(digest::header_message(std::move(m)));
-                m = detect::Mail();  // its vectors go back to the allocator as the Messages grow
-            }
+            // Copies of the Mails' strings: the Mails and their MailText go with `in` below.
+            for (auto& m : in->mails) out.messages.push_back(digest::header_message(std::move(m)));
             return out;
         };
         std::string eml, name;
