@@ -51,12 +51,8 @@ int cmd_analyze(int argc, char** argv) {
     // (detect::MailMaker); an unknown owner is reported after the load, as it always was.
     const Status resolved = resolve_owners(args, corpus, "analyze", settings);
     detect::MailMaker make_mail(resolved.ok() ? &settings : nullptr);
-    store::LoadOptions lo;
-    lo.with_text = true;
-    lo.with_quoted = false;  // no detector reads the quoted history
-    lo.detector_columns_only = true;
     detect::MailCorpus mails(std::move(make_mail));
-    auto scanned = store.scan_messages(lo, [&](std::vector<Message>& batch, size_t total) { mails.add(batch, total); });
+    auto scanned = store.scan_messages(store::LoadOptions::for_analysis(), [&](std::vector<Message>& batch, size_t total) { mails.add(batch, total); });
     if (!scanned.ok()) return runtime_error(scanned.error());
     // Threaded with the store's owners, as load_corpus() does; the headers go at once.
     threading::ThreadingOptions topts;

@@ -106,12 +106,8 @@ int cmd_digest(int argc, char** argv) {
                     settings.owners.push_back(a);
     }
     detect::MailMaker make_mail(&settings);  // the final owners: the analysis's settings
-    store::LoadOptions lo;
-    lo.with_text = true;
-    lo.with_quoted = false;  // no detector reads the quoted history
-    lo.detector_columns_only = true;
     detect::MailCorpus corpus_mails(std::move(make_mail));
-    auto scanned = store.scan_messages(lo, [&](std::vector<Message>& batch, size_t total) { corpus_mails.add(batch, total); });
+    auto scanned = store.scan_messages(store::LoadOptions::for_analysis(), [&](std::vector<Message>& batch, size_t total) { corpus_mails.add(batch, total); });
     if (!scanned.ok()) return runtime_error(scanned.error());
     // Threaded with the store's owners, as load_corpus() does (cmd_analyze.cpp).
     threading::ThreadingOptions topts;

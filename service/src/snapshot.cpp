@@ -395,15 +395,6 @@ void compact_small_objects(Snapshot& s) {
     s.stalled_by_account = std::move(stalled);
 }
 
-// What a snapshot loads: the detectors' columns, texts without the quoted part (as `analyze`).
-store::LoadOptions analysis_load_options() {
-    store::LoadOptions lo;
-    lo.with_text = true;
-    lo.with_quoted = false;
-    lo.detector_columns_only = true;
-    return lo;
-}
-
 }  // namespace
 
 namespace {
@@ -623,7 +614,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
     // The messages as slim analysis records (detect::Mail) and their threading headers, converted batch
     // by batch as the store is read: the whole Messages were 2.5 GB at the start-up peak on 1M.
     detect::MailCorpus corpus(std::move(make_mail));
-    auto scanned = st.value()->scan_messages(analysis_load_options(),
+    auto scanned = st.value()->scan_messages(store::LoadOptions::for_analysis(),
                                              [&](std::vector<Message>& batch, size_t total) { corpus.add(batch, total); });
     if (!scanned.ok()) return scanned.error();
     st.value().reset();  // release the read transaction and the file before the long analysis

@@ -306,10 +306,10 @@ TEST_CASE("Enron: analysis on two threads equals analysis on one", "[detect.enro
 // `analyze` and the service load slim records (detect::MailCorpus: a detect::Mail per message, made
 // while the store is read) and thread them in place with their headers beside them: the
 // threads and the report must be the ones of the Messages, byte for byte. Real mail exercises
-// what to_mail() precomputes: titles found in the text, bulk shapes, list headers, duplicates.
+// what MailMaker precomputes: titles found in the text, bulk shapes, list headers, duplicates.
 TEST_CASE("Enron: analysis on slim records equals analysis on Messages", "[detect.enron][perf]") {
     for (const UserBox* b : {&allen(), &quigley()}) {
-        detect::MailCorpus corpus;  // to_mail(): every fact computed
+        detect::MailCorpus corpus;  // a MailMaker without settings: every fact computed
         std::vector<Message> copy = b->msgs;  // MailCorpus::add moves from the batch
         corpus.add(copy, copy.size());
         threading::ThreadingOptions topt;

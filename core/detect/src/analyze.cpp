@@ -74,7 +74,7 @@ bool looks_automated(const Message& m, const Thresholds& th) {
     return automated_subject(m.subject);
 }
 
-// The same two rules on a Mail, whose header tests to_mail() did (mail_header_facts below).
+// The same two rules on a Mail, whose header tests MailMaker did (mail_header_facts below).
 bool owner_mail_automated(const Mail& m) { return m.is_report || m.automated_not_bulk || m.auto_submitted; }
 
 bool looks_automated(const Mail& m, const Thresholds& th) {
@@ -156,7 +156,7 @@ std::string title_from_text(const Message& m) {
     return {};
 }
 
-// A Mail carries the title found at load time (to_mail), already one that names a role.
+// A Mail carries the title found at load time (MailMaker), already one that names a role.
 std::string title_from_text(const Mail& m) { return std::string(m.text_title); }
 
 // FNV-1a, the hash of the duplicate key below.
@@ -352,7 +352,7 @@ uint16_t cue_bits(const Message& m) {
 uint16_t cue_bits(const Mail& m) { return m.cues; }
 
 // The header tests of owner_mail_automated() and looks_automated() that need the headers, for
-// to_mail(): the Message rules above, piece by piece.
+// MailMaker: the Message rules above, piece by piece.
 void mail_header_facts(const Message& m, Mail& out, bool bulk_read) {
     static const std::set<std::string> bulk = {"bulk_mailer", "bulk_sender", "undisclosed", "broadcast", "marketing"};
     out.automated_not_bulk = m.automated && !bulk.count(m.automated_reason);

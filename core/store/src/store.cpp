@@ -947,6 +947,45 @@ private:
     std::thread thread_;
 };
 
+// The read transaction of a scan: several statements (or a pipelined scan and the count before
+// it) see one committed snapshot while another process commits batches. The caller's transaction
+// when one is open, else its own, rolled back if commit() is not reached (declare it before a
+// ReaderThread, which must stop first).
+class ReadTxn {
+public:
+    explicit ReadTxn(sqlite3* db) : db_(db) {}
+    ~ReadTxn() {
+        if (own_) exec(db_, "ROLLBACK", "ending a read");
+    }
+    ReadTxn(const ReadTxn&) = delete;
+    ReadTxn& operator=(const ReadTxn&) = delete;
+    Status begin() {
+        if (!sqlite3_get_autocommit(db_)) return ok_status();
+        auto st = exec(db_, "BEGIN", "starting to read");
+        own_ = st.ok();
+        return st;
+    }
+    Status commit() {
+        if (!own_) return ok_status();
+        own_ = false;
+        return exec(db_, "COMMIT", "ending a read");
+    }
+
+private:
+    sqlite3* db_;
+    bool own_ = false;
+};
+
+// How many messages the store holds (in the reader's snapshot when inside a ReadTxn).
+Result<size_t> count_messages(sqlite3* db) {
+    Stmt n;
+    auto st = n.prepare(db, "SELECT count(*) FROM messages");
+    if (!st.ok()) return st.error();
+    auto r = n.step("counting messages");
+    if (!r.ok()) return r.error();
+    return size_t(n.col_int(0));
+}
+
 // Reader side: steps `s` to its end into batches tagged `tag` of at most `max_rows` rows or about
 // `max_bytes` of text. False when it stopped early (a failed step, already closed into the pipe,
 // or a cancel).
@@ -996,24 +1035,13 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
     sqlite3* db = impl_->db;
     // One read transaction over the two scans: messages (with their mailboxes) and folders come
     // from the same committed snapshot even while another process commits batches.
-    const bool own = sqlite3_get_autocommit(db) != 0;
-    if (own) {
-        auto st = exec(db, "BEGIN", "starting to read");
-        if (!st.ok()) return st.error();
-    }
-    auto finish = [&](Error e) -> Result<std::vector<Message>> {
-        if (own) exec(db, "ROLLBACK", "ending a read");
-        return e;
-    };
-
+    ReadTxn txn(db);
+    if (auto st = txn.begin(); !st.ok()) return st.error();
     std::vector<Message> out;
     {
-        Stmt n;
-        auto st = n.prepare(db, "SELECT count(*) FROM messages");
-        if (!st.ok()) return finish(st.error());
-        auto r = n.step("counting messages");
-        if (!r.ok()) return finish(r.error());
-        out.reserve(size_t(n.col_int(0)));
+        auto n = count_messages(db);
+        if (!n.ok()) return n.error();
+        out.reserve(*n);
     }
     // Two scans, pipelined (see "pipelined full scans"): the reader thread steps them one after
     // the other; this thread decodes. Folders are clustered by message (WITHOUT ROWID primary
@@ -1023,7 +1051,7 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
     Stmt msgs, folders;
     auto st = msgs.prepare(db, select_message_sql(opts, "ORDER BY id").c_str());
     if (st.ok() && with_folders) st = folders.prepare(db, "SELECT message, folder FROM message_folders ORDER BY message, seq");
-    if (!st.ok()) return finish(st.error());
+    if (!st.ok()) return st.error();
 
     RowPipe pipe;
     ReaderThread reader(pipe, [&] {
@@ -1060,38 +1088,22 @@ Result<std::vector<Message>> Store::load_messages(const LoadOptions& opts) {
         pipe.give_back(std::move(b));
     }
     reader.join();
-    if (pipe.error()) return finish(*pipe.error());
-    if (own) {
-        auto st = exec(db, "COMMIT", "ending a read");
-        if (!st.ok()) return st.error();
-    }
+    if (pipe.error()) return *pipe.error();
+    if (auto c = txn.commit(); !c.ok()) return c.error();
     return out;
 }
 
 Status Store::scan_messages(const LoadOptions& opts,
                             const std::function<void(std::vector<Message>& batch, size_t total)>& sink) {
     sqlite3* db = impl_->db;
-    const bool own = sqlite3_get_autocommit(db) != 0;
-    if (own) {
-        auto st = exec(db, "BEGIN", "starting to read");
-        if (!st.ok()) return st.error();
-    }
-    auto finish = [&](Error e) -> Status {
-        if (own) exec(db, "ROLLBACK", "ending a read");
-        return e;
-    };
-    size_t total = 0;
-    {
-        Stmt n;
-        auto st = n.prepare(db, "SELECT count(*) FROM messages");
-        if (!st.ok()) return finish(st.error());
-        auto r = n.step("counting messages");
-        if (!r.ok()) return finish(r.error());
-        total = size_t(n.col_int(0));
-    }
+    ReadTxn txn(db);
+    if (auto st = txn.begin(); !st.ok()) return st.error();
+    auto counted = count_messages(db);
+    if (!counted.ok()) return counted.error();
+    const size_t total = *counted;
     Stmt msgs;
     auto st = msgs.prepare(db, select_message_sql(opts, "ORDER BY id").c_str());
-    if (!st.ok()) return finish(st.error());
+    if (!st.ok()) return st.error();
     // Pipelined as load_messages (the reader thread steps, this thread decodes), each batch of
     // rows decoded into Messages and handed to the sink at once.
     RowPipe pipe;
@@ -1108,11 +1120,8 @@ Status Store::scan_messages(const LoadOptions& opts,
         sink(batch, total);
     }
     reader.join();
-    if (pipe.error()) return finish(*pipe.error());
-    if (own) {
-        auto st = exec(db, "COMMIT", "ending a read");
-        if (!st.ok()) return st.error();
-    }
+    if (pipe.error()) return *pipe.error();
+    if (auto c = txn.commit(); !c.ok()) return c.error();
     return ok_status();
 }
 
@@ -1130,32 +1139,19 @@ Status Store::scan_thread_rows(size_t batch_size,
                                const std::function<void(std::vector<ThreadRow>& batch, size_t total)>& sink) {
     sqlite3* db = impl_->db;
     if (batch_size == 0) batch_size = 1;
-    const bool own = sqlite3_get_autocommit(db) != 0;
-    if (own) {
-        auto st = exec(db, "BEGIN", "starting to read");
-        if (!st.ok()) return st.error();
-    }
-    auto finish = [&](Error e) -> Status {
-        if (own) exec(db, "ROLLBACK", "ending a read");
-        return e;
-    };
+    ReadTxn txn(db);
+    if (auto st = txn.begin(); !st.ok()) return st.error();
 
-    size_t total = 0;
-    {
-        Stmt n;
-        auto st = n.prepare(db, "SELECT count(*) FROM messages");
-        if (!st.ok()) return finish(st.error());
-        auto r = n.step("counting messages");
-        if (!r.ok()) return finish(r.error());
-        total = size_t(n.col_int(0));
-    }
+    auto counted = count_messages(db);
+    if (!counted.ok()) return counted.error();
+    const size_t total = *counted;
     // The messages in rowid order with the columns threading reads, their mailboxes included (of
     // which only From, To and Cc are kept).
     Stmt msgs;
     auto st = msgs.prepare(db,
                            "SELECT id, message_id, synthetic_id, in_reply_to, refs, subject, date, thread_index, "
                            "thread_topic, list_id, mailboxes FROM messages ORDER BY id");
-    if (!st.ok()) return finish(st.error());
+    if (!st.ok()) return st.error();
     // Pipelined (see "pipelined full scans"): the reader thread steps the statement and hands over
     // batches of batch_size messages; this thread decodes them into ThreadRows and calls the sink.
     static const std::vector<Col> kMsgCols = {Col::integer, Col::text, Col::integer, Col::text, Col::text, Col::text,
@@ -1196,11 +1192,8 @@ Status Store::scan_thread_rows(size_t batch_size,
         sink(batch, total);
     }
     reader.join();
-    if (pipe.error()) return finish(*pipe.error());
-    if (own) {
-        auto e = exec(db, "COMMIT", "ending a read");
-        if (!e.ok()) return e.error();
-    }
+    if (pipe.error()) return *pipe.error();
+    if (auto c = txn.commit(); !c.ok()) return c.error();
     return ok_status();
 }
 
@@ -1219,11 +1212,8 @@ Status Store::Impl::load_folders_of(Message& m) {
 
 Result<std::optional<Message>> Store::find_message(const std::string& message_id) {
     sqlite3* db = impl_->db;
-    const bool own = sqlite3_get_autocommit(db) != 0;
-    if (own) {
-        auto st = exec(db, "BEGIN", "starting to read");
-        if (!st.ok()) return st.error();
-    }
+    ReadTxn txn(db);
+    if (auto st = txn.begin(); !st.ok()) return st.error();
     auto result = [&]() -> Result<std::optional<Message>> {
         Stmt s;
         auto st = s.prepare(db, select_message_sql(LoadOptions{}, "WHERE message_id=?").c_str());
@@ -1238,7 +1228,7 @@ Result<std::optional<Message>> Store::find_message(const std::string& message_id
         if (!st.ok()) return st.error();
         return std::optional<Message>(std::move(m));
     }();
-    if (own) exec(db, result.ok() ? "COMMIT" : "ROLLBACK", "ending a read");
+    if (result.ok()) txn.commit();  // a read: nothing to lose if the COMMIT fails (as before)
     return result;
 }
 

@@ -31,11 +31,7 @@ Result<PublishSummary> publish_store(TeamStore& db, const PublishRequest& reques
     // What the detectors and the team snapshot read (the snapshot reads only From, To and Cc; no
     // body text is published): no quoted history, none of the columns no detector reads, as
     // `analyze` and the service load them.
-    store::LoadOptions lo;
-    lo.with_text = true;
-    lo.with_quoted = false;
-    lo.detector_columns_only = true;
-    auto msgs = store.load_messages(lo);
+    auto msgs = store.load_messages(store::LoadOptions::for_analysis());
     if (!msgs) return msgs.error();
     auto stored_owners = store.owner_addresses();
     if (!stored_owners) return stored_owners.error();

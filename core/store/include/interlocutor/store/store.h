@@ -42,6 +42,15 @@ struct LoadOptions {
     // `analyze` on a large store keeps only what its findings depend on (docs/PERFORMANCE.md
     // "Large stores").
     bool detector_columns_only = false;
+
+    // What an analysis reads (`analyze`, `digest`, the service's snapshot, team publish): the
+    // texts without the quoted part, the detectors' columns only.
+    static LoadOptions for_analysis() {
+        LoadOptions o;
+        o.with_quoted = false;
+        o.detector_columns_only = true;
+        return o;
+    }
 };
 
 // The fields that conversation threading reads of one message, loaded straight from the
@@ -146,7 +155,7 @@ public:
     Result<std::vector<Message>> load_messages(const LoadOptions& opts = {});
     // The same messages (rowid order, one read transaction) handed over in batches of at most a
     // few thousand (the batch may be moved from): a caller that keeps a slimmer record of each
-    // (the analysis: detect::to_mail) never holds every Message at once. The folder lists are not
+    // (the analysis: detect::MailCorpus) never holds every Message at once. The folder lists are not
     // filled. `total` is the snapshot's message count.
     Status scan_messages(const LoadOptions& opts,
                          const std::function<void(std::vector<Message>& batch, size_t total)>& sink);
