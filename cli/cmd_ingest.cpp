@@ -173,8 +173,12 @@ int cmd_ingest(int argc, char** argv) {
             std::fflush(stderr);
         };
     }
-    auto st = store::Store::open(db_path(args), store::OpenMode::read_write);
+    // A store this run creates is filled without a WAL until the run ends (docs/STORE.md, "First ingest").
+    store::OpenOptions open_opts;
+    open_opts.bulk_create = true;
+    auto st = store::Store::open(db_path(args), store::OpenMode::read_write, open_opts);
     if (!st) return runtime_error(st.error());
+    if (!st.value()->open_note().empty()) std::fprintf(stderr, "interlocutor: %s\n", st.value()->open_note().c_str());
 #if ILC_HAVE_IMAP
     // imap:// and imaps:// sources are synced by core/imap (docs/IMAP.md); the others are files.
     std::vector<std::string> file_sources;

@@ -6,6 +6,7 @@
 // must simply be created again; anything else must be refused and left as it is.
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -257,4 +258,139 @@ TEST_CASE("a committed batch is checkpointed in the background while the writer 
     CHECK(!fs::exists(dir.db() + "-wal"));  // the close checkpointed the rest and removed the WAL
     CHECK(query_int(dir.db(), "SELECT count(*) FROM messages") == 301);
     CHECK(query_int(dir.db(), "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'") == 1);
+}
+
+namespace {
+
+std::unique_ptr<Store> open_bulk(const std::string& path) {
+    OpenOptions o;
+    o.bulk_create = true;
+    auto s = Store::open(path, OpenMode::read_write, o);
+    if (!s.ok()) FAIL("open read_write (bulk_create) failed: " << s.error().to_string());
+    return std::move(s.value());
+}
+
+void store_batch(Store& store, int from, int count) {
+    WriteBatch batch(store);
+    REQUIRE(batch.status().ok());
+    for (int i = from; i < from + count; ++i) {
+        Message m = message("m" + std::to_string(i) + "@x");
+        m.new_text = std::string(2000, char('a' + i % 26));
+        REQUIRE(store.insert_message(m).ok());
+    }
+    REQUIRE(batch.commit().ok());
+}
+
+// A first ingest that dies: a child process creates the store with bulk_create, commits
+// `committed` messages, starts another batch and leaves without closing anything (as a kill
+// would: no destructor runs).
+void die_while_creating(const std::string& path, int committed) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        OpenOptions o;
+        o.bulk_create = true;
+        auto s = Store::open(path, OpenMode::read_write, o);
+        if (!s.ok()) ::_exit(2);
+        Store& store = *s.value().release();  // never destroyed
+        if (!store.begin_batch().ok()) ::_exit(3);
+        for (int i = 0; i < committed; ++i) {
+            Message m = message("m" + std::to_string(i) + "@x");
+            m.new_text = std::string(2000, char('a' + i % 26));
+            if (!store.insert_message(m).ok()) ::_exit(4);
+        }
+        if (!store.commit_batch().ok() || !store.begin_batch().ok()) ::_exit(5);
+        for (int i = 0; i < 50; ++i) store.insert_message(message("lost" + std::to_string(i) + "@x"));
+        ::_exit(0);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+std::string query_text(const std::string& path, const char* sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    std::string v = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("a first ingest writes the new store without a WAL, which it becomes when it closes", "[store.create]") {
+    // OpenOptions::bulk_create: the pages go straight into the file (no -wal), under the marker
+    // PATH.creating; the close syncs, switches the file to WAL and removes the marker and journal.
+    TempDir dir;
+    const std::string db = dir.db();
+    auto store = open_bulk(db);
+    CHECK(fs::exists(db + ".creating"));
+    store_batch(*store, 0, 300);
+    CHECK(!fs::exists(db + "-wal"));
+    CHECK(fs::file_size(db) > 16384 * 30);  // in the file already, no checkpoint needed
+    store_batch(*store, 300, 10);
+    CHECK(store->open_note().empty());
+    store.reset();
+    CHECK(!fs::exists(db + ".creating"));
+    CHECK(!fs::exists(db + "-journal"));
+    CHECK(!fs::exists(db + "-wal"));
+    CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
+    CHECK(query_int(db, "PRAGMA page_size") == 16384);
+    CHECK(query_int(db, "SELECT count(*) FROM messages") == 310);
+    CHECK(query_text(db, "PRAGMA integrity_check") == "ok");
+    check_usable(db, 310);
+
+    SECTION("an existing store is written through its WAL as always") {
+        auto again = open_bulk(db);
+        CHECK(!fs::exists(db + ".creating"));
+        store_batch(*again, 1000, 5);
+        CHECK(fs::exists(db + "-wal"));
+        again.reset();
+        CHECK(query_int(db, "SELECT count(*) FROM messages") == 316);
+    }
+}
+
+TEST_CASE("a first ingest killed in the middle: the next open checks the store and goes on", "[store.create]") {
+    TempDir dir;
+    const std::string db = dir.db();
+    die_while_creating(db, 200);
+    REQUIRE(fs::exists(db + ".creating"));
+    auto store = open_rw(db);
+    CHECK(store->open_note().find("checked and is intact") != std::string::npos);
+    CHECK(!fs::exists(db + ".creating"));
+    auto c = store->counts();
+    REQUIRE(c.ok());
+    CHECK(c->messages == 200);  // the committed batch, not the one that was open
+    store.reset();
+    CHECK(query_text(db, "PRAGMA integrity_check") == "ok");
+    CHECK(query_text(db, "PRAGMA journal_mode") == "wal");
+    check_usable(db, 200);
+}
+
+TEST_CASE("a first ingest cut short that left the file damaged: set aside, the store created again", "[store.create]") {
+    // What a power loss can leave under synchronous=OFF: pages never written, here overwritten.
+    TempDir dir;
+    const std::string db = dir.db();
+    die_while_creating(db, 200);
+    REQUIRE(fs::exists(db + ".creating"));
+    {
+        std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(16384 * 2);
+        const std::string junk(16384 * 4, '\xA5');
+        f.write(junk.data(), std::streamsize(junk.size()));
+        REQUIRE(f.good());
+    }
+    auto store = open_bulk(db);
+    CHECK(store->open_note().find("set aside as " + db + ".damaged") != std::string::npos);
+    CHECK(fs::exists(db + ".damaged"));
+    CHECK(fs::exists(db + ".creating"));  // created again, itself with bulk_create
+    store_batch(*store, 0, 3);
+    store.reset();
+    CHECK(!fs::exists(db + ".creating"));
+    check_usable(db, 3);
 }

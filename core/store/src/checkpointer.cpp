@@ -1,6 +1,8 @@
 #include "checkpointer.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 namespace ilc::store::detail {
 
@@ -23,6 +25,23 @@ void Checkpointer::request() {
 }
 
 void Checkpointer::run() {
+    if (sync_only_) {
+        // fdatasync through a descriptor of our own: it writes the file's dirty pages, whichever
+        // descriptor wrote them. Failures are ignored: the creation's last sync reports them.
+        const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        std::unique_lock lk(mu_);
+        for (;;) {
+            cv_.wait(lk, [this] { return wanted_ || stop_; });
+            if (stop_) break;
+            wanted_ = false;
+            lk.unlock();
+            if (fd >= 0) ::fdatasync(fd);
+            lk.lock();
+        }
+        lk.unlock();
+        if (fd >= 0) ::close(fd);
+        return;
+    }
     sqlite3* db = nullptr;
     // Its own connection: a connection is used by one thread at a time (SQLITE_OPEN_NOMUTEX).
     if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) == SQLITE_OK) {

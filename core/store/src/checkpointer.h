@@ -18,9 +18,13 @@ namespace ilc::store::detail {
 // stored. Here they overlap with the parsing and storing of the next batches, and the close only
 // has the last batch left. Failures are ignored, as SQLite ignores those of its automatic
 // checkpoints: the WAL keeps the pages, the close's checkpoint (or a later one) copies them.
+//
+// A store being created without a WAL (OpenOptions::bulk_create) has nothing to checkpoint: there
+// the thread only syncs the file (sync_only), so that its pages reach the disk while the next
+// batches are parsed and the sync that ends the creation has little left to wait for.
 class Checkpointer {
 public:
-    explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+    explicit Checkpointer(std::string path, bool sync_only = false) : path_(std::move(path)), sync_only_(sync_only) {}
     ~Checkpointer();  // waits for a running checkpoint, closes the connection
     Checkpointer(const Checkpointer&) = delete;
     Checkpointer& operator=(const Checkpointer&) = delete;
@@ -32,6 +36,7 @@ private:
     void run();
 
     std::string path_;
+    bool sync_only_ = false;
     std::mutex mu_;
     std::condition_variable cv_;
     bool wanted_ = false, stop_ = false;

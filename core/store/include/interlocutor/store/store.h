@@ -118,11 +118,23 @@ struct EncodedColumns {
 };
 EncodedColumns encode_columns(const Message& m);
 
+// How a read_write open writes a store it creates.
+struct OpenOptions {
+    // The store is new and about to be filled (a first ingest): until it closes it is written
+    // without a WAL, each page once, straight into the file (docs/STORE.md, "First ingest").
+    // Ignored for a store that already exists. Safe against crashes of the process (a rollback
+    // journal); against a power loss by the marker file PATH.creating, which a later read_write
+    // open finds: it then checks the file and resumes, or sets a damaged file aside and starts
+    // over (open_note() says which).
+    bool bulk_create = false;
+};
+
 class Store {
 public:
     // read_write creates the file and its schema when missing, migrates an older schema and
     // takes the writer lock; read_only needs an existing, current database.
     static Result<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode);
+    static Result<std::unique_ptr<Store>> open(const std::string& path, OpenMode mode, const OpenOptions& options);
     // A read_only open for the readers (analyze, threads, serve, publish), except that a store of
     // an older schema version is upgraded first, as a read_write open does (the migrations run
     // once, under the writer lock), so they keep working after a package upgrade without an
@@ -136,6 +148,9 @@ public:
 
     const std::string& path() const;
     OpenMode mode() const;
+    // What a read_write open repaired, for the user ("" when nothing): a first ingest into this
+    // store was interrupted (OpenOptions::bulk_create) and the file was checked.
+    const std::string& open_note() const;
 
     // --- bulk writing. Without a batch every insert is its own transaction (many times slower);
     // ingest wraps thousands of inserts in one batch. A batch must be committed or rolled back.
