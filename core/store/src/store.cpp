@@ -322,13 +322,15 @@ struct Store::Impl {
     // and need not be: whatever happened is found again by that check.
     void finish_bulk() {
         bulk = false;
+        // The switch first, still unsynced: its one page (the header's file format bytes) is
+        // then synced with the rest, one sync in all. A busy reader (rollback mode locks) can
+        // make it fail: the next writer's configure() switches then; the data is synced either way.
+        exec(db, "PRAGMA journal_mode=WAL", "switching to WAL mode");
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         const bool synced = fd >= 0 && ::fdatasync(fd) == 0;
         if (fd >= 0) ::close(fd);
         if (!synced) return;
-        // A busy reader (rollback mode locks) can make the switch fail: the next writer's
-        // configure() switches then. The data is synced either way.
-        exec(db, "PRAGMA synchronous=NORMAL; PRAGMA journal_mode=WAL", "switching to WAL mode");
+        exec(db, "PRAGMA synchronous=NORMAL", "configuring the database");
         // The rollback journal, truncated to nothing at each commit, is not needed any more.
         struct stat sb {};
         const std::string journal = path + "-journal";
