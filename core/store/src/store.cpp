@@ -49,8 +49,32 @@ constexpr int kNewStorePageSize = 16384;
 constexpr int kWriterCacheKiB = 16384, kReaderCacheKiB = 4096;
 
 // The file whose presence says that the store at `path` is being created without a WAL
-// (OpenOptions::bulk_create), or that such a creation was cut short.
+// (OpenOptions::bulk_create), or that such a creation was cut short. It holds boot_id().
 std::string creating_marker(const std::string& path) { return path + ".creating"; }
+
+// The id of the system's current boot ("" when unknown). A creation cut short in the same boot
+// was cut by the end of its process: the page cache kept every page it wrote, the file is what
+// its last commit left. After another boot (a power loss, a crash of the system) the pages
+// written without a sync may be missing in any mix, which no check of the file can rule out.
+std::string boot_id() {
+    char buf[64] = {};
+    const int fd = ::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    std::string id(buf, n > 0 ? size_t(n) : 0);
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    return id;
+}
+
+std::string read_small_file(const std::string& path) {
+    char buf[64] = {};
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    return std::string(buf, n > 0 ? size_t(n) : 0);
+}
 
 // Whether the store a cut-short creation left (creating_marker) is intact: its rollback journal
 // replayed, if the process died in a commit, and `PRAGMA integrity_check` clean. A file SQLite
@@ -598,30 +622,40 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
                 // this creation no later than the store file's own.
                 const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
                 if (fd >= 0) {
+                    const std::string boot = boot_id();
+                    impl->bulk = ::write(fd, boot.data(), boot.size()) == ssize_t(boot.size());
                     ::close(fd);
-                    impl->bulk = true;
+                    if (!impl->bulk) ::unlink(marker.c_str());
                 }
             }
         } else if (::access(marker.c_str(), F_OK) == 0) {
             // The first ingest into this store stopped before its end (we hold the writer lock,
-            // so it is not running): check the file.
-            auto checked = check_interrupted_creation(path, flags | SQLITE_OPEN_READWRITE);
-            if (!checked.ok()) return checked.error();
-            if (!*checked) {
-                // Damaged by a power loss during its creation: it only ever held what that first
+            // so it is not running). Cut short in this boot: the file is whole, checked anyway.
+            const std::string boot = boot_id();
+            const bool same_boot = !boot.empty() && read_small_file(marker) == boot;
+            bool intact = false;
+            if (same_boot) {
+                auto checked = check_interrupted_creation(path, flags | SQLITE_OPEN_READWRITE);
+                if (!checked.ok()) return checked.error();
+                intact = *checked;
+            }
+            if (!intact) {
+                // After a restart of the system, or damaged: it only ever held what that first
                 // ingest read from its sources, which are where they were. Set aside, not deleted.
-                const std::string aside = path + ".damaged";
+                const std::string aside = path + ".incomplete";
                 if (::rename(path.c_str(), aside.c_str()) != 0)
-                    return Error{ErrorCode::io, "cannot set aside the damaged store " + path + ": " + std::strerror(errno),
+                    return Error{ErrorCode::io, "cannot set aside the incomplete store " + path + ": " + std::strerror(errno),
                                  "delete it (it only held what its first ingest had read), then ingest again"};
                 for (const char* suffix : {"-journal", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
                 ::unlink(marker.c_str());
                 impl.reset();  // the writer lock, taken again by the open below
                 auto again = open(path, mode, options);
                 if (again.ok())
-                    again.value()->impl_->note = "the first ingest into " + path +
-                                                 " was cut short and left the file damaged; it was set aside as " +
-                                                 aside + " and the store is created again";
+                    again.value()->impl_->note =
+                        "the first ingest into " + path +
+                        (same_boot ? " was cut short and left the file damaged"
+                                   : " was cut short by a restart of the system, which can lose what it wrote") +
+                        "; it was set aside as " + aside + " and the store is created again";
                 return again;
             }
             ::unlink(marker.c_str());

@@ -124,8 +124,9 @@ struct OpenOptions {
     // without a WAL, each page once, straight into the file (docs/STORE.md, "First ingest").
     // Ignored for a store that already exists. Safe against crashes of the process (a rollback
     // journal); against a power loss by the marker file PATH.creating, which a later read_write
-    // open finds: it then checks the file and resumes, or sets a damaged file aside and starts
-    // over (open_note() says which).
+    // open finds: cut short in the same boot, the file is checked and the ingest resumes; after
+    // a restart of the system (or damaged) the file is set aside as PATH.incomplete and the
+    // store starts over (open_note() says which).
     bool bulk_create = false;
 };
 
