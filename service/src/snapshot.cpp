@@ -76,8 +76,9 @@ private:
     std::unordered_map<std::string_view, std::string> memo_;
 };
 
-// threads: as the threader returned them (s.threads is filled from them afterwards).
-void build_indexes(Snapshot& s, const std::vector<detect::Mail>& msgs, const std::vector<Thread>& threads) {
+// The threads are s.threads (filled before: the threader's vector is gone by then).
+void build_indexes(Snapshot& s, const std::vector<detect::Mail>& msgs) {
+    const ThreadTable& threads = s.threads;
     const auto& id = s.identity;
     const int min_group = s.settings.thresholds.all_in_copy_min_recipients;
     s.thread_info.resize(threads.size());
@@ -85,16 +86,16 @@ void build_indexes(Snapshot& s, const std::vector<detect::Mail>& msgs, const std
     std::unordered_map<std::string, int64_t> rep_date_by_account;
     AccountMemo account_of(id);
     for (size_t ti = 0; ti < threads.size(); ++ti) {
-        const Thread& t = threads[ti];
+        const auto members = threads.members(ti);
         ThreadInfo& info = s.thread_info[ti];
-        if (!t.members.empty()) {
-            info.subject = s.strings.add(msgs[t.members.front()].subject);
-            info.first_date = msgs[t.members.front()].date;
+        if (!members.empty()) {
+            info.subject = s.strings.add(msgs[members.front()].subject);
+            info.first_date = msgs[members.front()].date;
         }
         std::map<std::string, int> account_hits;
         int64_t rep_date = INT64_MIN;
         std::string rep;
-        for (size_t idx : t.members) {
+        for (size_t idx : members) {
             const detect::Mail& m = msgs[idx];
             s.messages.set_thread(idx, ti);
             info.last_date = std::max(info.last_date, m.date);
@@ -587,6 +588,25 @@ long Snapshot::thread_of(std::string_view message_id) const {
     return i < 0 ? -1 : messages.thread(static_cast<size_t>(i));
 }
 
+namespace {
+// ILC_SERVE_MEMORY=1: the process's resident and peak memory after each step of the load, on
+// stderr (where the start-up peak is: bench/SERVICE.md).
+void report_step(const char* step) {
+    static const bool on = [] { const char* m = std::getenv("ILC_SERVE_MEMORY"); return m && *m == '1'; }();
+    if (!on) return;
+    std::FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return;
+    char line[256];
+    long rss = 0, hwm = 0;
+    while (std::fgets(line, sizeof line, f)) {
+        if (std::sscanf(line, "VmRSS: %ld", &rss) == 1) continue;
+        std::sscanf(line, "VmHWM: %ld", &hwm);
+    }
+    std::fclose(f);
+    std::fprintf(stderr, "serve load: %-12s rss %4ld MB, peak %4ld MB\n", step, rss / 1024, hwm / 1024);
+}
+}  // namespace
+
 Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opts) {
     // A store of an older schema version (after a package upgrade) is upgraded once, here.
     auto st = store::Store::open_for_reading(opts.db_path, 600, [](const std::string& what) {
@@ -618,6 +638,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
                                              [&](std::vector<Message>& batch, size_t total) { corpus.add(batch, total); });
     if (!scanned.ok()) return scanned.error();
     st.value().reset();  // release the read transaction and the file before the long analysis
+    report_step("scanned");
 
     // As the threader returns them, until the flat table is built. The threading headers, which
     // no detector reads, go once the threads are built.
@@ -630,12 +651,24 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
         ReleaseFreedMemory release;
         threads = corpus.thread(topts);
     }
+    report_step("threaded");
     std::vector<detect::Mail>& messages = corpus.mails;
 
     snap->now = snap->settings.now ? snap->settings.now : static_cast<int64_t>(std::time(nullptr));
     snap->identity = detect::Identity::from_settings(snap->settings);
     snap->result = detect::analyze(messages, threads, snap->settings);
+    report_step("analyzed");
     snap->loaded_at = static_cast<int64_t>(std::time(nullptr));
+    {
+        // The threads into flat arrays (ThreadTable) now: the threader's vector (~60 MB at 1M)
+        // goes before the indexes below are allocated, not after.
+        size_t members = 0, thread_id_bytes = 0;
+        for (const auto& t : threads) members += t.members.size(), thread_id_bytes += t.id.size();
+        snap->threads.reserve(threads.size(), members, thread_id_bytes);
+        for (const auto& t : threads) snap->threads.add(t);
+        std::vector<Thread>().swap(threads);
+        snap->threads.finish();
+    }
 
     size_t id_bytes = 0;
     for (const auto& m : messages) id_bytes += m.message_id.size();
@@ -644,18 +677,12 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
         snap->messages.add(m.message_id, m.date);
         snap->max_rowid = std::max(snap->max_rowid, m.rowid);
     }
-    build_indexes(*snap, messages, threads);
+    build_indexes(*snap, messages);
     snap->messages.finish();
+    report_step("indexed");
     {
         ReleaseFreedMemory release;
         corpus.release();  // the Mails and the text their strings are in
-        // The threads into flat arrays (ThreadTable); the threader's vector goes.
-        size_t members = 0, thread_id_bytes = 0;
-        for (const auto& t : threads) members += t.members.size(), thread_id_bytes += t.id.size();
-        snap->threads.reserve(threads.size(), members, thread_id_bytes);
-        for (const auto& t : threads) snap->threads.add(t);
-        std::vector<Thread>().swap(threads);
-        snap->threads.finish();
         for (const auto& f : snap->result.all_in_copy)
             if (const long t = snap->threads.find(f.thread_id); t >= 0) snap->thread_info[static_cast<size_t>(t)].group = true;
         snap->findings = index_findings(*snap, snap->result);
@@ -668,6 +695,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const SnapshotOptions& opt
         std::vector<detect::AwaitingMyReply>().swap(snap->result.awaiting_my_reply);
         compact_small_objects(*snap);
     }
+    report_step("done");
     // ILC_SERVE_MEMORY=1: what the snapshot holds, and the allocator's view, on stderr (bench/SERVICE.md).
     if (const char* m = std::getenv("ILC_SERVE_MEMORY"); m && *m == '1') {
         std::fprintf(stderr, "serve snapshot: %s\n", snap->memory_report().c_str());

@@ -605,3 +605,47 @@ TEST_CASE("MailCorpus: the Mails view one shared text and thread as their Messag
     corpus.release();
     CHECK(corpus.mails.empty());
 }
+
+TEST_CASE("MailText: strings and recipient lists in one pointer each, mailboxes stored once", "[detect.mail]") {
+    MailText text;
+    // "" is no string; other strings read back as they were added, interned ones once.
+    CHECK(text.add("").empty());
+    CHECK(text.intern("").view().empty());
+    const MailString a = text.add("Budget 2026");
+    CHECK(a == "Budget 2026");
+    CHECK(a.size() == 11);
+    CHECK(std::string(a) == "Budget 2026");
+    const MailString b = text.intern("ann@acme.com");
+    CHECK(text.intern("ann@acme.com").data() == b.data());
+    CHECK(text.add("ann@acme.com").data() != b.data());  // add() copies
+    CHECK(text.add("ann@acme.com") == b);                 // the same text
+    CHECK(b < std::string_view("bob@acme.com"));
+
+    std::vector<ilc::Mailbox> list;
+    for (int i = 0; i < 40; ++i) list.push_back({i % 2 ? "Ann" : "", "p" + std::to_string(i % 5) + "@acme.com"});
+    list.push_back({"", ""});  // a mailbox with neither is kept, as in the Message
+    const MailAddressList l = text.add_list(list);
+    REQUIRE(l.size() == list.size());
+    for (size_t i = 0; i < list.size(); ++i) {
+        CHECK(l[i].address == list[i].address);
+        CHECK(l[i].name == list[i].name);
+    }
+    size_t n = 0;
+    for (const auto& mb : l) CHECK(mb.address == list[n++].address);
+    CHECK(n == list.size());
+    CHECK(&l[0] == &l[10]);    // the same (address, name): one MailAddress
+    CHECK(&l[0] != &l[5]);     // same address, another name
+    CHECK(text.add_list({}).empty());
+    CHECK(MailAddressList().begin() == MailAddressList().end());
+
+    // Sealed: what was handed out stays, and adding still works (without the sharing).
+    const MailAddressList before = text.add_list({{"Bob", "bob@acme.com"}});
+    text.seal();
+    const MailAddressList after = text.add_list({{"Bob", "bob@acme.com"}, {"Ann", "ann@acme.com"}});
+    CHECK(before[0].name == "Bob");
+    CHECK(after.size() == 2);
+    CHECK(after[0].address == "bob@acme.com");
+    CHECK(after[1].name == "Ann");
+    CHECK(l.back().address.empty());
+    CHECK(text.intern("ann@acme.com") == "ann@acme.com");
+}

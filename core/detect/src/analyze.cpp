@@ -6,6 +6,8 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <span>
+#include <stdexcept>
 #include <thread>
 #include <unordered_set>
 
@@ -730,10 +732,21 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
     std::unordered_map<Atom, AccountStats, AtomHash> stats;
 
     // Pass 1 over each thread: reply delays, direct-message reply rates, exchanges, topics.
-    std::vector<std::vector<size_t>> ordered(threads.size());
+    // Each thread's members by date, end to end (thread t's from ordered_at[t] to
+    // ordered_at[t + 1]): 4 bytes a message, not a vector of size_t per thread (~20 MB at 1M).
+    if (msgs.size() > UINT32_MAX) throw std::length_error("more than 4 billion messages in one analysis");
+    std::vector<uint32_t> ordered_ids;
+    ordered_ids.reserve(msgs.size());
+    std::vector<size_t> ordered_at(threads.size() + 1, 0);
+    auto ordered = [&](size_t t) {
+        return std::span<const uint32_t>(ordered_ids.data() + ordered_at[t], ordered_at[t + 1] - ordered_at[t]);
+    };
     for (size_t t = 0; t < threads.size(); ++t) {
-        ordered[t] = ordered_members(ctx, threads[t]);
-        const auto& ord = ordered[t];
+        for (size_t i : ordered_members(ctx, threads[t])) ordered_ids.push_back(static_cast<uint32_t>(i));
+        ordered_at[t + 1] = ordered_ids.size();
+    }
+    for (size_t t = 0; t < threads.size(); ++t) {
+        const auto ord = ordered(t);
         // The latest outbound message before the current one, and which accounts answered it.
         long last_out = -1;
         std::vector<Atom> answered;
@@ -795,7 +808,7 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
     };
     auto thread_findings = [&](size_t first, size_t last, ThreadFindings& found) {
         for (size_t t = first; t < last; ++t) {
-            const auto& ord = ordered[t];
+            const auto ord = ordered(t);
             const std::string& tid = threads[t].id;
             if (ord.empty()) continue;
 
@@ -1042,13 +1055,36 @@ AnalysisResult analyze_records(const std::vector<Rec>& msgs, const std::vector<T
         run_chunks();
         if (helper.joinable()) helper.join();
     }
+    // The lists are allocated at their size and each chunk's go as soon as they are appended:
+    // grown by doubling, with the moved-from chunks still held, the awaiting lists took three to
+    // four times their size at this point, the peak of the analysis (~50 MB at 1M).
+    {
+        size_t n[4] = {0, 0, 0, 0};
+        for (const auto& c : chunks) {
+            n[0] += c.awaiting_reply.size();
+            n[1] += c.awaiting_my_reply.size();
+            n[2] += c.all_in_copy.size();
+            n[3] += c.insists_on_cc.size();
+        }
+        out.awaiting_reply.reserve(out.awaiting_reply.size() + n[0]);
+        out.awaiting_my_reply.reserve(out.awaiting_my_reply.size() + n[1]);
+        out.all_in_copy.reserve(out.all_in_copy.size() + n[2]);
+        out.insists_on_cc.reserve(out.insists_on_cc.size() + n[3]);
+    }
     for (auto& c : chunks) {
-        auto append = [](auto& to, auto& from) { std::move(from.begin(), from.end(), std::back_inserter(to)); };
+        auto append = [](auto& to, auto& from) {
+            std::move(from.begin(), from.end(), std::back_inserter(to));
+            std::remove_reference_t<decltype(from)>().swap(from);
+        };
         append(out.awaiting_reply, c.awaiting_reply);
         append(out.awaiting_my_reply, c.awaiting_my_reply);
         append(out.all_in_copy, c.all_in_copy);
         append(out.insists_on_cc, c.insists_on_cc);
     }
+    std::vector<ThreadFindings>().swap(chunks);
+    // Read by the thread passes only.
+    std::vector<uint32_t>().swap(ordered_ids);
+    std::vector<size_t>().swap(ordered_at);
 
     // ---- account-level findings.
     std::unordered_set<std::string> managers;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 
 namespace ilc::detect {
 
@@ -20,29 +21,56 @@ char* MailText::reserve(size_t n) {
     return p;
 }
 
-std::string_view MailText::add(std::string_view s) {
+MailString MailText::add(std::string_view s) {
     if (s.empty()) return {};
-    char* p = reserve(s.size());
-    std::memcpy(p, s.data(), s.size());
-    return {p, s.size()};
+    if (s.size() > UINT32_MAX) throw std::length_error("a string of more than 4 GB in a message");
+    const auto n = static_cast<uint32_t>(s.size());
+    char* p = reserve(sizeof n + s.size());
+    std::memcpy(p, &n, sizeof n);
+    std::memcpy(p + sizeof n, s.data(), s.size());
+    return MailString::at(p);
 }
 
-std::string_view MailText::intern(std::string_view s) {
+MailString MailText::intern(std::string_view s) {
     if (s.empty()) return {};
-    if (auto it = interned_.find(s); it != interned_.end()) return *it;
-    const std::string_view copy = add(s);
-    interned_.insert(copy);
+    // The set holds views of the bytes; the length is just before them.
+    if (auto it = interned_.find(s); it != interned_.end()) return MailString::at(it->data() - sizeof(uint32_t));
+    const MailString copy = add(s);
+    interned_.insert(copy.view());
     return copy;
 }
 
-std::span<const MailAddress> MailText::add_list(const std::vector<Mailbox>& list) {
+const MailAddress* MailText::interned_mailbox(const Mailbox& m) {
+    const MailAddress box = mailbox(m);
+    auto [it, fresh] = mailbox_ids_.try_emplace({box.address.key(), box.name.key()}, nullptr);
+    if (fresh) {
+        if (mailboxes_left_ == 0) {
+            mailboxes_.push_back(std::make_unique<MailAddress[]>(4096));
+            mailboxes_left_ = 4096;
+        }
+        MailAddress* slot = mailboxes_.back().get() + (4096 - mailboxes_left_--);
+        *slot = box;
+        it->second = slot;
+    }
+    return it->second;
+}
+
+MailAddressList MailText::add_list(const std::vector<Mailbox>& list) {
     if (list.empty()) return {};
-    if (lists_.empty() || lists_.back().capacity() - lists_.back().size() < list.size())
-        lists_.emplace_back().reserve(std::max<size_t>(size_t{1} << 14, list.size()));
-    std::vector<MailAddress>& b = lists_.back();
+    const size_t need = list.size() + 1;  // the count, then the mailboxes
+    if (lists_.empty() || lists_.back().capacity() - lists_.back().size() < need)
+        lists_.emplace_back().reserve(std::max<size_t>(size_t{1} << 14, need));
+    std::vector<const MailAddress*>& b = lists_.back();
     const size_t at = b.size();
-    for (const Mailbox& m : list) b.push_back(mailbox(m));  // within capacity: earlier spans stay valid
-    return {b.data() + at, list.size()};
+    // Within capacity: earlier lists stay valid.
+    b.push_back(MailAddressList::count_slot(list.size()));
+    for (const Mailbox& m : list) b.push_back(interned_mailbox(m));
+    return MailAddressList(b.data() + at);
+}
+
+void MailText::seal() {
+    std::unordered_set<std::string_view>().swap(interned_);
+    std::unordered_map<std::pair<const void*, const void*>, const MailAddress*, PairHash>().swap(mailbox_ids_);
 }
 
 std::string_view MailCorpus::id_view(const std::string& id) {
@@ -70,7 +98,7 @@ void MailCorpus::add(std::vector<Message>& batch, size_t total) {
         heads_.push_back(h);
         mails.push_back(make_(std::move(m)));
         // Later References to this message view its id in the Mails' text.
-        if (!mails.back().message_id.empty()) known_ids_.insert(mails.back().message_id);
+        if (!mails.back().message_id.empty()) known_ids_.insert(mails.back().message_id.view());
     }
 }
 
@@ -89,6 +117,9 @@ std::vector<Thread> MailCorpus::thread(const threading::ThreadingOptions& option
     std::vector<std::string_view>().swap(ids_);
     std::unordered_set<std::string_view>().swap(known_ids_);
     head_text_ = std::make_unique<MailText>();
+    // No Mail is added after the threads: the tables that found the repeated strings and
+    // mailboxes go before the analysis, whose peak they would add to.
+    make_.text()->seal();
     return threads;
 }
 

@@ -280,7 +280,7 @@ Result<WeeklyDigest> build_weekly(const std::vector<Message>& msgs, const std::v
 Message header_message(detect::Mail&& a) {
     // The Mail's strings are views into its MailText: copied.
     auto mailbox = [](const detect::MailAddress& x) { return Mailbox{std::string(x.name), std::string(x.address)}; };
-    auto mailboxes = [&](std::span<const detect::MailAddress> v) {
+    auto mailboxes = [&](const detect::MailAddressList& v) {
         std::vector<Mailbox> out;
         out.reserve(v.size());
         for (const auto& x : v) out.push_back(mailbox(x));

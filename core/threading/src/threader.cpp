@@ -117,7 +117,7 @@ struct InView {
     const std::vector<ilc::Mailbox>* cc;
     // ThreadFields' mailboxes (participants from them when vfrom is set).
     const MailboxView* vfrom;
-    std::span<const MailboxView> vto, vcc;
+    MailboxList vto, vcc;
 
     static InView of(const ThreadInput& m) {
         return {m.message_id, m.in_reply_to, m.references, m.subject, m.date, m.thread_index, m.list_id,
@@ -586,18 +586,25 @@ struct Threader::State {
         // Thread of each top node, indexed by node: a vector, not a hash map, on a million nodes.
         constexpr size_t kNoThread = static_cast<size_t>(-1);
         std::vector<size_t> thread_of_top(n, kNoThread);
-        std::vector<ilc::Thread> threads;
         std::vector<int> tops;
+        // The threads are numbered, and their sizes counted, before they are made: the vectors are
+        // allocated at their size (grown by doubling, the threads and their members lists had up
+        // to twice the room they need, ~20 MB at 1M, held until the caller's analysis is done).
+        std::vector<size_t> sizes;
         for (size_t i : order) {
             int t = top[node_of_msg[i]];
             size_t& k = thread_of_top[static_cast<size_t>(t)];
             if (k == kNoThread) {
-                k = threads.size();
-                threads.emplace_back();
+                k = sizes.size();
+                sizes.push_back(0);
                 tops.push_back(t);
             }
-            threads[k].members.push_back(i);
+            ++sizes[k];
         }
+        std::vector<ilc::Thread> threads(sizes.size());
+        for (size_t k = 0; k < threads.size(); ++k) threads[k].members.reserve(sizes[k]);
+        std::vector<size_t>().swap(sizes);
+        for (size_t i : order) threads[thread_of_top[static_cast<size_t>(top[node_of_msg[i]])]].members.push_back(i);
         std::vector<int> position(n, kNone);
         // Views of the ids already given: they point into `threads`, which no longer grows.
         std::unordered_set<std::string_view> used_ids;

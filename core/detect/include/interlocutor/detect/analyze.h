@@ -116,69 +116,92 @@ struct AnalysisResult {
 AnalysisResult analyze(const std::vector<Message>& msgs, const std::vector<Thread>& threads,
                        const AnalysisSettings& settings);
 
-// A mailbox of a Mail: views of its address and display name in the Mails' MailText.
+// A mailbox of a Mail: its address and display name in the Mails' MailText.
 using MailAddress = threading::MailboxView;
+// A string of a Mail, in the Mails' MailText (reads as a std::string_view).
+using MailString = threading::TextRef;
+// A To/Cc/Bcc list of a Mail, in the Mails' MailText (iterates as a span of MailAddress).
+using MailAddressList = threading::MailboxList;
 
 // Where the strings of a set of Mails live (docs/PERFORMANCE.md "Service on a large store"): one
 // block of text instead of a std::string per field (a heap block each when longer than 15
 // bytes), addresses, names, subjects and the other repeated strings stored once, and the
-// To/Cc/Bcc lists end to end as arrays of MailAddress (no vector of two std::strings a mailbox).
-// Nothing moves once added, so the views handed out stay valid as long as the MailText lives.
+// To/Cc/Bcc lists end to end as arrays of pointers to mailboxes (each distinct address and name
+// pair stored once: 8 bytes a recipient instead of two views, 32, which were 75 MB at 1M).
+// Nothing moves once added, so the refs handed out stay valid as long as the MailText lives.
 class MailText {
 public:
     MailText() = default;
     MailText(const MailText&) = delete;
     MailText& operator=(const MailText&) = delete;
-    // A copy of s ("" stays a view of nothing).
-    std::string_view add(std::string_view s);
+    // A copy of s ("" stays no string).
+    MailString add(std::string_view s);
     // The one copy of s (repeated strings: addresses, names, subjects, titles, languages).
-    std::string_view intern(std::string_view s);
+    MailString intern(std::string_view s);
     // The mailboxes of `list`, interned.
-    std::span<const MailAddress> add_list(const std::vector<Mailbox>& list);
+    MailAddressList add_list(const std::vector<Mailbox>& list);
     MailAddress mailbox(const Mailbox& m) { return {intern(m.address), intern(m.name)}; }
+    // Nothing more will be interned: the tables that find the copies go (the strings and lists
+    // stay). After it, intern() and add_list() still work but store repeats again.
+    void seal();
 
 private:
+    struct PairHash {
+        size_t operator()(const std::pair<const void*, const void*>& p) const {
+            return std::hash<const void*>()(p.first) * 31 + std::hash<const void*>()(p.second);
+        }
+    };
     char* reserve(size_t n);
+    const MailAddress* interned_mailbox(const Mailbox& m);
     std::vector<std::unique_ptr<char[]>> blocks_;
     char* at_ = nullptr;
     size_t left_ = 0;
-    std::unordered_set<std::string_view> interned_;
-    std::vector<std::vector<MailAddress>> lists_;  // blocks, never grown past their capacity
+    std::unordered_set<std::string_view> interned_;  // views of the strings' bytes (after their length)
+    // Each distinct (address, name) once, by the identity of its two interned strings.
+    std::unordered_map<std::pair<const void*, const void*>, const MailAddress*, PairHash> mailbox_ids_;
+    std::vector<std::unique_ptr<MailAddress[]>> mailboxes_;  // blocks of 4096
+    size_t mailboxes_left_ = 0;
+    // The lists (MailAddressList): blocks, never grown past their capacity.
+    std::vector<std::vector<const MailAddress*>> lists_;
 };
 
 // What the detectors read of one message, slim (docs/PERFORMANCE.md "Large stores"): an
 // ilc::Message is 1,216 bytes before its strings, and on a large store the loaded messages were
 // most of the peak of `analyze` and of the service's start-up. The fields the detectors read keep
-// their Message names (as views: the strings are in the MailText of the MailMaker that made the
+// their Message names (MailString and MailAddressList: in the MailText of the MailMaker that made the
 // Mail, which must outlive it); what they only read in a first per-message step (the texts, the
 // cue list, the automated-mail headers) is replaced by that step's result, computed by MailMaker
 // while the store is read, so those parts never sit in memory for the whole store. Threading
 // headers are not kept: callers thread first (MailCorpus::thread()).
+// A Mail is 120 bytes (216 with views and spans: docs/PERFORMANCE.md "Service on a large
+// store"): its strings and lists are one pointer each into the MailText.
 struct Mail {
-    std::string_view message_id;
+    MailString message_id;
     int64_t rowid = 0;
     int64_t date = 0;
-    std::string_view subject;
+    MailString subject;
     MailAddress from;
-    std::span<const MailAddress> to, cc, bcc;
-    std::string_view signature_name, signature_title;
-    std::string_view lang;
+    MailAddressList to, cc, bcc;
+    MailString signature_name, signature_title;
+    MailString lang;
     // The title found in the new text and signature (the sender's name, then a title naming a
     // role), when the message has no signature_title; "" otherwise.
-    std::string_view text_title;
+    MailString text_title;
     uint64_t body_hash = 0;  // the new text without whitespace, hashed (duplicate copies)
     uint16_t cues = 0;       // the families of Message::cues, as bits
-    bool automated = false;  // as stored (Message::automated)
-    bool is_report = false;
-    bool expects_reply = false;
+    // One bit each (a byte each made the Mail 8 bytes longer).
+    bool automated : 1 = false;  // as stored (Message::automated)
+    bool is_report : 1 = false;
+    bool expects_reply : 1 = false;
     // The header tests of the automated-mail rules, done once: automated for a reason other than
     // the bulk shapes; Auto-Submitted present and not "no"; Precedence bulk/list/junk or a list or
     // auto-reply header present; a bulk shape (text::bulk_reason without the recipient count).
-    bool automated_not_bulk = false;
-    bool auto_submitted = false;
-    bool list_or_autoreply_headers = false;
-    bool bulk_shape = false;
+    bool automated_not_bulk : 1 = false;
+    bool auto_submitted : 1 = false;
+    bool list_or_autoreply_headers : 1 = false;
+    bool bulk_shape : 1 = false;
 };
+static_assert(sizeof(Mail) <= 120, "a Mail per message: keep it small (docs/PERFORMANCE.md)");
 
 // Makes the Mails of one analysis: mail(m) is the Mail of `m` (moved from: `m` is left
 // unspecified), its strings in text() (shared by the copies of this MailMaker: keep one alive as

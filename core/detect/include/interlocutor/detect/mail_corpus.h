@@ -37,7 +37,7 @@ private:
         // Where the message's In-Reply-To ids start in ids_, then its References ids (they end
         // where the next message's In-Reply-To ids start).
         uint32_t in_reply_to = 0, references = 0;
-        std::string_view thread_index, list_id;
+        MailString thread_index, list_id;  // in head_text_ (24 bytes a message with views: 40)
     };
     std::string_view id_view(const std::string& id);
     MailMaker make_;

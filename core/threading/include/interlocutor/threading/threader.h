@@ -11,8 +11,11 @@
 //   Threader            - the same, incrementally: add() batches, threads() gives the result
 //   normalize_subject   - the subject key used by the fallback ("Re: [list] RE : Foo" -> "foo")
 //   render_thread_text  - an indented tree for `interlocutor threads --format text`
+#include <compare>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <string>
@@ -69,11 +72,94 @@ std::vector<ilc::Thread> thread_messages_in_place(const std::vector<ilc::Message
 // (the strings they view must stay in place during the call): the analysis's slim records
 // (detect::Mail) with their threading headers beside them (detect::MailCorpus). Participants are
 // computed from from/to/cc as thread_input_from() lists them.
+// A string of a block of text that outlives it, in one pointer (8 bytes instead of a
+// string_view's 16: a million slim records hold ten strings each, docs/PERFORMANCE.md "Service on
+// a large store"). The pointer is to the string's length (4 bytes, unaligned), its bytes follow;
+// "" is no pointer. Reads as a std::string_view (view(), or converted where one is expected).
+class TextRef {
+public:
+    TextRef() = default;
+    // `at` is where a length was written (uint32_t, memcpy) followed by that many bytes.
+    static TextRef at(const char* p) { TextRef r; r.p_ = p; return r; }
+    std::string_view view() const {
+        if (!p_) return {};
+        uint32_t n;
+        std::memcpy(&n, p_, sizeof n);
+        return {p_ + sizeof n, n};
+    }
+    operator std::string_view() const { return view(); }
+    bool empty() const { return p_ == nullptr; }
+    size_t size() const { return view().size(); }
+    const char* data() const { return view().data(); }
+    // Identity: two refs of one interned string compare equal here (not a text comparison).
+    const void* key() const { return p_; }
+    friend bool operator==(TextRef a, TextRef b) { return a.view() == b.view(); }
+    friend bool operator==(TextRef a, std::string_view b) { return a.view() == b; }
+    friend auto operator<=>(TextRef a, TextRef b) { return a.view() <=> b.view(); }
+    friend auto operator<=>(TextRef a, std::string_view b) { return a.view() <=> b; }
+
+private:
+    const char* p_ = nullptr;
+};
+
 // A mailbox whose strings live elsewhere (the analysis's slim records keep theirs in one shared
 // block of text: detect::MailText).
 struct MailboxView {
-    std::string_view address, name;
+    TextRef address, name;
 };
+
+// A list of mailboxes stored elsewhere, in one pointer: to a slot holding the count (an integer
+// cast to the slot's pointer type) followed by that many pointers to MailboxViews (each distinct mailbox stored once: detect::MailText). Iterates
+// as a std::span<const MailboxView> would (the elements are const MailboxView&).
+class MailboxList {
+public:
+    class iterator {
+    public:
+        using iterator_category = std::random_access_iterator_tag;
+        using value_type = MailboxView;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const MailboxView*;
+        using reference = const MailboxView&;
+        iterator() = default;
+        explicit iterator(const MailboxView* const* p) : p_(p) {}
+        reference operator*() const { return **p_; }
+        pointer operator->() const { return *p_; }
+        reference operator[](difference_type i) const { return *p_[i]; }
+        iterator& operator++() { ++p_; return *this; }
+        iterator operator++(int) { auto t = *this; ++p_; return t; }
+        iterator& operator--() { --p_; return *this; }
+        iterator operator--(int) { auto t = *this; --p_; return t; }
+        iterator& operator+=(difference_type n) { p_ += n; return *this; }
+        iterator& operator-=(difference_type n) { p_ -= n; return *this; }
+        friend iterator operator+(iterator a, difference_type n) { return a += n; }
+        friend iterator operator+(difference_type n, iterator a) { return a += n; }
+        friend iterator operator-(iterator a, difference_type n) { return a -= n; }
+        friend difference_type operator-(iterator a, iterator b) { return a.p_ - b.p_; }
+        friend bool operator==(iterator a, iterator b) { return a.p_ == b.p_; }
+        friend auto operator<=>(iterator a, iterator b) { return a.p_ <=> b.p_; }
+
+    private:
+        const MailboxView* const* p_ = nullptr;
+    };
+    using value_type = MailboxView;
+    using const_iterator = iterator;
+    MailboxList() = default;
+    // `at`: the count (count_slot()), then that many MailboxView pointers (nullptr: the empty list).
+    explicit MailboxList(const MailboxView* const* at) : p_(at) {}
+    static const MailboxView* count_slot(size_t n) { return reinterpret_cast<const MailboxView*>(static_cast<uintptr_t>(n)); }
+    size_t size() const { return p_ ? static_cast<size_t>(reinterpret_cast<uintptr_t>(*p_)) : 0; }
+    bool empty() const { return size() == 0; }
+    iterator begin() const { return iterator(items()); }
+    iterator end() const { return iterator(items() + size()); }
+    const MailboxView& operator[](size_t i) const { return *items()[i]; }
+    const MailboxView& front() const { return *items()[0]; }
+    const MailboxView& back() const { return *items()[size() - 1]; }
+
+private:
+    const MailboxView* const* items() const { return p_ ? p_ + 1 : nullptr; }
+    const MailboxView* const* p_ = nullptr;
+};
+
 struct ThreadFields {
     std::string_view message_id;
     std::span<const std::string_view> in_reply_to, references;
@@ -81,7 +167,7 @@ struct ThreadFields {
     int64_t date = 0;
     std::string_view thread_index, list_id;
     const MailboxView* from = nullptr;
-    std::span<const MailboxView> to, cc;
+    MailboxList to, cc;
 };
 // The headers only threading reads of a message (and its List-Id), kept beside a caller's
 // record until the threads are built (ThreadFields points into them).
