@@ -6,6 +6,8 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +26,9 @@ struct Token {
     std::string_view inner;   // content without the delimiters
 };
 
-bool is_word_char(char c) {
-    return !(text::is_space(c) || c == '"' || c == '(' || c == ')' || c == '<' || c == '>' || c == ',' || c == ';' ||
-             c == ':');
+// A word (atom, dot-atom or anything else unquoted) runs up to the first of these bytes.
+size_t word_end(std::string_view s, size_t i) {
+    return text::find_first_of<' ', '\t', '\r', '\n', '"', '(', ')', '<', '>', ',', ';', ':'>(s, i);
 }
 
 void tokenize(std::string_view s, std::vector<Token>& toks) {
@@ -40,7 +42,11 @@ void tokenize(std::string_view s, std::vector<Token>& toks) {
         } else if (c == '"') {
             // RFC 5322 section 3.2.4 quoted-string; unterminated ones run to the end.
             const size_t b = i++;
-            while (i < s.size() && s[i] != '"') i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
+            for (;;) {  // the runs between backslashes skipped at once
+                i = text::find_first_of<'"', '\\'>(s, i);
+                if (i >= s.size() || s[i] == '"') break;
+                i += i + 1 < s.size() ? 2 : 1;
+            }
             const size_t inner_end = std::min(i, s.size());
             toks.push_back({Kind::quoted, b, std::min(i + 1, s.size()), s.substr(b + 1, inner_end - b - 1)});
             i = std::min(i + 1, s.size());
@@ -63,7 +69,7 @@ void tokenize(std::string_view s, std::vector<Token>& toks) {
             while (i < s.size() && s[i] == '<') ++i;
             const size_t start = i;
             size_t j = start;
-            while (j < s.size() && s[j] != '>' && s[j] != '<') ++j;
+            j = text::find_first_of<'>', '<'>(s, j);
             if (j < s.size() && s[j] == '>') {
                 toks.push_back({Kind::angle, b, j + 1, s.substr(start, j - start)});
                 i = j + 1;
@@ -84,7 +90,7 @@ void tokenize(std::string_view s, std::vector<Token>& toks) {
             ++i;
         } else {
             const size_t b = i;
-            while (i < s.size() && is_word_char(s[i])) ++i;
+            i = word_end(s, i);
             toks.push_back({Kind::word, b, i, s.substr(b, i - b)});
         }
     }
@@ -130,7 +136,7 @@ std::string clean_address(std::string_view a) {
     // is allowed by the obsolete syntax and dropped; other runs of spaces (Exchange's
     // "Joey Taylor/Enron@EnronXGate") are kept as one space so the text stays stable.
     // Without any space (nearly every address) that leaves the address as it is.
-    if (std::none_of(a.begin(), a.end(), [](char c) { return text::is_space(c); })) return lower_address(a);
+    if (text::find_first_of<' ', '\t', '\r', '\n'>(a, 0) == a.size()) return lower_address(a);
     std::string out;
     out.reserve(a.size());
     bool pending_space = false;
@@ -144,6 +150,28 @@ std::string clean_address(std::string_view a) {
         out += c;
     }
     return lower_address(out);
+}
+
+// build_name's per-thread table of decoded names: one slot per hash of the input (a slot's
+// last input wins), so a hit costs a hash of at most 16 bytes and a comparison.
+struct NameCache {
+    struct Entry {
+        bool used = false;
+        std::string input, name;
+    };
+    static constexpr size_t kSlots = 512;  // a mailbox's regular correspondents (some 30 KB)
+    std::array<Entry, kSlots> slots;
+    Entry& slot(std::string_view s) {
+        // The last bytes (the encoded text's end, where names differ) and the length.
+        uint64_t h = 0xcbf29ce484222325ULL ^ s.size();
+        for (size_t i = s.size() > 16 ? s.size() - 16 : 0; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x100000001b3ULL;
+        return slots[(h ^ (h >> 32)) % kSlots];
+    }
+};
+
+NameCache& name_cache() {
+    thread_local NameCache cache;
+    return cache;
 }
 
 // Display-name words: quoted strings unescaped, words as written, one space between them; then
@@ -170,12 +198,27 @@ std::string build_name(std::string_view s, const std::vector<const Token*>& word
         }
         input = raw;
     }
+    // An encoded name ("=?UTF-8?B?...?=") comes back message after message (the same people
+    // write and are written to): the last decodings are kept per thread, keyed by the exact
+    // input (what follows is a pure function of it). A hit is a copy; the decoding was about ten
+    // times that. Names without encoded-words are cheap to build and not kept.
+    constexpr size_t kMaxCachedName = 200;
+    NameCache::Entry* slot = nullptr;
+    if (input.size() <= kMaxCachedName && input.find("=?") != std::string_view::npos) {
+        slot = &name_cache().slot(input);
+        if (slot->used && slot->input == input) return slot->name;
+    }
     std::string name = decode_rfc2047(input);
     std::string_view v = text::trim(name);
     // Outlook writes 'John Doe' with single quotes when it copies a name from an address book.
     if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = text::trim(v.substr(1, v.size() - 2));
-    if (v.size() == name.size()) return name;  // nothing trimmed: no copy
-    return std::string(v);
+    if (v.size() != name.size()) name = std::string(v);  // trimmed (a copy: `v` is inside `name`)
+    if (slot) {
+        slot->used = true;
+        slot->input.assign(input);
+        slot->name = name;
+    }
+    return name;
 }
 
 struct Part { size_t begin, end; bool at; bool quoted; const Token* tok; };

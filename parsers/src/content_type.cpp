@@ -67,7 +67,12 @@ std::vector<RawParam> split_params(std::string_view s) {
             p.quoted = true;
             ++i;
             while (i < s.size() && s[i] != '"') {
-                if (s[i] == '\\' && i + 1 < s.size()) ++i;
+                // The run up to the next quote or backslash in one append (not a byte at a time).
+                const size_t run = text::find_first_of<'"', '\\'>(s, i);
+                p.value.append(s.data() + i, run - i);
+                i = run;
+                if (i >= s.size() || s[i] == '"') break;
+                if (i + 1 < s.size()) ++i;
                 p.value += s[i++];
             }
             if (i < s.size()) ++i;  // closing quote
@@ -233,7 +238,9 @@ std::string ContentType::param(std::string_view name) const {
     return {};
 }
 
-ContentType parse_content_type(std::string_view value) {
+namespace {
+
+ContentType parse_content_type_uncached(std::string_view value) {
     ContentType ct;
     // RFC 2045 section 5.1: content := "Content-Type" ":" type "/" subtype *(";" parameter).
     size_t i = skip_cfws(value, 0);
@@ -270,6 +277,33 @@ ContentType parse_content_type(std::string_view value) {
     // RFC 2045 section 5.2: a missing or broken type means text/plain; the parameters (charset)
     // still count.
     if (semi != std::string_view::npos) ct.params = decode_rfc2231_params(value.substr(semi + 1));
+    return ct;
+}
+
+}  // namespace
+
+ContentType parse_content_type(std::string_view value) {
+    // The same few values come back message after message ("text/plain; charset=UTF-8", the
+    // multipart/alternative of one client): the last kCached answers are kept per thread, keyed
+    // by the exact value (the parse is a pure function of it). A hit is a copy of the answer;
+    // the parse (split, lower-cased names, RFC 2231/2047 decoding) was ten times that, and
+    // each message parses two or three values (the top one and each part's).
+    constexpr size_t kCached = 8, kMaxCachedValue = 200;
+    struct Entry {
+        bool used = false;
+        std::string value;
+        ContentType ct;
+    };
+    thread_local std::array<Entry, kCached> cache;
+    thread_local size_t next = 0;
+    if (value.size() > kMaxCachedValue) return parse_content_type_uncached(value);
+    for (const Entry& e : cache)
+        if (e.used && e.value == value) return e.ct;
+    ContentType ct = parse_content_type_uncached(value);
+    Entry& e = cache[next++ % kCached];  // the oldest one
+    e.used = true;
+    e.value.assign(value);
+    e.ct = ct;
     return ct;
 }
 

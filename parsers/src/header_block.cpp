@@ -25,6 +25,8 @@ public:
             index_->data = s.data();
             index_->at.clear();
             index_->covered = 0;
+            index_->cr_known = false;
+            index_->blank_known = false;
         }
     }
 
@@ -46,6 +48,10 @@ public:
         if (!cr_searched_ || cr_ < pos) {
             const void* cr = std::memchr(s_.data() + pos, '\r', s_.size() - pos);
             cr_ = cr ? size_t(static_cast<const char*>(cr) - s_.data()) : s_.size();
+            if (index_ && !cr_searched_ && pos == 0) {  // the first search, from the start
+                index_->cr_known = true;
+                index_->first_cr = cr_;
+            }
             cr_searched_ = true;
         }
         if (cr_ < limit) {
@@ -130,6 +136,30 @@ HeaderBlock split_header_block_indexed(std::string_view raw, const ParserOptions
     bool first_line = true;
     size_t kept_bytes = 0;         // name and value bytes stored so far
 
+    // FastMime's reading of this header, for the MIME pass (line_index.h): kept while every line
+    // is in the shape it takes. `mime_field`: the current field's entry (a Content-* field), or npos.
+    bool mime_ok = index != nullptr && pos == 0;
+    size_t mime_field = std::string_view::npos;
+    if (index) {
+        index->mime_known = false;
+        index->mime_fields.clear();
+        index->size = raw.size();
+    }
+    // A line of the header ended at `content_end`, the next one starting at `next`: FastMime
+    // takes an LF or a CRLF (an LF followed by CR, a bare CR or the input's end: it gives up).
+    auto mime_line = [&](size_t content_end, size_t next, bool folded) {
+        if (!mime_ok) return;
+        if (next >= raw.size() || (raw[content_end] == '\r' && next == content_end + 1) ||
+            (raw[content_end] == '\n' && raw[next] == '\r')) {
+            mime_ok = false;
+            return;
+        }
+        if (mime_field != std::string_view::npos) {
+            index->mime_fields[mime_field].value_end = content_end;
+            index->mime_fields[mime_field].folded |= folded;
+        }
+    };
+
     auto append_value = [&](std::string_view piece) {
         if (!in_field) return;
         const size_t room = opts.max_header_value > current_size ? opts.max_header_value - current_size : 0;
@@ -167,6 +197,18 @@ HeaderBlock split_header_block_indexed(std::string_view raw, const ParserOptions
         if (line.empty()) {
             finish_current();
             hb.body_offset = next;
+            // For the MIME pass (line_index.h): this line, when it is a '\n'-delimited line too.
+            if (index && !raw.starts_with("\xEF\xBB\xBF") && (pos == 0 || raw[pos - 1] == '\n') &&
+                (raw[pos] == '\n' || (raw[pos] == '\r' && pos + 1 < raw.size() && raw[pos + 1] == '\n'))) {
+                index->blank_known = true;
+                index->blank = pos;
+            }
+            if (mime_ok) {  // FastMime's header end: the line break and one complementary CR or LF
+                index->mime_known = true;
+                index->mime_blank = pos;
+                index->mime_body = pos + 1;
+                if (pos + 1 < raw.size() && raw[pos + 1] == (raw[pos] == '\r' ? '\n' : '\r')) ++index->mime_body;
+            }
             return hb;
         }
         // The limit counts the bytes kept, not the raw ones: a truncated 10 MB Subject must not
@@ -183,6 +225,7 @@ HeaderBlock split_header_block_indexed(std::string_view raw, const ParserOptions
         if ((first_line && line.substr(0, 5) == "From ") || (line[0] == '>' && line.substr(0, 6) == ">From ")) {
             if (!first_line) add_warning(hb, "from_line_in_header", "\">From \" line inside the header, ignored", pos);
             first_line = false;
+            mime_ok = false;
             pos = next;
             continue;
         }
@@ -192,7 +235,11 @@ HeaderBlock split_header_block_indexed(std::string_view raw, const ParserOptions
             // RFC 5322 section 2.2.3: unfolding removes the CRLF before the folding whitespace.
             if (in_field) {
                 append_value(line);
-            } else if (nfields == 0 && !fields_capped) {
+                mime_line(content_end, next, true);
+            } else {
+                mime_ok = false;  // FastMime reads no field name there
+            }
+            if (!in_field && nfields == 0 && !fields_capped) {
                 add_warning(hb, "continuation_without_field", "header starts with a folded line, ignored", pos);
             }
             pos = next;
@@ -210,6 +257,7 @@ HeaderBlock split_header_block_indexed(std::string_view raw, const ParserOptions
         }
         finish_current();
         if (nfields >= opts.max_fields) {
+            mime_ok = false;
             if (!fields_capped) {
                 fields_capped = true;
                 add_warning(hb, "too_many_fields", "more than " + std::to_string(opts.max_fields) + " header fields; the rest dropped",
@@ -237,6 +285,14 @@ HeaderBlock split_header_block_indexed(std::string_view raw, const ParserOptions
         size_t lead = 0;
         while (lead < value.size() && text::is_wsp(value[lead])) ++lead;
         append_value(value.substr(lead));
+        if (name_end != colon) mime_ok = false;  // blanks before the colon: FastMime gives up
+        mime_field = std::string_view::npos;
+        if (mime_ok && current_name.size() >= 12 && text::istarts_with(current_name, "content-")) {
+            // What FastMime keeps (the walk reads Content-Type, -Disposition, -Transfer-Encoding).
+            mime_field = index->mime_fields.size();
+            index->mime_fields.push_back({current_name, pos + colon + 1 + lead, content_end, false});
+        }
+        mime_line(content_end, next, false);
         pos = next;
         // A field not stored (most of list mail's header: Received chains, DKIM and ARC
         // signatures, folded over dozens of lines): its folded lines are only counted, here,
@@ -250,6 +306,7 @@ HeaderBlock split_header_block_indexed(std::string_view raw, const ParserOptions
                 if (current_size + len > opts.max_header_value) break;  // truncated: a warning to give
                 kept_bytes += len;
                 current_size += len;
+                mime_line(folded_end, folded_next, true);
                 pos = folded_next;
             }
         }

@@ -88,7 +88,11 @@ size_t mime_cut_offset(std::string_view raw, const ParserOptions& opts, std::str
             // are looked at for "boundary=" (list mail: 150 header lines, a few dozen '='). A
             // block of at most 64 KB has no line over the limit; a longer one takes the line loop.
             size_t end = raw.size(), after = raw.size();
-            for (size_t s = p; s < raw.size();) {
+            if (p == 0 && index && index->data == raw.data() && index->blank_known && index->blank < raw.size()) {
+                // The message's own header: its end is the header split's (line_index.h).
+                end = index->blank;
+                after = end + (raw[end] == '\n' ? 1 : 2);
+            } else for (size_t s = p; s < raw.size();) {
                 const size_t nl = newlines.next(s);
                 const size_t e = nl != std::string_view::npos ? nl : raw.size();
                 if (e == s || (e == s + 1 && raw[s] == '\r')) {  // the blank line
@@ -326,7 +330,16 @@ void mimetic_content_type(std::string_view val, std::string& out, std::string_vi
 class FastMime {
 public:
     // `index`: the line ends of the message's header, when known (line_index.h).
-    FastMime(std::string_view s, const NewlineIndex* index) : s_(s), newlines_(s, index) {}
+    FastMime(std::string_view s, const NewlineIndex* index) : s_(s), newlines_(s, index) {
+        // The header split searched the message for its first '\r' already (LF mail has none:
+        // that search read the whole message): its answer is this search's first one too.
+        if (index && index->data == s.data() && index->cr_known) next_cr_.seed(std::min(index->first_cr, s.size()));
+        // The message's own header as the split found it (line_index.h), when that reading is
+        // this one's: the same buffer, uncut, and no NUL in the header (a NUL gives up here).
+        if (index && index->data == s.data() && index->mime_known && index->size == s.size() &&
+            next_nul_.at(0) >= index->mime_blank)
+            top_ = index;
+    }
     // False: the message is outside what is reproduced exactly; parse it with mimetic.
     bool load(FastEntity& top) { return load_entity(top, 0); }
 
@@ -355,6 +368,12 @@ private:
         const size_t n = s_.size();
         size_t p = pos_;
         if (p >= n) return true;
+        if (p == 0 && top_) {  // the message's own header, read by the header split already
+            e.fields.reserve(top_->mime_fields.size());
+            for (const NewlineIndex::MimeField& f : top_->mime_fields) e.fields.push_back({f.name, f.value_begin, f.value_end, f.folded});
+            pos_ = top_->mime_body;
+            return true;
+        }
         if (is_nl(s_[p])) {  // an empty header
             const char prev = s_[p++];
             if (p < n && s_[p] == (prev == '\r' ? '\n' : '\r')) ++p;
@@ -495,6 +514,11 @@ private:
     class NextByte {
     public:
         NextByte(std::string_view s, char c) : s_(s), c_(c) {}
+        // The first `c` at or after position 0 is known: `first` (s.size() when none).
+        void seed(size_t first) {
+            next_ = first;
+            known_ = true;
+        }
         size_t at(size_t from) {
             if (!known_ || next_ < from) {
                 const void* q = std::memchr(s_.data() + from, c_, s_.size() - from);
@@ -514,6 +538,7 @@ private:
     std::string_view s_;
     NewlineFinder newlines_;
     NextByte next_cr_{s_, '\r'}, next_nul_{s_, '\0'};
+    const NewlineIndex* top_ = nullptr;  // the message's header, when the split's reading is this one's
     size_t pos_ = 0;
     std::vector<std::string> boundaries_;  // the innermost last
     Last last_ = Last::none;

@@ -51,10 +51,17 @@ std::vector<std::string> parse_msg_ids(std::string_view v) {
             ++i;
         } else if (c == '<') {
             saw_bracket = true;
-            size_t j = i + 1;
+            // The common id ("<a@b>": no blank inside) in one scan, copied as it is: what the
+            // general case below gives for it (clean_id has nothing to drop).
+            size_t j = text::find_first_of<'<', '>', ' ', '\t', '\r', '\n'>(v, i + 1);
+            if (j < v.size() && v[j] == '>') {
+                if (j > i + 1) ids.emplace_back(v.substr(i + 1, j - i - 1));
+                i = j + 1;
+                continue;
+            }
             // msg-id = "<" id-left "@" id-right ">". An unterminated id ends at whitespace or the
             // next '<' (a truncated References line should not eat the next id).
-            while (j < v.size() && v[j] != '>' && v[j] != '<') ++j;
+            j = text::find_first_of<'<', '>'>(v, j);
             std::string_view inner = v.substr(i + 1, j - i - 1);
             if (j >= v.size() || v[j] == '<') {
                 size_t k = 0;
@@ -72,9 +79,7 @@ std::vector<std::string> parse_msg_ids(std::string_view v) {
             ++i;
         } else {
             const size_t b = i;
-            while (i < v.size() && !text::is_space(v[i]) && v[i] != '<' && v[i] != '(' && v[i] != '"' && v[i] != ',' &&
-                   v[i] != ';')
-                ++i;
+            i = text::find_first_of<' ', '\t', '\r', '\n', '<', '(', '"', ',', ';'>(v, i);
             std::string_view tok = v.substr(b, i - b);
             // Trailing punctuation of a phrase ("... a@b." ) is not part of an id.
             while (!tok.empty() && (tok.back() == '.' || tok.back() == ':' || tok.back() == '>'))

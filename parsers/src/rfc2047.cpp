@@ -1,6 +1,7 @@
 // RFC 2047 encoded-words ("=?charset?B|Q?text?=") to UTF-8, tolerant the way real clients are
 // (GMime's broken_rfc2047 mode is the model): words glued to text or inside quoted strings are
 // decoded, spaces inside Q text are kept, malformed words are left as written.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,8 +63,7 @@ bool parse_word(std::string_view s, size_t at, TerminatorFinder& terminators, En
     std::string_view encoded = s.substr(text_begin, end - text_begin);
     // A word that would swallow the start of another one is malformed (its own "?=" is missing).
     if (encoded.find("=?") != std::string_view::npos) return false;
-    for (char c : encoded)
-        if (c == '\r' || c == '\n') return false;
+    if (text::find_first_of<'\r', '\n'>(encoded, 0) < encoded.size()) return false;
     w.begin = at;
     w.end = end + 2;
     w.charset = charset;
@@ -75,6 +75,20 @@ bool parse_word(std::string_view s, size_t at, TerminatorFinder& terminators, En
 // Base64 (RFC 2045 section 6.8) that survives the breakage seen in headers: characters outside
 // the alphabet are skipped, and '=' padding ends a quantum, so that adjacent words whose base64
 // was split mid-quantum (no padding) and properly padded words both decode when fed in sequence.
+// Each byte's value in the base64 alphabet, -1 outside it.
+struct Base64Values {
+    int8_t v[256] = {};
+    constexpr Base64Values() {
+        for (int c = 0; c < 256; ++c) v[c] = -1;
+        for (int c = 0; c < 26; ++c) v['A' + c] = int8_t(c), v['a' + c] = int8_t(26 + c);
+        for (int c = 0; c < 10; ++c) v['0' + c] = int8_t(52 + c);
+        v[static_cast<unsigned char>('+')] = 62;
+        v[static_cast<unsigned char>('/')] = 63;
+    }
+    int operator[](unsigned char c) const { return v[c]; }
+};
+constexpr Base64Values kValue{};
+
 class Base64Stream {
 public:
     void feed(std::string_view in, std::string& out) {
@@ -84,13 +98,8 @@ public:
         out.resize(start + in.size() * 3 / 4 + 2);
         char* w = out.data() + start;
         for (char c : in) {
-            int v;
-            if (c >= 'A' && c <= 'Z') v = c - 'A';
-            else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-            else if (c >= '0' && c <= '9') v = c - '0' + 52;
-            else if (c == '+') v = 62;
-            else if (c == '/') v = 63;
-            else {
+            const int v = kValue[static_cast<unsigned char>(c)];  // looked up, not five tests
+            if (v < 0) {
                 if (c == '=') reset();
                 continue;
             }
