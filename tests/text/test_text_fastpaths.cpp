@@ -322,6 +322,90 @@ TEST_CASE("has_question_mark, detect_lang and find_cues decide as before", "[tex
     }
 }
 
+TEST_CASE("detect_lang's 64-byte masks: words across the blocks, at every offset", "[text][perf]") {
+    // detect_lang(text) walks its head's words from bit masks of 64 bytes at a time (the last
+    // partial block byte by byte). Stop words balanced so that one word counted twice, lost or
+    // cut in two changes the answer ("le la the and": two each, no language), at every offset
+    // across two block boundaries, behind ASCII and accented filler, and with accented words
+    // (folded alone) and runs of separators astride the boundaries.
+    for (std::string_view filler : {"x", "\xC3\xA9", " ", "-", "ab\xC3\xA9"})
+        for (std::string_view words : {"le la the and", "le, la; the and", "\xC3\xA9t\xC3\xA9 le la the and",
+                                       "le    la...the\t\tand", "les tr\xC3\xA8s the is", "LE La THE And"})
+            for (std::size_t pad = 0; pad < 140; ++pad) {
+                std::string t;
+                while (t.size() < pad) t += filler;
+                t += ' ';
+                t += words;
+                REQUIRE(detect_lang(t) == reference_detect_lang(t));
+                t += " le";  // one more French word: "fr" unless it was miscounted
+                REQUIRE(detect_lang(t) == reference_detect_lang(t));
+                t += " the you";
+                REQUIRE(detect_lang(t) == reference_detect_lang(t));
+            }
+}
+
+TEST_CASE("split_body: a disclaimer word at every offset of the last line", "[text][perf]") {
+    // is_disclaimer's byte test (sixteen bytes at a time, then the last bytes one by one) must let
+    // through every line holding a key, wherever the key starts: a last paragraph that is only a
+    // disclaimer becomes the signature; the same line without the key stays new text.
+    for (std::string_view key : {"CONFIDENTIAL", "Strictly prohibited", "before printing", "a virus"})
+        for (std::size_t pad = 0; pad < 60; ++pad) {
+            std::string line;
+            while (line.size() < pad) line += (line.size() % 6 == 5) ? ' ' : 'q';
+            line += ' ';
+            line += key;
+            line += " note";
+            const BodySplit with = split_body("Hello,\n\nPlease send the file.\n\n" + line + "\n");
+            CHECK(with.signature == line);
+            std::string plain = line;
+            plain.replace(plain.size() - key.size() - 5, key.size(), std::string(key.size(), 'z'));
+            const BodySplit without = split_body("Hello,\n\nPlease send the file.\n\n" + plain + "\n");
+            CHECK(without.signature.empty());
+            CHECK(without.new_text.find(plain) != std::string::npos);
+        }
+}
+
+TEST_CASE("has_question_mark's 16-byte skip: a mark at every offset", "[text][perf]") {
+    // The SSE2 walk jumps to the first '?', 0xEF or 0xC2 byte of each 16-byte block: marks (and
+    // URL chunks, and lone lead bytes) at every offset of texts of 1 to 70 bytes.
+    for (std::string_view mark : {"?", "\xEF\xBC\x9F", "\xC2\xBF", "\xC2\xA0", "\xEF", "http://a/?b", "a@b=c?"})
+        for (std::size_t len = 1; len <= 70; ++len)
+            for (std::size_t at = 0; at < len; ++at) {
+                std::string t(len, 'x');
+                for (std::size_t k = 5; k < len; k += 7) t[k] = ' ';
+                t.replace(at, std::min(mark.size(), len - at), mark.substr(0, len - at));
+                REQUIRE(has_question_mark(t) == reference_has_question_mark(t));
+            }
+}
+
+TEST_CASE("detect_lang_either counts the heads' common beginning once", "[text][perf]") {
+    // understand() asks detect_lang_either(new text, body) for automated mail: detect_lang(new
+    // text), else detect_lang(body). Texts that share a beginning cut anywhere (inside a word,
+    // inside an accented letter, right after a separator), with one a prefix of the other, equal,
+    // or past the 4 KiB heads.
+    auto either = [](std::string_view a, std::string_view b) {
+        std::string l = detect_lang(a);
+        return l.empty() ? detect_lang(b) : l;
+    };
+    const std::vector<std::string> texts = {
+        "le la the and", "Patch: fix the \xC3\xA9t\xC3\xA9 build le la", "les tr\xC3\xA8s bien, the is and you",
+        std::string(5000, 'x') + " le la les", "xx " + std::string(4090, ' ') + "le the and"};
+    const std::vector<std::string> tails = {"", " the and you", "\n-- \nle la les du", "s the", "\xC3\xA9 le le le", " "};
+    std::size_t decided = 0;
+    for (const std::string& t : texts)
+        for (std::size_t cut = 0; cut <= t.size(); cut += cut < 40 ? 1 : 97)
+            for (const std::string& tail : tails) {
+                const std::string a = t.substr(0, cut), b = t.substr(0, cut) + tail, c = t + tail;
+                REQUIRE(detect_lang_either(a, b) == either(a, b));
+                REQUIRE(detect_lang_either(b, a) == either(b, a));
+                REQUIRE(detect_lang_either(a, c) == either(a, c));
+                REQUIRE(detect_lang_either(c, a) == either(c, a));
+                REQUIRE(detect_lang_either(a, a) == either(a, a));
+                decided += !either(a, b).empty();
+            }
+    CHECK(decided > 100);
+}
+
 TEST_CASE("split_body on Lotus Notes two-column headers (the eight-space gap search)", "[text][perf]") {
     // line_key() looks for "To:", "cc:", "Subject:" after a gap of eight spaces or more; the gap
     // search probes every eighth byte. Runs of 7, 8 and 9 spaces at every offset.

@@ -8,7 +8,9 @@
 #include <unordered_map>
 
 #include "interlocutor/text/normalize.h"
-#include "word_index.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace ilc::text {
 
@@ -97,18 +99,20 @@ public:
         return id;
     }
     // Word i of a folded text; -1 when it is no pattern word.
-    std::int32_t find(const FoldedText& t, std::size_t i) const {
+    std::int32_t find(const FoldedText& t, std::size_t i) const { return find_prefix(t, i, t.words[i].flen); }
+    // The first len bytes of word i (len <= its length); -1 when they are no added word.
+    std::int32_t find_prefix(const FoldedText& t, std::size_t i, std::size_t len) const {
         const FoldedText::Word& w = t.words[i];
         // Short words: 8 bytes loaded at once and masked when they lie inside the folded text.
         if constexpr (std::endian::native == std::endian::little) {
-            if (w.flen < 8 && std::size_t{w.fbegin} + 8 <= t.text.size()) {
+            if (len < 8 && std::size_t{w.fbegin} + 8 <= t.text.size()) {
                 std::uint64_t x;
                 std::memcpy(&x, t.text.data() + w.fbegin, 8);
-                x &= (std::uint64_t{1} << (8 * w.flen)) - 1;
-                return find(std::string_view(t.text.data() + w.fbegin, w.flen), x);
+                x &= (std::uint64_t{1} << (8 * len)) - 1;
+                return find(std::string_view(t.text.data() + w.fbegin, len), x);
             }
         }
-        const std::string_view v(t.text.data() + w.fbegin, w.flen);
+        const std::string_view v(t.text.data() + w.fbegin, len);
         return find(v, key(v));
     }
     // w is folded text; -1 when no word matches.
@@ -178,7 +182,6 @@ struct Candidate {
     std::int32_t second_id;     // the second word's id when it is an exact word, else -1
     std::uint32_t nwords;       // the pattern's word count (gaps included)
 };
-using PatternIndex = detail::WordIndex<Candidate>;
 
 struct Matcher {
     std::vector<Pattern> patterns;
@@ -186,7 +189,43 @@ struct Matcher {
     // Patterns whose first word is exact, by that word's id (empty lists for words that only
     // come later in patterns).
     std::vector<std::vector<Candidate>> by_first_id;
-    PatternIndex by_prefix;
+    // by_first_id[id] split in two for the scan (by_first_id stays the reference): the candidates
+    // whose second word is no exact word (others_by_first_id[id], tested one by one), and those
+    // whose second word is exact, grouped by (first id, second id) in `pairs`. A token then walks
+    // only the candidates whose second word is the next token, merged with the others in list
+    // order (by pattern index): most of the scan's time went to rejecting the dozens of
+    // candidates of common first words ("please", "if", "i", "merci", "je") by second id.
+    std::vector<std::vector<Candidate>> others_by_first_id;
+    std::vector<char> first_id_has_pairs;
+    struct PairSlot {
+        std::uint64_t key = ~std::uint64_t{0};  // first id << 32 | second id; all ones when free
+        std::uint32_t begin = 0, end = 0;       // the candidates pair_candidates[begin, end)
+    };
+    std::vector<PairSlot> pairs;
+    std::vector<Candidate> pair_candidates;
+    static std::uint64_t pair_key(std::int32_t first, std::int32_t second) {
+        return std::uint64_t{static_cast<std::uint32_t>(first)} << 32 | static_cast<std::uint32_t>(second);
+    }
+    static std::size_t pair_slot(std::uint64_t k) { return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ull) >> 40); }
+    // The candidates of first id `first` whose second word is the exact word `second` (in list order).
+    void pair_list(std::int32_t first, std::int32_t second, const Candidate*& b, const Candidate*& e) const {
+        const std::uint64_t k = pair_key(first, second);
+        const std::size_t mask = pairs.size() - 1;
+        for (std::size_t i = pair_slot(k) & mask;; i = (i + 1) & mask) {
+            const PairSlot& s = pairs[i];
+            if (s.key == k) {
+                b = pair_candidates.data() + s.begin;
+                e = pair_candidates.data() + s.end;
+                return;
+            }
+            if (s.key == ~std::uint64_t{0}) return;
+        }
+    }
+    // Patterns whose first word is "word*", by that prefix's id in prefix_ids (a look-up by the
+    // token's first bytes as one integer, as WordIds does for words: the byte-by-byte hash of a
+    // string table was most of the prefix look-ups).
+    WordIds prefix_ids;
+    std::vector<std::vector<Candidate>> by_prefix_id;
     std::vector<std::size_t> prefix_lengths;
     // Cheap filters in front of the hash look-ups (most tokens start no pattern): bit min(len, 31)
     // of [first byte] is set when some pattern's first word (exact) or first prefix ("word*")
@@ -217,6 +256,7 @@ struct Matcher {
     // Per first byte, the prefix lengths (in prefix_lengths order) some "word*" first word of that
     // initial has: a token is looked up only at those lengths instead of at every one.
     std::array<std::vector<std::size_t>, 256> prefix_lengths_by_first;
+    bool short_prefix = false;  // some "word*" first word has one byte (may_prefix skips the pair test)
     std::unordered_map<std::string, std::size_t> family_index;
     std::size_t decision = 0;  // family_index.at("decision"), looked up once (was once per scan)
 
@@ -244,7 +284,9 @@ struct Matcher {
                     cand.second_id = p.words[1].id;
                 }
                 if (first.kind == PatWord::prefix) {
-                    by_prefix[first.norm].push_back(cand);
+                    const auto pid = static_cast<std::size_t>(prefix_ids.add(first.norm));
+                    if (by_prefix_id.size() <= pid) by_prefix_id.resize(pid + 1);
+                    by_prefix_id[pid].push_back(cand);
                     if (std::find(prefix_lengths.begin(), prefix_lengths.end(), first.norm.size()) ==
                         prefix_lengths.end())
                         prefix_lengths.push_back(first.norm.size());
@@ -256,6 +298,37 @@ struct Matcher {
             }
         }
         decision = family_index.at("decision");
+        others_by_first_id.resize(by_first_id.size());
+        first_id_has_pairs.assign(by_first_id.size(), 0);
+        std::size_t npairs = 0;
+        for (std::size_t id = 0; id < by_first_id.size(); ++id) {
+            std::vector<std::int32_t> seconds;  // this first word's second ids, in first-seen order
+            for (const Candidate& c : by_first_id[id]) {
+                if (c.second_id < 0) others_by_first_id[id].push_back(c);
+                else if (std::find(seconds.begin(), seconds.end(), c.second_id) == seconds.end()) seconds.push_back(c.second_id);
+            }
+            npairs += seconds.size();
+        }
+        std::size_t cap = 64;
+        while (cap < npairs * 2) cap *= 2;
+        pairs.assign(cap, PairSlot{});
+        for (std::size_t id = 0; id < by_first_id.size(); ++id) {
+            for (const Candidate& c : by_first_id[id]) {
+                if (c.second_id < 0) continue;
+                const std::uint64_t k = pair_key(static_cast<std::int32_t>(id), c.second_id);
+                std::size_t i = pair_slot(k) & (cap - 1);
+                while (pairs[i].key != ~std::uint64_t{0} && pairs[i].key != k) i = (i + 1) & (cap - 1);
+                if (pairs[i].key == k) continue;  // this pair's group is already stored
+                first_id_has_pairs[id] = 1;
+                pairs[i].key = k;
+                pairs[i].begin = static_cast<std::uint32_t>(pair_candidates.size());
+                for (const Candidate& d : by_first_id[id])
+                    if (d.second_id == c.second_id) pair_candidates.push_back(d);
+                pairs[i].end = static_cast<std::uint32_t>(pair_candidates.size());
+            }
+        }
+        for (std::size_t len : prefix_lengths)
+            if (len < 2) short_prefix = true;
         for (std::size_t c = 0; c < 256; ++c)
             for (std::size_t len : prefix_lengths)
                 if (prefix_first[c] & bit(len)) prefix_lengths_by_first[c].push_back(len);
@@ -345,21 +418,37 @@ std::vector<FoundCue> scan(std::string_view text, const FoldedText& toks, const 
         };
         const std::string_view tok = toks.norm(ti);
         if (m.may_exact(tok))
-            if (const std::int32_t id = this_id != kUnknown ? this_id : m.ids.find(toks, ti); id >= 0 && static_cast<std::size_t>(id) < m.by_first_id.size())
-                for (const Candidate& cand : m.by_first_id[id]) {
-                    // The common rejection inline (consider() is not inlined at two call sites).
-                    if (cand.second_id >= 0 && next_id != kUnknown && next_id != cand.second_id) continue;
-                    consider(cand);
+            if (const std::int32_t id = this_id != kUnknown ? this_id : m.ids.find(toks, ti); id >= 0 && static_cast<std::size_t>(id) < m.by_first_id.size()) {
+                // by_first_id[id] less the candidates whose exact second word is not token ti + 1
+                // (consider() rejects those first thing, with no effect): the others and the
+                // (id, next id) group, merged by pattern index, the lists' order.
+                const Candidate* pb = nullptr;
+                const Candidate* pe = nullptr;
+                if (m.first_id_has_pairs[id]) {
+                    if (next_id == kUnknown) next_id = ti + 1 < toks.words.size() ? m.ids.find(toks, ti + 1) : -1;
+                    if (next_id >= 0) m.pair_list(id, next_id, pb, pe);
                 }
+                const std::vector<Candidate>& others = m.others_by_first_id[id];
+                const Candidate* ob = others.data();
+                const Candidate* oe = ob + others.size();
+                while (ob != oe || pb != pe) {
+                    if (pb == pe || (ob != oe && ob->pattern < pb->pattern)) consider(*ob++);
+                    else consider(*pb++);
+                }
+            }
         // The lengths to try: prefix_lengths in order, less those no "word*" of this initial has
         // (may_prefix would reject them); an empty token (or a pattern with an empty first word)
         // tries them all.
         const std::vector<std::size_t>& lengths =
             m.unfiltered || tok.empty() ? m.prefix_lengths : m.prefix_lengths_by_first[static_cast<unsigned char>(tok[0])];
-        for (std::size_t len : lengths) {
-            if (len > tok.size() || !m.may_prefix(tok, len)) continue;
-            if (const auto* list = m.by_prefix.find(tok.substr(0, len)))
-                for (const Candidate& cand : *list) consider(cand);
+        // may_prefix rejects every length >= 2 when no "word*" starts with the token's first two
+        // bytes (one test instead of one per length, for most tokens).
+        if (m.unfiltered || m.short_prefix || tok.size() < 2 || m.has(m.prefix_pair, m.pair(tok))) {
+            for (std::size_t len : lengths) {
+                if (len > tok.size() || !m.may_prefix(tok, len)) continue;
+                if (const std::int32_t pid = m.prefix_ids.find_prefix(toks, ti, len); pid >= 0)
+                    for (const Candidate& cand : m.by_prefix_id[static_cast<std::size_t>(pid)]) consider(cand);
+            }
         }
         for (std::size_t b = 0; b < best.size(); ++b) {
             const Pattern& p = m.patterns[best[b].second];
@@ -462,6 +551,21 @@ bool has_question_mark(std::string_view text) {
         return ((y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull) != 0;
     };
     while (q < n) {
+#if defined(__SSE2__)
+        // Sixteen bytes at a time with SSE2 (three compares and one mask test), straight to the
+        // first of the three bytes: only bytes the tests below would step over are skipped.
+        if (q + 16 <= n) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + q));
+            const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('?')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\xEF'))),
+                                             _mm_cmpeq_epi8(x, _mm_set1_epi8('\xC2')));
+            const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+            if (!mask) {
+                q += 16;
+                continue;
+            }
+            q += static_cast<std::size_t>(__builtin_ctz(mask));  // the first such byte: tested below
+        }
+#endif
         if (q + 8 <= n) {
             std::uint64_t x;
             std::memcpy(&x, text.data() + q, 8);

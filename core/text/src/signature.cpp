@@ -72,7 +72,11 @@ bool looks_like_name(std::string_view t, std::string_view from_name, bool known_
         t.find("://") != std::string_view::npos || t.find("www.") != std::string_view::npos)
         return false;
     if (!known_not_closing && (is_closing_line(t) || is_mobile_footer(t))) return false;
-    const FoldedText toks = fold_words(t);  // tokenize(t) without a string per word
+    // tokenize(t) without a string per word, into buffers kept per thread (no allocation per
+    // line; nothing below folds into them again before toks is last read).
+    thread_local FoldedText scratch;
+    fold_words_into(scratch, t);
+    const FoldedText& toks = scratch;
     if (toks.words.empty() || toks.words.size() > 4) return false;
     // Every word must start with an upper-case letter (ASCII or a UTF-8 multibyte letter).
     std::size_t pos = 0;
@@ -191,7 +195,10 @@ bool looks_like_title(std::string_view text) {
     if (t.empty() || t.size() > 80 || t.find('@') != std::string_view::npos ||
         t.find("://") != std::string_view::npos)
         return false;
-    const FoldedText toks = fold_words(t);  // tokenize(t) without a string per word
+    // tokenize(t) without a string per word, into buffers kept per thread (as looks_like_name).
+    thread_local FoldedText scratch;
+    fold_words_into(scratch, t);
+    const FoldedText& toks = scratch;
     if (toks.words.empty() || toks.words.size() > 10) return false;
     for (std::size_t k = 0; k < toks.words.size(); ++k)
         if (is_title_word(toks.norm(k))) return true;

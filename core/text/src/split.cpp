@@ -7,6 +7,9 @@
 
 #include "interlocutor/text/normalize.h"
 #include "word_index.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace ilc::text {
 
@@ -75,33 +78,57 @@ bool looks_like_datetime(std::string_view s) {
     return digits >= 4 && (slashes >= 2 || colons >= 1);
 }
 
-// False when fold(t) surely starts with none of `pairs` (two-letter prefixes back to back: "orme"
-// is "or" and "me"), read from t's first two word characters when both are ASCII letters or
-// digits; true (only fold() can tell) when a byte >= 0x80 comes first. For phrase lists whose
-// first words all have two or more letters: a first word of one character, or no word at all,
-// then starts none of them. Lets the phrase tests below skip the fold of most lines: they run on
-// every line of every body (was a test of the first letter alone).
-bool may_start_with_pair(std::string_view t, std::string_view pairs) {
-    auto alnum = [](unsigned char b) { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'); };
+// Two-letter prefixes (lower-case ASCII letters and digits) written back to back ("orme" is "or"
+// and "me"), as a 36 x 36 bit table: may_start_with_pair tests one bit instead of comparing the
+// pair with each prefix in turn (it runs on every line of every body).
+class PairSet {
+public:
+    explicit constexpr PairSet(std::string_view pairs) {
+        for (std::size_t k = 0; k + 1 < pairs.size(); k += 2) rows_[index(pairs[k])] |= std::uint64_t{1} << index(pairs[k + 1]);
+    }
+    // c0, c1: lower-case ASCII letters or digits.
+    constexpr bool has(char c0, char c1) const { return (rows_[index(c0)] >> index(c1)) & 1u; }
+
+private:
+    static constexpr std::size_t index(char c) { return c >= 'a' ? static_cast<std::size_t>(c - 'a') + 10 : static_cast<std::size_t>(c - '0'); }
+    std::array<std::uint64_t, 36> rows_{};
+};
+
+// False when fold(t) surely starts with none of `pairs`, read from t's first two word characters
+// when both are ASCII letters or digits; true (only fold() can tell) when a byte >= 0x80 comes
+// first. For phrase lists whose first words all have two or more letters: a first word of one
+// character, or no word at all, then starts none of them. Lets the phrase tests below skip the
+// fold of most lines: they run on every line of every body (was a test of the first letter alone).
+bool may_start_with_pair(std::string_view t, const PairSet& pairs) {
+    // 0: an ASCII separator (folds to nothing), 1: an ASCII letter or digit, 2: a byte >= 0x80.
+    static constexpr std::array<unsigned char, 256> kClass = [] {
+        std::array<unsigned char, 256> c{};
+        for (int b = 0; b < 256; ++b)
+            c[b] = b >= 0x80 ? 2 : ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')) ? 1 : 0;
+        return c;
+    }();
+    const auto* s = reinterpret_cast<const unsigned char*>(t.data());
     std::size_t i = 0;
     const std::size_t n = t.size();
-    while (i < n && !alnum(static_cast<unsigned char>(t[i]))) {
-        if (static_cast<unsigned char>(t[i]) >= 0x80) return true;
-        ++i;  // an ASCII separator: folds to nothing
-    }
+    while (i < n && kClass[s[i]] == 0) ++i;
+    if (i < n && kClass[s[i]] == 2) return true;
     if (i + 1 >= n) return false;  // no word, or a last word of one character
-    const auto b1 = static_cast<unsigned char>(t[i + 1]);
-    if (b1 >= 0x80) return true;
-    if (!alnum(b1)) return false;  // a first word of one character
-    const char c0 = static_cast<char>(t[i] | 0x20), c1 = static_cast<char>(b1 | 0x20);  // lower-case letters, digits as they are
-    for (std::size_t k = 0; k + 1 < pairs.size(); k += 2)
-        if (pairs[k] == c0 && pairs[k + 1] == c1) return true;
-    return false;
+    const unsigned char k1 = kClass[s[i + 1]];
+    if (k1 == 2) return true;
+    if (k1 == 0) return false;  // a first word of one character
+    return pairs.has(static_cast<char>(s[i] | 0x20), static_cast<char>(s[i + 1] | 0x20));  // lower-case letters, digits as they are
 }
+
+// The first two letters of the phrases of is_separator_header, is_forward_intro (both, for
+// quote_marker_at) and is_mobile_footer.
+constexpr PairSet kSeparatorPairs("ormefourre");
+constexpr PairSet kForwardPairs("debemefo");
+constexpr PairSet kQuotePairs("ormefourredebemefo");
+constexpr PairSet kMobilePairs("seengeteobvo");
 
 // "Forwarded by", "Original Message", … after stripping the rule characters around them.
 bool is_separator_header(std::string_view t) {
-    if (!may_start_with_pair(t, "ormefourre")) return false;  // the phrases' first two letters
+    if (!may_start_with_pair(t, kSeparatorPairs)) return false;  // the phrases' first two letters
     std::size_t dashes = 0;
     while (dashes < t.size() && (t[dashes] == '-' || t[dashes] == '_' || t[dashes] == '=' ||
                                  t[dashes] == ' ' || t[dashes] == '*'))
@@ -121,7 +148,7 @@ bool is_separator_header(std::string_view t) {
 
 bool is_forward_intro(std::string_view t) {
     if (t.size() > 80) return false;
-    if (!may_start_with_pair(t, "debemefo")) return false;  // the phrases' first two letters
+    if (!may_start_with_pair(t, kForwardPairs)) return false;  // the phrases' first two letters
     std::string_view f = fold_head(t, 32);  // the phrases below are shorter than 32 characters
     return starts_with(f, "debut du message reexpedie") || starts_with(f, "begin forwarded message") ||
            f == "message transfere" || f == "forwarded message" ||
@@ -129,8 +156,8 @@ bool is_forward_intro(std::string_view t) {
 }
 
 // The attribution line of a reply: ends with "wrote:" / "a écrit :" (and a few others).
-bool ends_like_attribution(std::string_view t) {
-    if (t.empty() || t.back() != ':') return false;
+// ends_like_attribution(t) for a line t that ends with ':'.
+bool colon_line_ends_like_attribution(std::string_view t) {
     // The endings below have at most 10 characters. fold(t) ends with fold(t.substr(p)) when t[p] is
     // an ASCII separator (no word or character spans it), so when that tail folds to more than 10
     // characters it answers for the whole line, which is then not folded (long attribution lines
@@ -151,6 +178,12 @@ bool ends_like_attribution(std::string_view t) {
            ends_with(f, "a ecrit le");
 }
 
+// Inlined: it runs on every line before the quote, and most do not end with ':' (the call was
+// most of its cost).
+inline __attribute__((always_inline)) bool ends_like_attribution(std::string_view t) {
+    return !t.empty() && t.back() == ':' && colon_line_ends_like_attribution(t);
+}
+
 bool starts_like_attribution(std::string_view t) {
     // "On ", "Le ", "El ", "Am ", "on ", "le ": a two-letter word, tested without six compares.
     if (t.size() < 3 || t[2] != ' ') return false;
@@ -169,6 +202,19 @@ Key header_key(std::string_view t) {
     // the key is folded into a buffer kept per thread (no allocation per line).
     std::size_t colon = t.substr(0, 25).find(':');
     if (colon == std::string_view::npos || colon == 0) return Key::none;
+    // Most lines with an early colon (code, URLs, times) start with no key's first two letters:
+    // rejected before the fold. The one key of one letter ("a") is let through.
+    static constexpr PairSet kKeyPairs("frdeexvoensegedatopoanccbccokosuobbereimpratpi");
+    if (!may_start_with_pair(t.substr(0, colon), kKeyPairs)) {
+        std::size_t i = 0;
+        auto sep = [](char c) {
+            const auto b = static_cast<unsigned char>(c);
+            return b < 0x80 && !((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'));
+        };
+        while (i < colon && sep(t[i])) ++i;
+        // (A byte >= 0x80 first made may_start_with_pair true.)
+        if (!(i < colon && (t[i] | 0x20) == 'a' && (i + 1 == colon || sep(t[i + 1])))) return Key::none;
+    }
     thread_local std::string key;
     key.clear();
     fold_append(key, t.substr(0, colon), 0);
@@ -308,7 +354,7 @@ Marker quote_marker_at(const Lines& L, std::size_t i, std::size_t& start) {
     if (t.empty() || t[0] == '>') return Marker::none;
     // Both tests start with may_start_with_pair on t, which rejects most lines: asked once here
     // with both pair lists (false for both lists together means false for each).
-    if (may_start_with_pair(t, "ormefourredebemefo")) {
+    if (may_start_with_pair(t, kQuotePairs)) {
         if (t.size() < 200 && is_separator_header(t)) { start = extend_up(L, i); return Marker::strong; }
         if (is_forward_intro(t)) { start = i; return Marker::strong; }
     }
@@ -424,7 +470,42 @@ bool may_be_disclaimer(std::string_view line) {
         return t;
     }();
     const std::string_view head = line.substr(0, 300);
-    for (std::size_t i = 0; i < head.size(); ++i) {
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    // The answer is whether the head has a byte >= 0x80 or a needle anywhere (the loop below
+    // returns true at the first of either). Sixteen bytes at a time: any byte >= 0x80 first,
+    // then only the positions whose two bytes, lower-cased (| 0x20, exact for letters), are some
+    // needle's first two letters are compared with the needles (the byte loop took a table
+    // look-up per byte, and most letters of a patch are some needle's first letter).
+    {
+        const auto* s = reinterpret_cast<const unsigned char*>(head.data());
+        const std::size_t n = head.size();
+        std::size_t j = 0;
+        for (; j + 16 <= n; j += 16)
+            if (_mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + j)))) return true;
+        for (; j < n; ++j)
+            if (s[j] >= 0x80) return true;
+        const __m128i lower = _mm_set1_epi8(0x20);
+        for (; i + 17 <= n; i += 16) {
+            const __m128i a = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)), lower);
+            const __m128i b = _mm_or_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 1)), lower);
+            __m128i hit = _mm_setzero_si128();
+            for (std::string_view nd : needles)
+                hit = _mm_or_si128(hit, _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8(nd[0])), _mm_cmpeq_epi8(b, _mm_set1_epi8(nd[1]))));
+            for (auto m = static_cast<unsigned>(_mm_movemask_epi8(hit)); m; m &= m - 1) {
+                const std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(m));
+                for (std::string_view nd : needles) {
+                    if (nd[0] != static_cast<char>(s[at] | 0x20) || n - at < nd.size()) continue;
+                    std::size_t k = 1;
+                    while (k < nd.size() && static_cast<char>(s[at + k] | 0x20) == nd[k]) ++k;
+                    if (k == nd.size()) return true;
+                }
+            }
+        }
+        // The last 16 bytes or fewer: the loop below.
+    }
+#endif
+    for (; i < head.size(); ++i) {
         const unsigned char k = kind[static_cast<unsigned char>(head[i])];
         if (k == 0) continue;
         if (k == 2) return true;
@@ -480,7 +561,7 @@ void join_into(std::string& out, std::string_view line) {
 bool is_mobile_footer(std::string_view line) {
     std::string_view t = trim(line);
     if (t.size() > 90) return false;
-    if (!may_start_with_pair(t, "seengeteobvo")) return false;  // the phrases' first two letters
+    if (!may_start_with_pair(t, kMobilePairs)) return false;  // the phrases' first two letters
     std::string_view f = fold_head(t, 32);  // only prefixes shorter than 32 characters are tested
     return starts_with(f, "sent from my") || starts_with(f, "envoye de mon") || starts_with(f, "envoye depuis") ||
            starts_with(f, "sent from outlook") || starts_with(f, "sent from mail for") ||

@@ -31,11 +31,17 @@ void understand(Message& m) {
     // detect_lang(text) folds the first 4 KiB only and answers as detect_lang(text, fold_words(
     // cue_scan_span(text))) (test_text_fastpaths): the whole fold is made here only when the cue
     // matcher below needs it anyway.
-    m.lang = folded.ready() || !m.automated ? detect_lang(m.new_text, folded.get()) : detect_lang(m.new_text);
-    // detect_lang reads the first 4 KiB only: when the body starts with the same 4 KiB as the new
-    // text (no quote and no signature above that point), asking again gives the same "".
-    auto head = [](std::string_view t) { return t.substr(0, std::min<std::size_t>(t.size(), 4096)); };
-    if (m.lang.empty() && head(m.body_text) != head(m.new_text)) m.lang = detect_lang(m.body_text);
+    if (folded.ready() || !m.automated) {
+        m.lang = detect_lang(m.new_text, folded.get());
+        // detect_lang reads the first 4 KiB only: when the body starts with the same 4 KiB as the
+        // new text (no quote and no signature above that point), asking again gives the same "".
+        auto head = [](std::string_view t) { return t.substr(0, std::min<std::size_t>(t.size(), 4096)); };
+        if (m.lang.empty() && head(m.body_text) != head(m.new_text)) m.lang = detect_lang(m.body_text);
+    } else {
+        // The same two questions, the words the body's head shares with the new text's (often
+        // all of the new text: a list message less its signature) counted once.
+        m.lang = detect_lang_either(m.new_text, m.body_text);
+    }
 
     m.cues.clear();
     m.expects_reply = false;
