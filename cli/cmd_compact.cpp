@@ -39,6 +39,7 @@ int cmd_compact(int argc, char** argv) {
     // A read_write open also upgrades an older store first (then there is something to give back).
     auto st = store::Store::open(path, store::OpenMode::read_write);
     if (!st) return runtime_error(st.error());
+    if (!st.value()->open_note().empty()) std::cerr << "interlocutor: " << st.value()->open_note() << "\n";
     auto sizes = st.value()->compact();
     if (!sizes) return runtime_error(sizes.error());
     std::cout << "compacted " << path << ": " << megabytes(sizes->before) << " -> " << megabytes(sizes->after) << "\n";

@@ -171,6 +171,8 @@ int cmd_serve(int argc, char** argv) {
         std::filesystem::create_directories(std::filesystem::path(opts.snapshot.db_path).parent_path(), ec);
         auto created = store::Store::open(opts.snapshot.db_path, store::OpenMode::read_write);
         if (!created) return runtime_error(created.error());
+        if (!created.value()->open_note().empty())
+            std::fprintf(stderr, "interlocutor serve: %s\n", created.value()->open_note().c_str());
     }
     opts.snapshot.settings = analysis->settings;
     auto& settings = opts.snapshot.settings;

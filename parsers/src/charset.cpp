@@ -6,6 +6,7 @@
 #include <unicode/ucnv_err.h>
 #include <unicode/ustring.h>
 
+#include <bit>
 #include <cstring>
 #include <memory>
 #if defined(__SSE2__)
@@ -102,10 +103,11 @@ size_t ascii_run(std::string_view s, size_t i) {
         i += 16;
     }
 #endif
+    static_assert(std::endian::native == std::endian::little, "the byte index below reads the word as little-endian");
     while (i + 8 <= n) {
         uint64_t w;
         std::memcpy(&w, s.data() + i, 8);
-        if (const uint64_t h = w & 0x8080808080808080ULL) return i + size_t(__builtin_ctzll(h) >> 3);  // little-endian
+        if (const uint64_t h = w & 0x8080808080808080ULL) return i + size_t(__builtin_ctzll(h) >> 3);
         i += 8;
     }
     while (i < n && static_cast<unsigned char>(s[i]) < 0x80) ++i;

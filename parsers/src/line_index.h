@@ -62,7 +62,7 @@ public:
     size_t next(size_t pos) {
         if (pos < covered_) {
             // The usual question, the line after the last answer's: the next entry.
-            if (cur_ + 1 < end_ && *cur_ < pos && cur_[1] >= pos) {
+            if (cur_ != end_ && cur_ + 1 != end_ && *cur_ < pos && cur_[1] >= pos) {
                 ++cur_;
                 return *cur_ < s_.size() ? *cur_ : std::string_view::npos;
             }

@@ -413,3 +413,20 @@ TEST_CASE("a first ingest cut short by a restart of the system: set aside unchec
     check_usable(db, 0);
     CHECK(query_int(db + ".incomplete", "SELECT count(*) FROM messages") == 200);  // kept as it was
 }
+
+TEST_CASE("readers wait for a first ingest: a store being created does not open read-only", "[store.create]") {
+    TempDir dir;
+    const std::string db = dir.db();
+    auto writer = open_bulk(db);
+    store_batch(*writer, 0, 3);
+    auto ro = Store::open(db, OpenMode::read_only);
+    REQUIRE(!ro.ok());
+    CHECK(ro.error().code == ErrorCode::db_locked);
+    CHECK(ro.error().message.find("being created by its first ingest") != std::string::npos);
+    writer.reset();
+    auto after = Store::open(db, OpenMode::read_only);
+    REQUIRE(after.ok());
+    auto c = after.value()->counts();
+    REQUIRE(c.ok());
+    CHECK(c->messages == 3);
+}

@@ -6,13 +6,16 @@
 
 namespace ilc::store::detail {
 
-Checkpointer::~Checkpointer() {
+Checkpointer::~Checkpointer() { finish(); }
+
+bool Checkpointer::finish() {
     {
         std::lock_guard lk(mu_);
         stop_ = true;
     }
     cv_.notify_one();
     if (thread_.joinable()) thread_.join();
+    return !sync_failed_;
 }
 
 void Checkpointer::request() {
@@ -27,15 +30,20 @@ void Checkpointer::request() {
 void Checkpointer::run() {
     if (sync_only_) {
         // fdatasync through a descriptor of our own: it writes the file's dirty pages, whichever
-        // descriptor wrote them. Failures are ignored: the creation's last sync reports them.
+        // descriptor wrote them. A failure is remembered (finish()): the kernel reports a lost
+        // writeback once, so the creation's last sync could return 0 after it. The descriptor
+        // is closed only when the writer holds no lock on the file (Store::Impl's destructor
+        // calls finish() outside any transaction): closing a descriptor of a file drops every
+        // POSIX lock this process holds on it, SQLite's included.
         const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) sync_failed_ = true;
         std::unique_lock lk(mu_);
         for (;;) {
             cv_.wait(lk, [this] { return wanted_ || stop_; });
             if (stop_) break;
             wanted_ = false;
             lk.unlock();
-            if (fd >= 0) ::fdatasync(fd);
+            if (fd >= 0 && ::fdatasync(fd) != 0) sync_failed_ = true;
             lk.lock();
         }
         lk.unlock();

@@ -1,6 +1,7 @@
 #pragma once
 // Private: copies a writer's WAL into the store file on a thread of its own (docs/PERFORMANCE.md,
 // "Checkpoints in the background").
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -31,12 +32,17 @@ public:
 
     // Non-blocking: a checkpoint runs soon (one for several requests made while one runs).
     void request();
+    // Stops the thread (after the checkpoint or sync under way) and closes its connection or
+    // descriptor. Returns false when a sync of a sync_only Checkpointer failed: Linux reports a
+    // failed writeback to one fdatasync only, so the creation's last sync may not see it again.
+    bool finish();
 
 private:
     void run();
 
     std::string path_;
     bool sync_only_ = false;
+    std::atomic<bool> sync_failed_{false};
     std::mutex mu_;
     std::condition_variable cv_;
     bool wanted_ = false, stop_ = false;

@@ -52,28 +52,37 @@ constexpr int kWriterCacheKiB = 16384, kReaderCacheKiB = 4096;
 // (OpenOptions::bulk_create), or that such a creation was cut short. It holds boot_id().
 std::string creating_marker(const std::string& path) { return path + ".creating"; }
 
-// The id of the system's current boot ("" when unknown). A creation cut short in the same boot
-// was cut by the end of its process: the page cache kept every page it wrote, the file is what
-// its last commit left. After another boot (a power loss, a crash of the system) the pages
-// written without a sync may be missing in any mix, which no check of the file can rule out.
-std::string boot_id() {
-    char buf[64] = {};
-    const int fd = ::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    const ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    std::string id(buf, n > 0 ? size_t(n) : 0);
-    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
-    return id;
-}
-
+// The first line of a small file ("" when it cannot be read).
 std::string read_small_file(const std::string& path) {
     char buf[64] = {};
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return {};
     const ssize_t n = ::read(fd, buf, sizeof buf);
     ::close(fd);
-    return std::string(buf, n > 0 ? size_t(n) : 0);
+    std::string line(buf, n > 0 ? size_t(n) : 0);
+    while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+    return line;
+}
+
+// The id of the system's current boot ("" when unknown: then every cut-short creation is
+// treated as after a restart, set aside and started over). A creation cut short in the same boot
+// was cut by the end of its process: the page cache kept every page it wrote, the file is what
+// its last commit left. After another boot (a power loss, a crash of the system) the pages
+// written without a sync may be missing in any mix, which no check of the file can rule out.
+std::string boot_id() { return read_small_file("/proc/sys/kernel/random/boot_id"); }
+
+// fsync of a file or directory by path; false when it cannot be done.
+bool sync_path(const std::string& path, int flags = O_RDONLY) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    return ok;
+}
+
+std::string parent_dir(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
 // Whether the store a cut-short creation left (creating_marker) is intact: its rollback journal
@@ -327,12 +336,15 @@ struct Store::Impl {
     std::unique_ptr<detail::Checkpointer> checkpointer;
 
     ~Impl() {
-        // First: its connection must be closed for the writer's close below to be the last one,
-        // which checkpoints what is left and deletes the WAL.
+        // An open batch first: the checkpointer's close below must not run while the writer holds
+        // locks on the file (closing any descriptor of it drops this process's POSIX locks).
+        if (db && batch) exec(db, "ROLLBACK", "rolling back");
+        // Then the checkpointer: its connection must be closed for the writer's close below to be
+        // the last one, which checkpoints what is left and deletes the WAL.
+        const bool background_synced = !checkpointer || checkpointer->finish();
         checkpointer.reset();
         if (db) {
-            if (batch) exec(db, "ROLLBACK", "rolling back");
-            if (bulk) finish_bulk();
+            if (bulk) finish_bulk(background_synced);
             // close_v2 defers the close until the statements above are finalized by their
             // destructors, which run right after this body.
             sqlite3_close_v2(db);
@@ -344,15 +356,16 @@ struct Store::Impl {
     // becomes a WAL store like any other, then the marker goes. A failure leaves the marker: the
     // next read_write open checks the file (open()). Errors cannot be reported from a destructor,
     // and need not be: whatever happened is found again by that check.
-    void finish_bulk() {
+    void finish_bulk(bool background_synced) {
         bulk = false;
-        // The switch first, still unsynced: its one page (the header's file format bytes) is
-        // then synced with the rest, one sync in all. A busy reader (rollback mode locks) can
-        // make it fail: the next writer's configure() switches then; the data is synced either way.
+        // The sync first, while the writer holds no lock on the file (outside a transaction in
+        // rollback mode) for the descriptor's close to drop. A failed background sync keeps the
+        // marker: its lost pages would not show in this one.
+        const bool synced = sync_path(path) && background_synced;
+        // Then the switch, unsynced: a power loss leaves the header's old or new file format
+        // bytes (one sector), and a store left in rollback mode is switched by the next writer's
+        // configure(), as it is when a busy reader makes the switch fail here.
         exec(db, "PRAGMA journal_mode=WAL", "switching to WAL mode");
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        const bool synced = fd >= 0 && ::fdatasync(fd) == 0;
-        if (fd >= 0) ::close(fd);
         if (!synced) return;
         exec(db, "PRAGMA synchronous=NORMAL", "configuring the database");
         // The rollback journal, truncated to nothing at each commit, is not needed any more.
@@ -604,6 +617,13 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
         if (::stat(path.c_str(), &sb) != 0)
             return Error{ErrorCode::not_found, "no database at " + path,
                          "run `interlocutor ingest` first, or pass --db FILE"};
+        // A store being filled by its first ingest (OpenOptions::bulk_create) has no WAL yet: a
+        // long read would hold up, then fail, the ingest's commits; and one cut short is checked
+        // by the next ingest before anything reads it.
+        if (::access(creating_marker(path).c_str(), F_OK) == 0)
+            return Error{ErrorCode::db_locked, path + " is being created by its first ingest",
+                         "wait for `interlocutor ingest` to end; if it was interrupted, run it again: it goes on "
+                         "where it stopped"};
         flags |= SQLITE_OPEN_READONLY;
     } else {
         auto st = impl->take_writer_lock();
@@ -620,11 +640,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
                 // Before the file's first byte: a power loss cannot leave the file without it.
                 // Not synced: the file systems that journal their metadata (ext4, XFS) commit
                 // this creation no later than the store file's own.
+                // Synced, with its directory entry, before the file's first byte: a power loss
+                // cannot leave the file without it.
                 const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
                 if (fd >= 0) {
                     const std::string boot = boot_id();
-                    impl->bulk = ::write(fd, boot.data(), boot.size()) == ssize_t(boot.size());
+                    impl->bulk = ::write(fd, boot.data(), boot.size()) == ssize_t(boot.size()) && ::fsync(fd) == 0;
                     ::close(fd);
+                    impl->bulk = impl->bulk && sync_path(parent_dir(path), O_RDONLY | O_DIRECTORY);
                     if (!impl->bulk) ::unlink(marker.c_str());
                 }
             }
@@ -658,6 +681,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
                         "; it was set aside as " + aside + " and the store is created again";
                 return again;
             }
+            // The killed run's pages may still be in the page cache only: on the disk before the
+            // marker goes, or a power loss now would leave a damaged store without its marker.
+            if (!sync_path(path))
+                return Error{ErrorCode::io, "cannot sync the store " + path + ": " + std::strerror(errno),
+                             "its first ingest was cut short; check the disk, or delete the store and ingest again"};
             ::unlink(marker.c_str());
             impl->note = "the first ingest into " + path +
                          " was cut short; the store was checked and is intact: the ingest goes on where it stopped";

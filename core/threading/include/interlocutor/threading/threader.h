@@ -68,10 +68,6 @@ std::vector<ilc::Thread> thread_messages(const std::vector<ThreadInput>& message
 std::vector<ilc::Thread> thread_messages_in_place(const std::vector<ilc::Message>& messages,
                                                   const ThreadingOptions& options = {});
 
-// What the threader reads of one message whose fields live in the caller's own records, as views
-// (the strings they view must stay in place during the call): the analysis's slim records
-// (detect::Mail) with their threading headers beside them (detect::MailCorpus). Participants are
-// computed from from/to/cc as thread_input_from() lists them.
 // A string of a block of text that outlives it, in one pointer (8 bytes instead of a
 // string_view's 16: a million slim records hold ten strings each, docs/PERFORMANCE.md "Service on
 // a large store"). The pointer is to the string's length (4 bytes, unaligned), its bytes follow;
@@ -160,6 +156,10 @@ private:
     const MailboxView* const* p_ = nullptr;
 };
 
+// What the threader reads of one message whose fields live in the caller's own records, as views
+// (the strings they view must stay in place during the call): the analysis's slim records
+// (detect::Mail) with their threading headers beside them (detect::MailCorpus). Participants are
+// computed from from/to/cc as thread_input_from() lists them.
 struct ThreadFields {
     std::string_view message_id;
     std::span<const std::string_view> in_reply_to, references;
