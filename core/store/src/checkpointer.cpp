@@ -27,6 +27,18 @@ void Checkpointer::request() {
     cv_.notify_one();
 }
 
+void Checkpointer::serve_requests(const std::function<void()>& work) {
+    std::unique_lock lk(mu_);
+    for (;;) {
+        cv_.wait(lk, [this] { return wanted_ || stop_; });
+        if (stop_) break;
+        wanted_ = false;
+        lk.unlock();
+        work();  // outside the lock: request() never waits for a checkpoint or a sync
+        lk.lock();
+    }
+}
+
 void Checkpointer::run() {
     if (sync_only_) {
         // fdatasync through a descriptor of our own: it writes the file's dirty pages, whichever
@@ -37,16 +49,9 @@ void Checkpointer::run() {
         // POSIX lock this process holds on it, SQLite's included.
         const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) sync_failed_ = true;
-        std::unique_lock lk(mu_);
-        for (;;) {
-            cv_.wait(lk, [this] { return wanted_ || stop_; });
-            if (stop_) break;
-            wanted_ = false;
-            lk.unlock();
+        serve_requests([&] {
             if (fd >= 0 && ::fdatasync(fd) != 0) sync_failed_ = true;
-            lk.lock();
-        }
-        lk.unlock();
+        });
         if (fd >= 0) ::close(fd);
         return;
     }
@@ -61,16 +66,9 @@ void Checkpointer::run() {
         sqlite3_close_v2(db);
         db = nullptr;
     }
-    std::unique_lock lk(mu_);
-    for (;;) {
-        cv_.wait(lk, [this] { return wanted_ || stop_; });
-        if (stop_) break;
-        wanted_ = false;
-        lk.unlock();
+    serve_requests([&] {
         if (db) sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        lk.lock();
-    }
-    lk.unlock();
+    });
     // Not the store's last connection (the writer's is still open): closing it checkpoints and
     // deletes nothing; the writer's close does.
     if (db) sqlite3_close_v2(db);

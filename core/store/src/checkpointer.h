@@ -3,6 +3,7 @@
 // "Checkpoints in the background").
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -39,6 +40,8 @@ public:
 
 private:
     void run();
+    // Runs `work` once per wake-up (requests made meanwhile merged into one) until stopped.
+    void serve_requests(const std::function<void()>& work);
 
     std::string path_;
     bool sync_only_ = false;
