@@ -52,7 +52,8 @@ constexpr int kWriterCacheKiB = 16384, kReaderCacheKiB = 4096;
 // (OpenOptions::bulk_create), or that such a creation was cut short. It holds boot_id().
 std::string creating_marker(const std::string& path) { return path + ".creating"; }
 
-// The first line of a small file ("" when it cannot be read).
+// The contents of a small file (64 bytes at most), trailing newlines and spaces trimmed; ""
+// when it cannot be read.
 std::string read_small_file(const std::string& path) {
     char buf[64] = {};
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -83,6 +84,21 @@ bool sync_path(const std::string& path, int flags = O_RDONLY) {
 std::string parent_dir(const std::string& path) {
     const size_t slash = path.rfind('/');
     return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Writes creating_marker(path) with boot_id(), synced with its directory entry, before the
+// store file's first byte: a power loss cannot leave the file without it. False (and no marker)
+// when that cannot be done: the store is then created the usual way, through its WAL.
+bool write_creation_marker(const std::string& path) {
+    const std::string marker = creating_marker(path);
+    const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    const std::string boot = boot_id();
+    bool ok = ::write(fd, boot.data(), boot.size()) == ssize_t(boot.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    ok = ok && sync_path(parent_dir(path), O_RDONLY | O_DIRECTORY);
+    if (!ok) ::unlink(marker.c_str());
+    return ok;
 }
 
 // Whether the store a cut-short creation left (creating_marker) is intact: its rollback journal
@@ -368,10 +384,7 @@ struct Store::Impl {
         exec(db, "PRAGMA journal_mode=WAL", "switching to WAL mode");
         if (!synced) return;
         exec(db, "PRAGMA synchronous=NORMAL", "configuring the database");
-        // The rollback journal, truncated to nothing at each commit, is not needed any more.
-        struct stat sb {};
-        const std::string journal = path + "-journal";
-        if (::stat(journal.c_str(), &sb) == 0 && sb.st_size == 0) ::unlink(journal.c_str());
+        // (The switch to WAL deleted the rollback journal.)
         ::unlink(creating_marker(path).c_str());
     }
 
@@ -636,21 +649,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, OpenMode mod
         if (fresh) {
             // A marker left by an earlier creation of a file that is gone or empty: nothing to check.
             ::unlink(marker.c_str());
-            if (options.bulk_create) {
-                // Before the file's first byte: a power loss cannot leave the file without it.
-                // Not synced: the file systems that journal their metadata (ext4, XFS) commit
-                // this creation no later than the store file's own.
-                // Synced, with its directory entry, before the file's first byte: a power loss
-                // cannot leave the file without it.
-                const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-                if (fd >= 0) {
-                    const std::string boot = boot_id();
-                    impl->bulk = ::write(fd, boot.data(), boot.size()) == ssize_t(boot.size()) && ::fsync(fd) == 0;
-                    ::close(fd);
-                    impl->bulk = impl->bulk && sync_path(parent_dir(path), O_RDONLY | O_DIRECTORY);
-                    if (!impl->bulk) ::unlink(marker.c_str());
-                }
-            }
+            impl->bulk = options.bulk_create && write_creation_marker(path);
         } else if (::access(marker.c_str(), F_OK) == 0) {
             // The first ingest into this store stopped before its end (we hold the writer lock,
             // so it is not running). Cut short in this boot: the file is whole, checked anyway.
